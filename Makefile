@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`. Everything else is set up from here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.9.9
+UV := .cache/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+INFRA := python3 deploy/local/infra.py
+
+.PHONY: help install lint test test-unit test-integration run down infra-up infra-env bench clean
+
+help:
+	@echo "make run        the platform with its local Kafka and PostgreSQL (Ctrl-C stops)"
+	@echo "make test       install, lint, type-check and the whole test suite against real servers"
+	@echo "make lint       ruff and mypy"
+	@echo "make bench      benchmarks"
+	@echo "make down       stop the local infrastructure"
+	@echo "make infra-env  print KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL of the running infrastructure"
+
+$(UV):
+	python3 -m venv .cache/uv
+	.cache/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# One command installs the whole workspace (libs, services, cli, dev tools) as editable packages.
+install: $(UV)
+	$(UV) sync --all-packages --frozen --quiet
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	deploy/local/with-infra.sh $(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest -m "not integration"
+
+test-integration: install
+	deploy/local/with-infra.sh $(BIN)/pytest -m integration
+
+run: install
+	deploy/local/run.sh
+
+infra-up:
+	@$(INFRA) up
+
+down:
+	@$(INFRA) down
+
+infra-env:
+	@$(INFRA) env
+
+bench: install
+	deploy/local/with-infra.sh $(BIN)/python -m billing_bench
+
+clean: down
+	rm -rf .cache/postgres .cache/kafka/data .cache/logs

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make run`: bring the local infrastructure up and keep the platform in the foreground; Ctrl-C stops
+# everything this call started.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+started=$(mktemp)
+cleanup() { echo; python3 "$here/infra.py" down --started-file "$started"; rm -f "$started"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+endpoints=$(python3 "$here/infra.py" up --started-file "$started") || exit 1
+while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <<<"$endpoints"
+echo "Local infrastructure is up:"
+echo "$endpoints" | sed 's/^/  /'
+echo "  logs: $root/.cache/logs/"
+if [ -f "$root/Procfile" ]; then
+  exec_cmd=("$root/.venv/bin/honcho" -f "$root/Procfile" -d "$root" start)
+  "${exec_cmd[@]}"
+else
+  echo "The services are not built yet: only Kafka and PostgreSQL run. Ctrl-C stops them."
+  while true; do sleep 3600; done
+fi

@@ -1,0 +1,112 @@
+"""The FastAPI app factory shared by every service: health, readiness, metrics, auth, problems, tracing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.routing import Match
+
+from billing_service.auth import TokenVerifier
+from billing_service.logging import configure_logging
+from billing_service.problems import install_problem_handlers
+from billing_service.settings import ServiceSettings
+from billing_service.telemetry import configure_tracing
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+HTTP_REQUESTS = Counter(
+    "billing_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "billing_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _route_template(app: FastAPI, request: Request) -> str:
+    """The route's template ("/patients/{patient_id}"), never the concrete path or query."""
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    readiness_checks: Sequence[ReadinessCheck] = (),
+    lifespan: Lifespan | None = None,
+    version: str = "1.0.0",
+) -> FastAPI:
+    configure_logging(settings.log_level)
+    configure_tracing(settings.service_name)
+    tracer = trace.get_tracer("billing.http")
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+
+    app = FastAPI(title=title, version=version, lifespan=app_lifespan)
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        route = _route_template(app, request)
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            f"{request.method} {route}",
+            context=extract(dict(request.headers)),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "http.route": route},
+        ) as span:
+            response = await call_next(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+        if route not in UNAUTHENTICATED_PATHS:
+            HTTP_REQUESTS.labels(
+                settings.service_name, request.method, route, str(response.status_code)
+            ).inc()
+            HTTP_LATENCY.labels(settings.service_name, request.method, route).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        results: dict[str, Any] = {}
+        for check in readiness_checks:
+            try:
+                results[check.__name__] = await check()
+            except Exception:
+                results[check.__name__] = False
+        ready = all(results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

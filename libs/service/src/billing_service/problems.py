@@ -1,0 +1,84 @@
+"""RFC 9457 problem details. Errors are named values in the domain; this is the one place they become HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class Problem(Exception):
+    """An error with an HTTP meaning. Messages must never contain patient data."""
+
+    status: int
+    title: str
+    detail: str = ""
+    type: str = "about:blank"
+    errors: Sequence[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.title}: {self.detail}"
+
+
+def invalid(errors: Sequence[FieldError], detail: str = "The request has invalid fields.") -> Problem:
+    return Problem(422, "Unprocessable Content", detail, "/problems/validation", errors)
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "Not Found", f"No such {what} in this tenant.", "/problems/not-found")
+
+
+def conflict(detail: str, kind: str = "conflict") -> Problem:
+    return Problem(409, "Conflict", detail, f"/problems/{kind}")
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem.type,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if problem.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(location: Sequence[int | str]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        # pydantic's `input` is left out on purpose: it would echo patient data back and into logs.
+        errors = [FieldError(_field_path(e["loc"]), str(e["msg"])) for e in exc.errors()]
+        return problem_response(invalid(errors))
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(Problem(exc.status_code, str(exc.detail), str(exc.detail)))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,34 @@
+"""Settings every service reads once from the environment (12-factor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = "billing"
+    database_url: str = "postgresql://billing:billing@127.0.0.1:15432/postgres"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    log_level: str = "INFO"
+    # Development signing keys live here unless JWT_PRIVATE_KEY / JWT_PUBLIC_KEY are given.
+    state_dir: Path = Field(default=REPO_ROOT / ".cache", alias="BILLING_STATE_DIR")
+    jwt_public_key: str | None = None
+    jwt_private_key: str | None = None
+    jwt_issuer: str = "billing-dev"
+    jwt_audience: str = "billing"
+    oidc_jwks_url: str | None = None
+    # base64 of 32 random bytes; wraps the per-patient data keys. Required outside development.
+    phi_master_key: str | None = None
+    metrics_port: int = 9100

@@ -1,0 +1,98 @@
+"""Session-wide real servers, per-test isolation.
+
+The broker and the database server are started once per session by deploy/local/infra.py unless
+KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL point at existing ones; whatever the session started, it stops.
+Each test gets its own database and its own topic prefix, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+INFRA = REPO_ROOT / "deploy" / "local" / "infra.py"
+INFRA_FIXTURES = {"infrastructure", "kafka_bootstrap", "database_server_url", "database_url", "topic_prefix"}
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap: str
+    database_url: str
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INFRA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    started_file = tmp_path_factory.mktemp("infra") / "started"
+    result = subprocess.run(
+        [sys.executable, str(INFRA), "up", "--started-file", str(started_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"local infrastructure did not start:\n{result.stderr}")
+    endpoints = dict(line.split("=", 1) for line in result.stdout.split())
+    try:
+        yield Infrastructure(endpoints["KAFKA_BOOTSTRAP_SERVERS"], endpoints["DATABASE_URL"])
+    finally:
+        subprocess.run(
+            [sys.executable, str(INFRA), "down", "--started-file", str(started_file)],
+            capture_output=True,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infrastructure: Infrastructure) -> str:
+    return infrastructure.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def database_server_url(infrastructure: Infrastructure) -> str:
+    return infrastructure.database_url
+
+
+def database_url_for(server_url: str, database: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture
+async def database_url(database_server_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database of the test's own."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(database_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield database_url_for(database_server_url, name)
+    if os.environ.get("BILLING_KEEP_TEST_DATABASES"):
+        return
+    admin = await asyncpg.connect(database_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def topic_prefix(kafka_bootstrap: str) -> str:
+    """A prefix that gives the test topics of its own (billing.x.y becomes <prefix>billing.x.y)."""
+    return f"t{uuid.uuid4().hex[:10]}."
