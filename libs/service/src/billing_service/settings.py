@@ -11,7 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     service_name: str = "billing"
     database_url: str = "postgresql://billing:billing@127.0.0.1:15432/postgres"
@@ -31,4 +31,13 @@ class ServiceSettings(BaseSettings):
     oidc_jwks_url: str | None = None
     # base64 of 32 random bytes; wraps the per-patient data keys. Required outside development.
     phi_master_key: str | None = None
+    phi_keys_database_url: str | None = None
     metrics_port: int = 9100
+    port: int | None = None
+    http_host: str = "127.0.0.1"
+    topic_prefix: str = Field(default="", alias="BILLING_TOPIC_PREFIX")
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    database_pool_size: int = 10
+    # Local runs and tests create their databases; in production they are provisioned.
+    create_databases: bool = Field(default=True, alias="BILLING_CREATE_DATABASES")

@@ -1,0 +1,169 @@
+"""Claims' events: a claim's life from creation to adjudication, and the files that carried it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from billing_events.contracts.base import Event, event
+from billing_events.contracts.invoicing import AdjustmentGroup
+
+SERVICE = "claims"
+
+
+class ClaimLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    line_control_number: str
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int
+    charge_cents: int
+    diagnosis_pointers: tuple[int, ...]
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    edit_id: str
+    message: str
+    field: str
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimCreated(Event):
+    claim_id: str
+    patient_control_number: str
+    invoice_id: str
+    encounter_id: str
+    patient_id: str
+    coverage_id: str
+    payer_id: str
+    service_date: date
+    diagnoses: tuple[str, ...]
+    lines: tuple[ClaimLine, ...]
+    total_charge_cents: int
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimScrubFailed(Event):
+    claim_id: str
+    failures: tuple[Finding, ...]
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimReady(Event):
+    claim_id: str
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimSubmitted(Event):
+    claim_id: str
+    batch_id: str
+    frequency_code: Literal["1", "7", "8"]
+    interchange_control_number: str
+    group_control_number: str
+    transaction_set_control_number: str
+    file_name: str
+
+
+@event(service=SERVICE, aggregate="submission-batch", subject="batch_id")
+class SubmissionBatchSent(Event):
+    batch_id: str
+    payer_id: str
+    claim_ids: tuple[str, ...]
+    interchange_control_number: str
+    file_name: str
+
+
+class RejectionReason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    description: str
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimAcknowledged(Event):
+    claim_id: str
+    acknowledgement: Literal["999", "277CA"]
+    control_number: str
+    payer_claim_control_number: str | None = None
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimRejected(Event):
+    claim_id: str
+    acknowledgement: Literal["999", "277CA"]
+    control_number: str
+    reasons: tuple[RejectionReason, ...]
+
+
+class CasAdjustment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group: AdjustmentGroup
+    reason_code: str
+    amount_cents: int
+
+
+class AdjudicatedLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    line_control_number: str | None = None
+    code: str
+    charge_cents: int
+    paid_cents: int
+    adjustments: tuple[CasAdjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()
+
+
+@event(service=SERVICE, aggregate="remittance", subject="remittance_id")
+class RemittanceReceived(Event):
+    remittance_id: str
+    payer_id: str | None = None
+    payer_name: str
+    trace_number: str
+    payment_cents: int
+    payment_date: date
+    claim_count: int
+    matched_claim_ids: tuple[str, ...]
+    unmatched_patient_control_numbers: tuple[str, ...] = ()
+    provider_adjustment_cents: int = 0
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimAdjudicated(Event):
+    claim_id: str
+    invoice_id: str
+    remittance_id: str
+    payer_id: str
+    payer_claim_control_number: str
+    claim_status_code: str
+    outcome: Literal["paid", "partially_paid", "denied", "reversed"]
+    total_charge_cents: int
+    paid_cents: int
+    patient_responsibility_cents: int
+    claim_adjustments: tuple[CasAdjustment, ...] = ()
+    lines: tuple[AdjudicatedLine, ...]
+    remark_codes: tuple[str, ...] = ()
+    adjudicated_on: date
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimResubmitted(Event):
+    claim_id: str
+    frequency_code: Literal["7", "8"]
+    reason: str
+    payer_claim_control_number: str
+    corrections: tuple[str, ...] = ()
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimClosed(Event):
+    claim_id: str
+    reason: str

@@ -1,0 +1,155 @@
+"""Invoicing's events: fee schedules, invoices and their ledger, patient accounts. Money is integer cents."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from billing_events.contracts.base import Event, event
+
+SERVICE = "invoicing"
+
+Responsibility = Literal["insurance", "self_pay"]
+AdjustmentGroup = Literal["CO", "PR", "OI", "PI", "CR"]
+
+
+class FeeScheduleRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    modifier: str | None = None
+    amount_cents: int
+
+
+@event(service=SERVICE, aggregate="fee-schedule", subject="fee_schedule_id")
+class FeeScheduleImported(Event):
+    fee_schedule_id: str
+    name: str
+    effective_from: date
+    rows: tuple[FeeScheduleRow, ...]
+
+
+class InvoiceLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int
+    unit_price_cents: int
+    charge_cents: int
+    diagnosis_pointers: tuple[int, ...] = ()
+
+
+class PricingError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...] = ()
+    reason: str
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class InvoiceIssued(Event):
+    invoice_id: str
+    encounter_id: str
+    patient_id: str
+    coding_version: int
+    service_date: date
+    billing_provider_id: str
+    rendering_provider_id: str
+    place_of_service: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[InvoiceLine, ...]
+    total_charge_cents: int
+    responsibility: Responsibility
+    coverage_id: str | None = None
+    payer_id: str | None = None
+    fee_schedule: str
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class InvoiceHeld(Event):
+    """Coding arrived but a line could not be priced; the invoice waits, it is never priced at zero."""
+
+    invoice_id: str
+    encounter_id: str
+    patient_id: str
+    coding_version: int
+    service_date: date
+    pricing_errors: tuple[PricingError, ...]
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class InvoiceVoided(Event):
+    invoice_id: str
+    encounter_id: str
+    reason: str
+    superseded_by_coding_version: int | None = None
+
+
+class Adjustment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group: AdjustmentGroup
+    reason_code: str
+    amount_cents: int
+
+
+class PostedLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    paid_cents: int
+    adjustments: tuple[Adjustment, ...] = ()
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class InsurancePaymentPosted(Event):
+    """One adjudication posted to the ledger. A reversal carries the negated amounts of what it undoes."""
+
+    invoice_id: str
+    claim_id: str
+    payer_id: str
+    adjudication_id: str
+    reversal: bool = False
+    denied: bool = False
+    lines: tuple[PostedLine, ...]
+    paid_cents: int
+    contractual_adjustment_cents: int
+    other_adjustment_cents: int
+    patient_responsibility_cents: int
+    denial_reasons: tuple[str, ...] = ()
+    posted_on: date
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PatientStatementIssued(Event):
+    statement_id: str
+    patient_id: str
+    statement_date: date
+    due_date: date
+    amount_due_cents: int
+    invoice_ids: tuple[str, ...]
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PatientPaymentReceived(Event):
+    payment_id: str
+    patient_id: str
+    invoice_id: str
+    amount_cents: int
+    applied_cents: int
+    credit_cents: int
+    method: str
+    received_on: date
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class InvoiceSettled(Event):
+    invoice_id: str
+    patient_id: str
+    settled_on: date

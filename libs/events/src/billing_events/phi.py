@@ -1,0 +1,160 @@
+"""Patient data protection: field encryption under per-patient data keys, crypto-shredding, blind indexes.
+
+Each patient (the key's subject) gets a random 256-bit data key. Sealed fields are AES-256-GCM with the
+key id and the field name as associated data, so a ciphertext cannot be moved to another field or
+patient. Data keys are stored wrapped (AES-256-GCM under the master key) by a KeyProvider; destroying
+a subject's key makes every copy of its sealed fields unreadable, in every topic and backup.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import asyncpg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from billing_events.contracts.base import Sealed
+
+KEYS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS phi_data_keys (
+    key_id text PRIMARY KEY,
+    wrapped_key bytea,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    destroyed_at timestamptz
+);
+"""
+
+
+class KeyDestroyed(Exception):
+    """The subject's data key was destroyed: its sealed fields can no longer be read."""
+
+
+class KeyProvider(Protocol):
+    """Where data keys live: the local PostgreSQL provider, or Vault Transit / a cloud KMS."""
+
+    async def data_key(self, key_id: str, *, create: bool = False) -> bytes: ...
+
+    async def destroy(self, key_id: str) -> None: ...
+
+
+def decode_master_key(value: str) -> bytes:
+    key = base64.b64decode(value)
+    if len(key) != 32:
+        raise ValueError("PHI_MASTER_KEY must be base64 of exactly 32 bytes")
+    return key
+
+
+class PostgresKeyProvider:
+    """Data keys in a PostgreSQL table, wrapped by a master key given as a secret.
+
+    Unwrapped keys are cached for `cache_seconds`; after a key is destroyed, other processes stop
+    decrypting within that time.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, master_key: bytes, cache_seconds: float = 60.0) -> None:
+        self._pool = pool
+        self._wrap = AESGCM(master_key)
+        self._cache: dict[str, tuple[float, bytes]] = {}
+        self._cache_seconds = cache_seconds
+
+    async def setup(self) -> None:
+        async with self._pool.acquire() as connection:
+            await connection.execute(KEYS_SCHEMA)
+
+    async def data_key(self, key_id: str, *, create: bool = False) -> bytes:
+        cached = self._cache.get(key_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "SELECT wrapped_key, destroyed_at FROM phi_data_keys WHERE key_id = $1", key_id
+            )
+            if row is None and create:
+                nonce = os.urandom(12)
+                wrapped = nonce + self._wrap.encrypt(nonce, AESGCM.generate_key(256), key_id.encode())
+                await connection.execute(
+                    "INSERT INTO phi_data_keys (key_id, wrapped_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    key_id,
+                    wrapped,
+                )
+                row = await connection.fetchrow(
+                    "SELECT wrapped_key, destroyed_at FROM phi_data_keys WHERE key_id = $1", key_id
+                )
+        if row is None or row["destroyed_at"] is not None or row["wrapped_key"] is None:
+            raise KeyDestroyed(key_id)
+        wrapped = bytes(row["wrapped_key"])
+        key = self._wrap.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+        self._cache[key_id] = (time.monotonic() + self._cache_seconds, key)
+        return key
+
+    async def destroy(self, key_id: str) -> None:
+        async with self._pool.acquire() as connection:
+            await connection.execute(
+                "UPDATE phi_data_keys SET wrapped_key = NULL, destroyed_at = now() WHERE key_id = $1", key_id
+            )
+        self._cache.pop(key_id, None)
+
+
+def seal(value: Any, *, key: bytes, key_id: str, field: str) -> Sealed:
+    nonce = os.urandom(12)
+    plaintext = json.dumps(value, sort_keys=True, default=str).encode()
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, f"{key_id}|{field}".encode())
+    return Sealed(
+        key_id=key_id,
+        nonce=base64.b64encode(nonce).decode(),
+        ciphertext=base64.b64encode(ciphertext).decode(),
+    )
+
+
+def unseal(sealed: Sealed, *, key: bytes, field: str) -> Any:
+    plaintext = AESGCM(key).decrypt(
+        base64.b64decode(sealed.nonce),
+        base64.b64decode(sealed.ciphertext),
+        f"{sealed.key_id}|{field}".encode(),
+    )
+    return json.loads(plaintext)
+
+
+class Vault:
+    """Seals and opens fields for one service, through its key provider."""
+
+    def __init__(self, keys: KeyProvider) -> None:
+        self._keys = keys
+
+    async def seal_fields(self, key_id: str, values: Mapping[str, Any]) -> dict[str, Sealed | None]:
+        key = await self._keys.data_key(key_id, create=True)
+        return {
+            name: None if value is None else seal(value, key=key, key_id=key_id, field=name)
+            for name, value in values.items()
+        }
+
+    async def open(self, sealed: Sealed, field: str) -> Any:
+        key = await self._keys.data_key(sealed.key_id)
+        return unseal(sealed, key=key, field=field)
+
+    async def destroy(self, key_id: str) -> None:
+        await self._keys.destroy(key_id)
+
+
+class BlindIndex:
+    """A keyed hash for equality lookups (e.g. MRN) without storing the value; per tenant."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"billing blind index v1").derive(
+            master_key
+        )
+
+    def __call__(self, tenant: str, kind: str, value: str) -> str:
+        normalized = unicodedata.normalize("NFKC", value).strip().upper()
+        message = f"{tenant}\x1f{kind}\x1f{normalized}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()

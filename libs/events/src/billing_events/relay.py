@@ -1,0 +1,141 @@
+"""The outbox relay: publishes a service's log to Kafka in position order, exactly as committed.
+
+A record counts as published only after the broker acknowledged it (idempotent producer, acks=all);
+then the checkpoint advances in PostgreSQL. A crash between the two republishes the tail, and the
+consumers' de-duplication absorbs it. One relay per service holds an advisory lock; others wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+
+from billing_events.kafka import KafkaSettings, ensure_topics, service_topics
+from billing_events.metrics import EVENTS_PUBLISHED, RELAY_LAG
+from billing_events.store import EventStore
+
+log = logging.getLogger(__name__)
+
+_LEADER_LOCK = 72_100_002
+
+
+class Relay:
+    def __init__(
+        self,
+        store: EventStore,
+        kafka: KafkaSettings,
+        *,
+        batch_size: int = 1000,
+        idle_wait: float = 0.5,
+        checkpoint_name: str = "kafka",
+    ) -> None:
+        self.store = store
+        self.kafka = kafka
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.checkpoint_name = checkpoint_name
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+
+    async def checkpoint(self) -> int:
+        async with self.store.pool.acquire() as connection:
+            value = await connection.fetchval(
+                "SELECT position FROM relay_checkpoint WHERE name = $1", self.checkpoint_name
+            )
+        return int(value or 0)
+
+    async def _save_checkpoint(self, position: int) -> None:
+        async with self.store.pool.acquire() as connection:
+            await connection.execute(
+                "INSERT INTO relay_checkpoint (name, position) VALUES ($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                self.checkpoint_name,
+                position,
+            )
+
+    async def start(self) -> None:
+        await ensure_topics(
+            self.kafka, [self.kafka.topic(s, a) for s, a in service_topics(self.store.source)]
+        )
+        self._producer = AIOKafkaProducer(
+            **self.kafka.client_options(),
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            max_batch_size=256 * 1024,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish_pending(self) -> int:
+        """Publish everything after the checkpoint; return how many events were confirmed."""
+        assert self._producer is not None, "start() the relay first"
+        published = 0
+        position = await self.checkpoint()
+        while True:
+            envelopes = await self.store.read_all(after=position, limit=self.batch_size)
+            if not envelopes:
+                break
+            futures = [
+                await self._producer.send(
+                    envelope.topic(self.kafka.topic_prefix),
+                    envelope.value(),
+                    key=envelope.stream_id.encode(),
+                    headers=envelope.headers(),
+                )
+                for envelope in envelopes
+            ]
+            await asyncio.gather(*futures)
+            position = int(envelopes[-1].position or position)
+            await self._save_checkpoint(position)
+            published += len(envelopes)
+            EVENTS_PUBLISHED.labels(self.store.source).inc(len(envelopes))
+        RELAY_LAG.labels(self.store.source).set(max(0, await self.store.head() - position))
+        return published
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set, woken by NOTIFY from appends and polling as a fallback."""
+        async with self.store.pool.acquire() as lock_connection:
+            while not await lock_connection.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
+                if await _wait(stop, 2.0):
+                    return
+            await lock_connection.add_listener("billing_events", self._on_notify)
+            await self.start()
+            try:
+                while not stop.is_set():
+                    try:
+                        await self.publish_pending()
+                    except Exception:
+                        log.exception("relay pass failed; retrying", extra={"service": self.store.source})
+                        await _wait(stop, 1.0)
+                    self._wake.clear()
+                    waiter = asyncio.ensure_future(self._wake.wait())
+                    stopper = asyncio.ensure_future(stop.wait())
+                    await asyncio.wait(
+                        {waiter, stopper}, timeout=self.idle_wait, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in (waiter, stopper):
+                        task.cancel()
+            finally:
+                await self.stop()
+                with contextlib.suppress(Exception):
+                    await lock_connection.remove_listener("billing_events", self._on_notify)
+                await lock_connection.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -1,0 +1,103 @@
+-- The event-sourcing tables every service database holds. Idempotent: safe to run at every start.
+
+CREATE TABLE IF NOT EXISTS event_log_head (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    position bigint NOT NULL,
+    hash bytea NOT NULL
+);
+INSERT INTO event_log_head VALUES (true, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
+ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS events (
+    position bigint PRIMARY KEY,
+    stream_id text NOT NULL,
+    stream_type text NOT NULL,
+    stream_version integer NOT NULL,
+    event_id uuid NOT NULL UNIQUE,
+    event_type text NOT NULL,
+    schema_version integer NOT NULL,
+    tenant text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    payload jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    prev_hash bytea NOT NULL,
+    hash bytea NOT NULL,
+    UNIQUE (stream_id, stream_version)
+);
+
+CREATE OR REPLACE FUNCTION billing_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event log is append-only: % is refused', TG_OP USING ERRCODE = '42501';
+END $$;
+
+CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();
+CREATE OR REPLACE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_refuse_change();
+
+-- The bytes a hash covers. Python's verify computes the same from the same columns.
+CREATE OR REPLACE FUNCTION billing_event_digest_input(
+    p_prev bytea, p_position bigint, p_stream text, p_version integer, p_event_id uuid, p_type text,
+    p_schema integer, p_tenant text, p_at timestamptz, p_payload jsonb, p_metadata jsonb
+) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_prev || convert_to(concat_ws(E'\x1f', p_position::text, p_stream, p_version::text,
+        p_event_id::text, p_type, p_schema::text, p_tenant,
+        (extract(epoch FROM p_at) * 1000000)::bigint::text, p_payload::text, p_metadata::text), 'UTF8')
+$$;
+
+-- Append in one round trip: the head row's lock serialises appends, so positions are gap-free and
+-- become visible in order; the stream's version is checked under that lock.
+CREATE OR REPLACE FUNCTION billing_append(
+    p_stream text, p_stream_type text, p_expected integer, p_event_ids uuid[], p_types text[],
+    p_schemas integer[], p_tenant text, p_at timestamptz, p_payloads jsonb[], p_metadata jsonb
+) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_position bigint;
+    v_hash bytea;
+    v_current integer;
+    i integer;
+BEGIN
+    SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
+    SELECT coalesce(max(stream_version), 0) INTO v_current FROM events WHERE stream_id = p_stream;
+    IF p_expected IS NOT NULL AND v_current <> p_expected THEN
+        RAISE EXCEPTION 'version conflict on %: expected %, found %', p_stream, p_expected, v_current
+            USING ERRCODE = 'BV409';
+    END IF;
+    FOR i IN 1 .. array_length(p_event_ids, 1) LOOP
+        v_position := v_position + 1;
+        v_current := v_current + 1;
+        INSERT INTO events VALUES (
+            v_position, p_stream, p_stream_type, v_current, p_event_ids[i], p_types[i], p_schemas[i],
+            p_tenant, p_at, p_payloads[i], p_metadata,
+            v_hash,
+            sha256(billing_event_digest_input(v_hash, v_position, p_stream, v_current, p_event_ids[i],
+                p_types[i], p_schemas[i], p_tenant, p_at, p_payloads[i], p_metadata))
+        ) RETURNING hash INTO v_hash;
+    END LOOP;
+    UPDATE event_log_head SET position = v_position, hash = v_hash;
+    PERFORM pg_notify('billing_events', v_position::text);
+    RETURN v_position;
+END $$;
+
+CREATE TABLE IF NOT EXISTS relay_checkpoint (
+    name text PRIMARY KEY,
+    position bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS processed_events (
+    consumer text NOT NULL,
+    event_id uuid NOT NULL,
+    outcome text NOT NULL DEFAULT 'applied',
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    tenant text NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    status integer NOT NULL,
+    body jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, key)
+);

@@ -1,0 +1,267 @@
+"""The event store on PostgreSQL: append-only, optimistic concurrency, gap-free positions, hash chain.
+
+The event table doubles as the transactional outbox: an event is committed with its position in the
+command's own transaction, and the relay publishes positions in order and checkpoints what the
+broker confirmed (see billing_events.relay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from billing_events.contracts.base import Event
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.metrics import EVENTS_APPENDED
+
+GENESIS_HASH = bytes(32)
+_SCHEMA_LOCK = 72_100_001
+
+
+class VersionConflict(Exception):
+    """The stream moved on since it was read; the caller may reload and decide again."""
+
+    def __init__(self, stream_id: str, expected: int | None) -> None:
+        super().__init__(f"stream {stream_id} is not at version {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+
+
+async def init_connection(connection: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection)
+    assert pool is not None
+    return pool
+
+
+async def ensure_database(dsn: str) -> None:
+    """Create the database named in `dsn` if it does not exist (local runs and tests)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    name = parts.path.lstrip("/")
+    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            with suppress(asyncpg.DuplicateDatabaseError):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def apply_schema(connection: asyncpg.Connection, sql: str, lock_id: int = _SCHEMA_LOCK) -> None:
+    """Run idempotent DDL under an advisory lock, so concurrent starts do not race."""
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", lock_id)
+        await connection.execute(sql)
+
+
+def _row_to_envelope(row: asyncpg.Record, source: str) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=str(row["event_id"]),
+        event_type=row["event_type"],
+        version=row["schema_version"],
+        source=source,
+        stream_id=row["stream_id"],
+        tenant=row["tenant"],
+        occurred_at=row["occurred_at"],
+        payload=row["payload"],
+        metadata=row["metadata"],
+        position=row["position"],
+        stream_version=row["stream_version"],
+    )
+
+
+_SELECT = (
+    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, tenant, "
+    "occurred_at, payload, metadata FROM events"
+)
+
+
+class Session:
+    """One database transaction of a command or a projection: read streams, append, update views."""
+
+    def __init__(self, connection: asyncpg.Connection, source: str) -> None:
+        self.connection = connection
+        self.source = source
+
+    async def load(self, stream_id: str) -> list[EventEnvelope]:
+        rows = await self.connection.fetch(
+            f"{_SELECT} WHERE stream_id = $1 ORDER BY stream_version", stream_id
+        )
+        return [_row_to_envelope(row, self.source) for row in rows]
+
+    async def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int | None,
+        events: Sequence[Event],
+        metadata: Metadata,
+    ) -> list[EventEnvelope]:
+        """Append after `expected_version` (None: whatever the stream holds). Put it last in the
+        transaction: it holds the log's head lock until commit."""
+        if not events:
+            return []
+        event_ids = [uuid.uuid4() for _ in events]
+        payloads = [event.model_dump(mode="json") for event in events]
+        occurred_at = datetime.now(UTC)
+        meta = metadata.as_dict()
+        try:
+            last_position = await self.connection.fetchval(
+                "SELECT billing_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                stream_id,
+                stream_type,
+                expected_version,
+                event_ids,
+                [event.event_type for event in events],
+                [event.version for event in events],
+                metadata.tenant,
+                occurred_at,
+                payloads,
+                meta,
+            )
+        except asyncpg.PostgresError as error:
+            if getattr(error, "sqlstate", None) == "BV409":
+                raise VersionConflict(stream_id, expected_version) from None
+            raise
+        first_position = last_position - len(events) + 1
+        base_version = (expected_version or 0) if expected_version is not None else None
+        for event in events:
+            EVENTS_APPENDED.labels(self.source, event.event_type).inc()
+        return [
+            EventEnvelope(
+                event_id=str(event_ids[i]),
+                event_type=event.event_type,
+                version=event.version,
+                source=self.source,
+                stream_id=stream_id,
+                tenant=metadata.tenant,
+                occurred_at=occurred_at,
+                payload=payloads[i],
+                metadata=meta,
+                position=first_position + i,
+                stream_version=None if base_version is None else base_version + i + 1,
+            )
+            for i, event in enumerate(events)
+        ]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_position: int | None
+    reason: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_position is None
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool, source: str) -> None:
+        self.pool = pool
+        self.source = source
+
+    async def setup(self, extra_schema: str = "") -> None:
+        sql = resources.files("billing_events").joinpath("schema.sql").read_text()
+        async with self.pool.acquire() as connection:
+            await apply_schema(connection, sql + "\n" + extra_schema)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield Session(connection, self.source)
+
+    async def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int | None,
+        events: Sequence[Event],
+        metadata: Metadata,
+    ) -> list[EventEnvelope]:
+        async with self.session() as session:
+            return await session.append(stream_id, stream_type, expected_version, events, metadata)
+
+    async def load(self, stream_id: str) -> list[EventEnvelope]:
+        async with self.pool.acquire() as connection:
+            return await Session(connection, self.source).load(stream_id)
+
+    async def read_all(self, after: int = 0, limit: int = 1000) -> list[EventEnvelope]:
+        """Events in global order, strictly after position `after`."""
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", after, limit
+            )
+        return [_row_to_envelope(row, self.source) for row in rows]
+
+    async def head(self) -> int:
+        async with self.pool.acquire() as connection:
+            return int(await connection.fetchval("SELECT position FROM event_log_head"))
+
+    async def verify_chain(self, batch: int = 5000) -> ChainReport:
+        """Walk the log in order and recompute each hash; name the first broken link."""
+        expected_prev = GENESIS_HASH
+        expected_position = 1
+        checked = 0
+        async with self.pool.acquire() as connection:
+            while True:
+                rows = await connection.fetch(
+                    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, "
+                    "tenant, (extract(epoch FROM occurred_at) * 1000000)::bigint AS at_micros, "
+                    "payload::text AS payload_text, metadata::text AS metadata_text, prev_hash, hash "
+                    "FROM events WHERE position >= $1 ORDER BY position LIMIT $2",
+                    expected_position,
+                    batch,
+                )
+                if not rows:
+                    head = await connection.fetchrow("SELECT position, hash FROM event_log_head")
+                    if head["position"] != expected_position - 1:
+                        return ChainReport(checked, expected_position, "events are missing at the end")
+                    if bytes(head["hash"]) != expected_prev:
+                        return ChainReport(
+                            checked, head["position"], "the head does not match the last event"
+                        )
+                    return ChainReport(checked, None, None)
+                for row in rows:
+                    position = row["position"]
+                    if position != expected_position:
+                        return ChainReport(checked, expected_position, "a position is missing")
+                    if bytes(row["prev_hash"]) != expected_prev:
+                        return ChainReport(checked, position, "prev_hash does not link to the previous event")
+                    if _digest(row, expected_prev) != bytes(row["hash"]):
+                        return ChainReport(checked, position, "the event's content does not match its hash")
+                    expected_prev = bytes(row["hash"])
+                    expected_position += 1
+                    checked += 1
+
+
+def _digest(row: asyncpg.Record, prev: bytes) -> bytes:
+    fields: list[Any] = [
+        row["position"],
+        row["stream_id"],
+        row["stream_version"],
+        row["event_id"],
+        row["event_type"],
+        row["schema_version"],
+        row["tenant"],
+        row["at_micros"],
+        row["payload_text"],
+        row["metadata_text"],
+    ]
+    return hashlib.sha256(prev + "\x1f".join(str(f) for f in fields).encode()).digest()

@@ -1,0 +1,107 @@
+"""The event store against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from billing_events.contracts.registration import PayerRegistered
+from billing_events.envelope import Metadata
+from billing_events.store import EventStore, VersionConflict, create_pool
+
+META = Metadata(tenant="acme", actor="admin-1")
+
+
+def payer(name: str) -> PayerRegistered:
+    return PayerRegistered(
+        payer_id=str(uuid.uuid4()), name=name, edi_payer_id="12345", claim_filing_indicator="CI"
+    )
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[EventStore]:
+    pool = await create_pool(database_url, max_size=20)
+    event_store = EventStore(pool, "registration")
+    await event_store.setup()
+    yield event_store
+    await pool.close()
+
+
+async def test_concurrent_appends_at_the_same_version_let_exactly_one_win(store: EventStore) -> None:
+    stream = str(uuid.uuid4())
+    await store.append(stream, "payer", 0, [payer("first")], META)
+
+    results = await asyncio.gather(
+        *(store.append(stream, "payer", 1, [payer(f"racer {i}")], META) for i in range(8)),
+        return_exceptions=True,
+    )
+
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, VersionConflict)]
+    assert len(winners) == 1
+    assert len(losers) == 7
+    assert [e.stream_version for e in await store.load(stream)] == [1, 2]
+
+
+async def test_a_stale_or_premature_expected_version_is_a_conflict(store: EventStore) -> None:
+    stream = str(uuid.uuid4())
+    await store.append(stream, "payer", 0, [payer("a"), payer("b")], META)
+    with pytest.raises(VersionConflict):
+        await store.append(stream, "payer", 1, [payer("c")], META)
+    with pytest.raises(VersionConflict):
+        await store.append(stream, "payer", 5, [payer("c")], META)
+    assert len(await store.load(stream)) == 2
+
+
+async def test_positions_are_gap_free_and_read_in_order_even_after_rolled_back_appends(
+    store: EventStore,
+) -> None:
+    streams = [str(uuid.uuid4()) for _ in range(20)]
+    await asyncio.gather(*(store.append(s, "payer", 0, [payer("x"), payer("y")], META) for s in streams))
+
+    async def append_then_fail() -> None:
+        async with store.session() as session:
+            await session.append(str(uuid.uuid4()), "payer", 0, [payer("rolled back")], META)
+            raise RuntimeError("the command failed after appending")
+
+    with pytest.raises(RuntimeError):
+        await append_then_fail()
+    await store.append(str(uuid.uuid4()), "payer", 0, [payer("last")], META)
+
+    everything = await store.read_all(after=0, limit=10_000)
+    assert [e.position for e in everything] == list(range(1, 42))
+    assert [e.position for e in await store.read_all(after=39)] == [40, 41]
+    assert everything[-1].event().name == "last"  # type: ignore[attr-defined]
+
+
+async def test_the_database_refuses_updates_and_deletes_of_events(store: EventStore) -> None:
+    await store.append(str(uuid.uuid4()), "payer", 0, [payer("kept")], META)
+    async with store.pool.acquire() as connection:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("UPDATE events SET tenant = 'other'")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("DELETE FROM events")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("TRUNCATE events")
+        assert await connection.fetchval("SELECT tenant FROM events") == "acme"
+
+
+async def test_verify_names_the_first_event_altered_behind_the_stores_back(store: EventStore) -> None:
+    for i in range(5):
+        await store.append(str(uuid.uuid4()), "payer", 0, [payer(f"payer {i}")], META)
+    assert (await store.verify_chain()).intact
+    async with store.pool.acquire() as connection:
+        await connection.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        await connection.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{name}', '\"forged\"') WHERE position = 3"
+        )
+        await connection.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+
+    report = await store.verify_chain()
+
+    assert report.first_broken_position == 3
+    assert report.checked == 2

@@ -1,0 +1,243 @@
+"""What a running service holds (database, event store, Kafka settings, PHI vault), and the three ways
+a service runs: its HTTP API, its consumers, its outbox relay.
+
+A service describes itself once with a ServiceDefinition in `<service>/entrypoints/__init__.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+
+from billing_events.consumer import Consumer, Subscription
+from billing_events.kafka import KafkaSettings
+from billing_events.phi import BlindIndex, PostgresKeyProvider, Vault, decode_master_key
+from billing_events.relay import Relay
+from billing_events.store import EventStore, create_pool, ensure_database
+from billing_service.http import create_app
+from billing_service.logging import configure_logging
+from billing_service.settings import ServiceSettings
+from billing_service.telemetry import configure_tracing
+
+log = logging.getLogger(__name__)
+
+Background = Callable[["Runtime", asyncio.Event], AsyncIterator[None] | None]
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    port: int
+    title: str
+    routers: Callable[[], list[APIRouter]] = list
+    subscriptions: Callable[[Runtime], list[Subscription]] = lambda _runtime: []
+    schema_sql: str = ""
+    # Long-running work beside the consumers (e.g. a clearinghouse folder watcher).
+    workers: Callable[[Runtime], list[Callable[[asyncio.Event], object]]] = lambda _runtime: []
+
+
+@dataclass
+class Runtime:
+    definition: ServiceDefinition
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    store: EventStore
+    kafka: KafkaSettings
+    vault: Vault
+    blind_index: BlindIndex
+    keys_pool: asyncpg.Pool
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.keys_pool.close()
+
+
+def kafka_settings(settings: ServiceSettings) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        security_protocol=settings.kafka_security_protocol,
+        sasl_mechanism=settings.kafka_sasl_mechanism,
+        sasl_username=settings.kafka_sasl_username,
+        sasl_password=settings.kafka_sasl_password,
+        ssl_cafile=settings.kafka_ssl_cafile,
+        topic_prefix=settings.topic_prefix,
+        partitions=settings.kafka_topic_partitions,
+        replication_factor=settings.kafka_replication_factor,
+    )
+
+
+def master_key(settings: ServiceSettings) -> bytes:
+    if settings.phi_master_key:
+        return decode_master_key(settings.phi_master_key)
+    # Development only: a generated key beside the dev JWT keys. Production sets PHI_MASTER_KEY.
+    path = Path(settings.state_dir) / "dev-phi-master.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(base64.b64encode(os.urandom(32)).decode())
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
+    return decode_master_key(path.read_text().strip())
+
+
+def keys_database_url(settings: ServiceSettings) -> str:
+    if settings.phi_keys_database_url:
+        return settings.phi_keys_database_url
+    parts = urlsplit(settings.database_url)
+    return urlunsplit(parts._replace(path="/billing_keys"))
+
+
+async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
+    if settings.create_databases:
+        await ensure_database(settings.database_url)
+        await ensure_database(keys_database_url(settings))
+    pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
+    store = EventStore(pool, definition.name)
+    await store.setup(definition.schema_sql)
+    keys_pool = await create_pool(keys_database_url(settings), max_size=4)
+    key = master_key(settings)
+    provider = PostgresKeyProvider(keys_pool, key)
+    await provider.setup()
+    return Runtime(
+        definition=definition,
+        settings=settings,
+        pool=pool,
+        store=store,
+        kafka=kafka_settings(settings),
+        vault=Vault(provider),
+        blind_index=BlindIndex(key),
+        keys_pool=keys_pool,
+    )
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def build_app(
+    definition: ServiceDefinition, settings: ServiceSettings, runtime: Runtime | None = None
+) -> FastAPI:
+    """The service's HTTP API. With `runtime` given (tests), the app uses it and does not own it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            yield
+            return
+        opened = await open_runtime(definition, settings)
+        app.state.runtime = opened
+        try:
+            yield
+        finally:
+            await opened.close()
+
+    async def database() -> bool:
+        current: Runtime = app.state.runtime
+        async with current.pool.acquire() as connection:
+            return bool(await connection.fetchval("SELECT true"))
+
+    app = create_app(
+        settings,
+        title=definition.title,
+        routers=definition.routers(),
+        readiness_checks=[database],
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+
+
+async def _serve_health(settings: ServiceSettings, ready: Callable[[], bool], stop: asyncio.Event) -> None:
+    async def check() -> bool:
+        return ready()
+
+    check.__name__ = "running"
+    app = create_app(settings, title=f"{settings.service_name} worker", readiness_checks=[check])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="0.0.0.0", port=settings.metrics_port, log_level="warning", lifespan="off")  # noqa: S104
+    )
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def run_consumers(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(settings.log_level)
+    configure_tracing(f"{definition.name}-consumers")
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    runtime = await open_runtime(definition, settings)
+    consumers = [Consumer(runtime.store, runtime.kafka, s) for s in definition.subscriptions(runtime)]
+    workers = definition.workers(runtime)
+    try:
+        tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
+        tasks += [asyncio.create_task(w(stop)) for w in workers]  # type: ignore[arg-type]
+        tasks.append(
+            asyncio.create_task(
+                _serve_health(settings, lambda: all(c.ready.is_set() for c in consumers), stop)
+            )
+        )
+        log.info("consumers running", extra={"service": definition.name, "subscriptions": len(consumers)})
+        await _first_failure(tasks, stop)
+    finally:
+        await runtime.close()
+
+
+async def run_relay(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(settings.log_level)
+    configure_tracing(f"{definition.name}-relay")
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    runtime = await open_runtime(definition, settings)
+    relay = Relay(runtime.store, runtime.kafka)
+    try:
+        tasks = [
+            asyncio.create_task(relay.run(stop)),
+            asyncio.create_task(_serve_health(settings, lambda: True, stop)),
+        ]
+        log.info("relay running", extra={"service": definition.name})
+        await _first_failure(tasks, stop)
+    finally:
+        await runtime.close()
+
+
+async def _first_failure(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait until every task ends; if one fails, stop the others and re-raise (the process exits)."""
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    stop.set()
+    if pending:
+        await asyncio.wait(pending, timeout=15)
+    for task in done:
+        if task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def serve_api(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    app = build_app(definition, settings)
+    uvicorn.run(app, host=settings.http_host, port=settings.port or definition.port, log_level="warning")
