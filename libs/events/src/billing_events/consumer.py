@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from pydantic import ValidationError
@@ -254,11 +255,7 @@ async def replay(
     )
     await reader.start()
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(reader.partitions_for_topic(topic) or ())
-        ]
+        partitions = await topic_partitions(kafka, topics)
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
         ends: dict[TopicPartition, int] = await reader.end_offsets(partitions)
@@ -287,6 +284,20 @@ async def replay(
         return done
     finally:
         await reader.stop()
+
+
+async def topic_partitions(kafka: KafkaSettings, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in sorted(topic["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 def handlers(*pairs: tuple[type[Any], Handler]) -> dict[str, Handler]:

@@ -144,3 +144,50 @@ async def read_topic(kafka_bootstrap: str, topic: str, *, expect: int, timeout: 
 
 def envelopes(records: Sequence[Any]) -> list[EventEnvelope]:
     return [EventEnvelope.from_kafka(list(r.headers), r.value) for r in records]
+
+
+async def publish_events(
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    events: Sequence[Any],
+    *,
+    tenant: str = "tenant-a",
+    actor: str = "upstream-tester",
+) -> list[EventEnvelope]:
+    """Put contract events on their topics as the owning service's relay would (for consumer tests)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from aiokafka import AIOKafkaProducer
+
+    from billing_events.kafka import KafkaSettings, ensure_topics
+
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
+    sent = [
+        EventEnvelope(
+            event_id=str(uuid.uuid4()),
+            event_type=event.event_type,
+            version=event.version,
+            source=event.service,
+            stream_id=event.subject(),
+            tenant=tenant,
+            occurred_at=datetime.now(UTC),
+            payload=event.model_dump(mode="json"),
+            metadata={"actor": actor},
+        )
+        for event in events
+    ]
+    await ensure_topics(kafka, sorted({e.topic(topic_prefix) for e in sent}))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for envelope in sent:
+            await producer.send_and_wait(
+                envelope.topic(topic_prefix),
+                envelope.value(),
+                key=envelope.stream_id.encode(),
+                headers=envelope.headers(),
+            )
+    finally:
+        await producer.stop()
+    return sent
