@@ -11,6 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from billing_events.phi import KeyDestroyed
+from billing_events.store import VersionConflict
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -79,6 +82,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return problem_response(Problem(exc.status_code, str(exc.detail), str(exc.detail)))
 
+    async def on_version_conflict(_: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            conflict("The record changed since you read it; reload and try again.", "version-conflict")
+        )
+
+    async def on_key_destroyed(_: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            Problem(410, "Gone", "This patient's data was erased.", "/problems/patient-data-erased")
+        )
+
+    app.add_exception_handler(VersionConflict, on_version_conflict)
+    app.add_exception_handler(KeyDestroyed, on_key_destroyed)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
