@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INFRA := python3 deploy/local/infra.py
 
-.PHONY: help install lint test test-unit test-integration run down infra-up infra-env bench clean
+.PHONY: help schemas install lint test test-unit test-integration run down infra-up infra-env bench clean
 
 help:
 	@echo "make run        the platform with its local Kafka and PostgreSQL (Ctrl-C stops)"
@@ -51,6 +51,10 @@ down:
 
 infra-env:
 	@$(INFRA) env
+
+# Regenerate the published JSON Schemas of the event contracts (refuses changes that break consumers).
+schemas: install
+	$(BIN)/python -m billing_events.contracts.schemas --write
 
 bench: install
 	deploy/local/with-infra.sh $(BIN)/python -m billing_bench
