@@ -42,7 +42,10 @@ def metadata_from(request: Request, principal: Principal) -> Metadata:
 
 def metadata_caused_by(envelope: EventEnvelope, actor: str | None = None) -> Metadata:
     """Metadata for events a consumed event causes: same tenant and flow, the event as the cause."""
-    return Metadata(tenant=envelope.tenant, actor=actor or "system").caused_by(envelope, actor)
+    # Inside a consumer span, the caused events continue the trace as children of that span.
+    return Metadata(
+        tenant=envelope.tenant, actor=actor or "system", traceparent=current_traceparent()
+    ).caused_by(envelope, actor)
 
 
 async def idempotent(request: Request, principal: Principal, action: Action) -> JSONResponse:
