@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,10 +145,53 @@ class Consumer:
                 )
         return handled
 
-    async def _process_batch(self, records: Iterable[ConsumerRecord[bytes, bytes]]) -> None:
-        async with self.store.session() as session:
-            for record in records:
-                await self._process_record(session, record)
+    async def _process_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Fast path: the whole batch in one transaction with one de-duplication query. If anything
+        fails, that transaction rolls back and the batch is redone message by message (slow path)."""
+        parsed: list[tuple[ConsumerRecord[bytes, bytes], EventEnvelope]] = []
+        malformed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        for record in records:
+            try:
+                parsed.append((record, EventEnvelope.from_kafka(list(record.headers), record.value or b"")))
+            except MalformedMessage as error:
+                malformed.append((record, describe_error(error)))
+        wanted = [(r, e) for r, e in parsed if e.event_type in self.subscription.handlers]
+        try:
+            async with self.store.session() as session:
+                fresh = await session.connection.fetch(
+                    "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id::text",
+                    self.subscription.name,
+                    [e.event_id for _, e in wanted],
+                )
+                pending = {row[0] for row in fresh}
+                for record, envelope in wanted:
+                    if envelope.event_id not in pending:
+                        EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "duplicate").inc()
+                        continue
+                    pending.discard(envelope.event_id)  # the same event twice in one batch applies once
+                    with self._span(record, envelope):
+                        await self.subscription.handlers[envelope.event_type](session, envelope)
+                    EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            EVENTS_RETRIED.labels(self.subscription.name).inc()
+            async with self.store.session() as session:
+                for record in records:
+                    await self._process_record(session, record)
+            return
+        for record, reason in malformed:
+            await self._dead_letter(record, reason)
+
+    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
+        traceparent = envelope.metadata.get("traceparent")
+        return tracer.start_as_current_span(
+            f"consume {envelope.event_type}",
+            context=extract({"traceparent": traceparent}) if traceparent else None,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.destination.name": record.topic, "billing.event_id": envelope.event_id},
+        )
 
     async def _process_record(self, session: Session, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -159,22 +202,9 @@ class Consumer:
         handler = self.subscription.handlers.get(envelope.event_type)
         if handler is None:
             return
-        context = (
-            extract({"traceparent": envelope.metadata["traceparent"]})
-            if envelope.metadata.get("traceparent")
-            else None
-        )
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with tracer.start_as_current_span(
-                    f"consume {envelope.event_type}",
-                    context=context,
-                    kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.destination.name": record.topic,
-                        "billing.event_id": envelope.event_id,
-                    },
-                ):
+                with self._span(record, envelope):
                     async with session.connection.transaction():  # a savepoint per message
                         first_time = await session.connection.fetchval(
                             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "

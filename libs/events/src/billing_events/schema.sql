@@ -55,6 +55,11 @@ DECLARE
     v_position bigint;
     v_hash bytea;
     v_current integer;
+    v_first_position bigint;
+    v_first_version integer;
+    v_hashes bytea[] := '{}';
+    v_prevs bytea[] := '{}';
+    n integer := array_length(p_event_ids, 1);
     i integer;
 BEGIN
     SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
@@ -63,17 +68,21 @@ BEGIN
         RAISE EXCEPTION 'version conflict on %: expected %, found %', p_stream, p_expected, v_current
             USING ERRCODE = 'BV409';
     END IF;
-    FOR i IN 1 .. array_length(p_event_ids, 1) LOOP
-        v_position := v_position + 1;
-        v_current := v_current + 1;
-        INSERT INTO events VALUES (
-            v_position, p_stream, p_stream_type, v_current, p_event_ids[i], p_types[i], p_schemas[i],
-            p_tenant, p_at, p_payloads[i], p_metadata,
-            v_hash,
-            sha256(billing_event_digest_input(v_hash, v_position, p_stream, v_current, p_event_ids[i],
-                p_types[i], p_schemas[i], p_tenant, p_at, p_payloads[i], p_metadata))
-        ) RETURNING hash INTO v_hash;
+    v_first_position := v_position + 1;
+    v_first_version := v_current + 1;
+    -- The chain is sequential, the insert is not: hash in a loop, then one set-based INSERT.
+    FOR i IN 1 .. n LOOP
+        v_prevs := v_prevs || v_hash;
+        v_hash := sha256(billing_event_digest_input(v_hash, v_position + i, p_stream, v_current + i,
+            p_event_ids[i], p_types[i], p_schemas[i], p_tenant, p_at, p_payloads[i], p_metadata));
+        v_hashes := v_hashes || v_hash;
     END LOOP;
+    INSERT INTO events
+    SELECT v_first_position + o - 1, p_stream, p_stream_type, v_first_version + o - 1, e, t, s, p_tenant, p_at,
+           pl, p_metadata, pr, h
+    FROM unnest(p_event_ids, p_types, p_schemas, p_payloads, v_prevs, v_hashes) WITH ORDINALITY
+         AS u(e, t, s, pl, pr, h, o);
+    v_position := v_position + n;
     UPDATE event_log_head SET position = v_position, hash = v_hash;
     PERFORM pg_notify('billing_events', v_position::text);
     RETURN v_position;
