@@ -480,6 +480,8 @@ def env_lines() -> list[str]:
         lines.append(f"KAFKA_BOOTSTRAP_SERVERS={kafka}")
     if database:
         lines.append(f"DATABASE_URL={database}")
+        # Local runs give each service its own database on this server (billing_<service>).
+        lines.append(f"BILLING_DATABASE_SERVER_URL={database}")
     return lines
 
 

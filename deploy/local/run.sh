@@ -13,6 +13,9 @@ while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <<<"$endpoint
 echo "Local infrastructure is up:"
 echo "$endpoints" | sed 's/^/  /'
 echo "  logs: $root/.cache/logs/"
+export BILLING_DATABASE_SERVER_URL="$DATABASE_URL"
+export CLEARINGHOUSE_DIR="${CLEARINGHOUSE_DIR:-$root/.cache/clearinghouse}"
+mkdir -p "$CLEARINGHOUSE_DIR/outbound" "$CLEARINGHOUSE_DIR/inbound"
 if [ -f "$root/Procfile" ]; then
   exec_cmd=("$root/.venv/bin/honcho" -f "$root/Procfile" -d "$root" start)
   "${exec_cmd[@]}"

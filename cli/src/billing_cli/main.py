@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from billing_cli import demo
+from billing_events.consumer import replay as replay_subscription
 from billing_service.auth import Role, issue_token
-from billing_service.runtime import ServiceDefinition, run_consumers, run_relay, serve_api
+from billing_service.runtime import (
+    ServiceDefinition,
+    open_runtime,
+    run_all,
+    run_consumers,
+    run_relay,
+    serve_api,
+)
 from billing_service.settings import ServiceSettings
 
 app = typer.Typer(help="Operate the billing platform.", no_args_is_help=True)
+console = Console()
 
 
 class Service(StrEnum):
@@ -31,6 +46,12 @@ def definition_of(service: Service) -> ServiceDefinition:
 
 
 def settings_for(service: Service) -> ServiceSettings:
+    """A service's settings. Locally, BILLING_DATABASE_SERVER_URL names the server and each service
+    gets its own database on it (billing_<service>); in production DATABASE_URL is the service's own."""
+    server = os.environ.get("BILLING_DATABASE_SERVER_URL")
+    if server:
+        database = urlunsplit(urlsplit(server)._replace(path=f"/billing_{service.value}"))
+        return ServiceSettings(service_name=service.value, database_url=database)
     return ServiceSettings(service_name=service.value)
 
 
@@ -63,6 +84,122 @@ def consume(service: Service) -> None:
 def relay(service: Service) -> None:
     """Run a service's outbox relay, publishing its log to Kafka."""
     asyncio.run(run_relay(definition_of(service), settings_for(service)))
+
+
+@app.command()
+def run(service: Service) -> None:
+    """Run a service's API, relay, consumers and workers in one process (local runs)."""
+    asyncio.run(run_all(definition_of(service), settings_for(service)))
+
+
+@app.command()
+def replay(service: Service) -> None:
+    """Rebuild a service's projections from the log (stop its consumers first)."""
+
+    async def rebuild() -> int:
+        definition = definition_of(service)
+        runtime = await open_runtime(definition, settings_for(service))
+        total = 0
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                if definition.rebuild_from_log is not None:
+                    task = progress.add_task(f"{service.value}: own log", total=None)
+                    total += await definition.rebuild_from_log(
+                        runtime, lambda done, of: progress.update(task, completed=done, total=of)
+                    )
+                for subscription in definition.subscriptions(runtime):
+                    task = progress.add_task(subscription.name, total=None)
+
+                    def advance(done: int, of: int, task: TaskID = task) -> None:
+                        progress.update(task, completed=done, total=of)
+
+                    total += await replay_subscription(
+                        runtime.store, runtime.kafka, subscription, progress=advance
+                    )
+        finally:
+            await runtime.close()
+        return total
+
+    applied = asyncio.run(rebuild())
+    console.print(f"[green]{service.value}: projections rebuilt from {applied} events[/green]")
+
+
+@app.command("verify-log")
+def verify_log(service: Service) -> None:
+    """Walk a service's event log and check its hash chain; name the first broken link."""
+
+    async def verify() -> tuple[int, int | None, str | None]:
+        runtime = await open_runtime(definition_of(service), settings_for(service))
+        try:
+            report = await runtime.store.verify_chain()
+        finally:
+            await runtime.close()
+        return report.checked, report.first_broken_position, report.reason
+
+    checked, broken, reason = asyncio.run(verify())
+    if broken is None:
+        console.print(f"[green]{service.value}: the log is intact ({checked} events checked)[/green]")
+        return
+    console.print(
+        f"[red]{service.value}: broken at position {broken}: {reason} ({checked} intact before)[/red]"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def seed(tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT) -> None:
+    """Load demo reference data (payers, providers, fee schedule) through the APIs."""
+    reference = asyncio.run(demo.seed(demo.Endpoints(), tenant))
+    console.print(
+        f"seeded tenant {tenant}: {len(reference.payer_ids)} payers, "
+        f"{1 + len(reference.rendering_provider_ids)} providers, a fee schedule of {len(demo.FEES)} codes"
+    )
+
+
+@app.command()
+def simulate(
+    encounters: Annotated[int, typer.Option(help="How many encounters to drive.")] = 20,
+    tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT,
+    concurrency: Annotated[int, typer.Option()] = 8,
+    seed_value: Annotated[
+        int | None, typer.Option("--seed", help="Random seed for a repeatable run.")
+    ] = None,
+) -> None:
+    """Drive realistic synthetic encounters (patients, coverage, visits, codes) through the APIs."""
+    with Progress(
+        TextColumn("encounters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("simulate", total=encounters)
+        result = asyncio.run(
+            demo.simulate(
+                demo.Endpoints(),
+                encounters,
+                tenant=tenant,
+                concurrency=concurrency,
+                seed_value=seed_value,
+                on_progress=lambda: progress.advance(task),
+            )
+        )
+    table = Table(title=f"simulation for tenant {tenant}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("encounters opened", str(result.encounters))
+    table.add_row("encounters coded", str(result.coded))
+    table.add_row("insured / self-pay", f"{result.insured} / {result.self_pay}")
+    table.add_row("failures", str(len(result.failures)))
+    table.add_row("seconds", f"{result.seconds:.1f}")
+    table.add_row("encounters/s", f"{result.coded / result.seconds:.1f}" if result.seconds else "-")
+    console.print(table)
+    for failure in result.failures[:5]:
+        console.print(f"[red]{failure}[/red]")
+    if result.failures:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,9 @@ class ServiceDefinition:
     schema_sql: str = ""
     # Long-running work beside the consumers (e.g. a clearinghouse folder watcher).
     workers: Callable[[Runtime], list[Callable[[asyncio.Event], object]]] = lambda _runtime: []
+    # Projections a service keeps from its own log (not from topics), rebuilt by `billing replay`:
+    # (runtime, progress(done, total)) -> events applied.
+    rebuild_from_log: Callable[[Runtime, Callable[[int, int], None]], Awaitable[int]] | None = None
 
 
 @dataclass
@@ -236,6 +239,39 @@ async def _first_failure(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -
     for task in done:
         if task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+
+
+async def run_all(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """API, relay, consumers and workers of one service in one process (local runs and demos)."""
+    configure_logging(settings.log_level)
+    configure_tracing(definition.name)
+    stop = asyncio.Event()
+    runtime = await open_runtime(definition, settings)
+    app = build_app(definition, settings, runtime)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=settings.http_host, port=settings.port or definition.port, log_level="warning"
+        )
+    )
+    consumers = [Consumer(runtime.store, runtime.kafka, s) for s in definition.subscriptions(runtime)]
+    try:
+        api = asyncio.create_task(server.serve())
+        tasks = [asyncio.create_task(Relay(runtime.store, runtime.kafka).run(stop))]
+        tasks += [asyncio.create_task(c.run(stop)) for c in consumers]
+        tasks += [asyncio.create_task(w(stop)) for w in definition.workers(runtime)]  # type: ignore[arg-type]
+        log.info(
+            "service running", extra={"service": definition.name, "port": settings.port or definition.port}
+        )
+        # uvicorn owns SIGINT/SIGTERM here: when it shuts down, everything else stops with it.
+        done, _ = await asyncio.wait([api, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        server.should_exit = True
+        await asyncio.wait([api, *tasks], timeout=15)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        await runtime.close()
 
 
 def serve_api(definition: ServiceDefinition, settings: ServiceSettings) -> None:

@@ -46,6 +46,10 @@ class ClaimCreated(Event):
     diagnoses: tuple[str, ...]
     lines: tuple[ClaimLine, ...]
     total_charge_cents: int
+    # From the invoice, so that the claim can be written without asking anyone (optional: added later).
+    billing_provider_id: str | None = None
+    rendering_provider_id: str | None = None
+    place_of_service: str | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -57,6 +61,8 @@ class ClaimScrubFailed(Event):
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
 class ClaimReady(Event):
     claim_id: str
+    # Set when a biller sends a front-end-rejected claim again as an original (frequency 1).
+    reason: str | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -77,6 +83,8 @@ class SubmissionBatchSent(Event):
     claim_ids: tuple[str, ...]
     interchange_control_number: str
     file_name: str
+    group_control_number: str | None = None
+    transaction_set_control_number: str | None = None
 
 
 class RejectionReason(BaseModel):
@@ -92,6 +100,9 @@ class ClaimAcknowledged(Event):
     acknowledgement: Literal["999", "277CA"]
     control_number: str
     payer_claim_control_number: str | None = None
+    # The acknowledgement file and the submission batch it answers.
+    file_name: str | None = None
+    batch_id: str | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -100,6 +111,8 @@ class ClaimRejected(Event):
     acknowledgement: Literal["999", "277CA"]
     control_number: str
     reasons: tuple[RejectionReason, ...]
+    file_name: str | None = None
+    batch_id: str | None = None
 
 
 class CasAdjustment(BaseModel):
@@ -134,6 +147,8 @@ class RemittanceReceived(Event):
     matched_claim_ids: tuple[str, ...]
     unmatched_patient_control_numbers: tuple[str, ...] = ()
     provider_adjustment_cents: int = 0
+    file_name: str | None = None
+    interchange_control_number: str | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -161,6 +176,15 @@ class ClaimResubmitted(Event):
     reason: str
     payer_claim_control_number: str
     corrections: tuple[str, ...] = ()
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimVoided(Event):
+    """The invoice was voided before the claim ever reached a payer: nothing to send, nothing to undo."""
+
+    claim_id: str
+    invoice_id: str
+    reason: str
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

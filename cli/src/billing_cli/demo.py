@@ -1,0 +1,256 @@
+"""Demo reference data and a synthetic workload, driven only through the services' HTTP APIs.
+
+Nothing here touches a database or Kafka: it is what an EHR integration or a front desk would do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from billing_service.auth import issue_token
+from billing_service.settings import ServiceSettings
+
+DEMO_TENANT = "demo"
+
+PAYERS = [
+    {"name": "Demo Aetna", "edi_payer_id": "DEMO-AETNA", "claim_filing_indicator": "CI"},
+    {"name": "Demo Medicare Part B", "edi_payer_id": "DEMO-MEDICARE", "claim_filing_indicator": "MB"},
+    {"name": "Demo Blue Cross", "edi_payer_id": "DEMO-BCBS", "claim_filing_indicator": "BL"},
+]
+ADDRESS = {"line1": "100 Main Street", "city": "Springfield", "state": "IL", "postal_code": "627011234"}
+PROVIDERS = [
+    {"npi": "1234567893", "name": "Springfield Family Medicine", "taxonomy_code": "207Q00000X",
+     "tax_id": "371234567", "role": "billing", "address": ADDRESS},
+    {"npi": "1245319599", "name": {"given": "Ada", "family": "Lovelace"}, "taxonomy_code": "207Q00000X",
+     "role": "rendering", "address": ADDRESS},
+    {"npi": "1982746507", "name": {"given": "Grace", "family": "Hopper"}, "taxonomy_code": "208D00000X",
+     "role": "rendering", "address": ADDRESS},
+]  # fmt: skip
+# A small fee schedule (cents) for the codes the simulation uses; CPT codes carry no descriptors.
+FEES = {
+    "99203": 16500, "99213": 12000, "99214": 17500, "99395": 21000, "99393": 18000, "36415": 1500,
+    "80053": 4500, "85025": 3200, "93000": 6000, "90471": 2800, "90686": 3500, "20610": 9500,
+    "G0439": 19500, "81002": 900, "J1100": 600,
+}  # fmt: skip
+VISITS: list[dict[str, Any]] = [
+    {"diagnoses": ["I10", "E78.5"], "lines": [("99213", [], 1, [1, 2])]},
+    {"diagnoses": ["E11.9", "I10"],
+     "lines": [("99214", [], 1, [1, 2]), ("36415", [], 1, [1]), ("80053", [], 1, [1])]},
+    {"diagnoses": ["J06.9"], "lines": [("99213", [], 1, [1])]},
+    {"diagnoses": ["M17.11", "I10"], "lines": [("99213", ["25"], 1, [1, 2]), ("20610", ["RT"], 1, [1])]},
+    {"diagnoses": ["Z00.00"], "lines": [("99395", [], 1, [1]), ("85025", [], 1, [1]), ("36415", [], 1, [1])]},
+    {"diagnoses": ["R07.9"], "lines": [("99203", [], 1, [1]), ("93000", [], 1, [1])]},
+    {"diagnoses": ["Z23"], "lines": [("90471", [], 1, [1]), ("90686", [], 1, [1])]},
+]  # fmt: skip
+GIVEN = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Mia",
+    "Lucas",
+    "Amelia",
+    "Mateo",
+]
+FAMILY = ["Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Davis", "Lopez", "Wilson"]
+STATES = [("IL", "62701"), ("MA", "02110"), ("TX", "73301"), ("CA", "94105"), ("NY", "10001")]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    registration: str = os.environ.get("REGISTRATION_URL", "http://127.0.0.1:8001")
+    coding: str = os.environ.get("CODING_URL", "http://127.0.0.1:8002")
+    invoicing: str = os.environ.get("INVOICING_URL", "http://127.0.0.1:8003")
+    claims: str = os.environ.get("CLAIMS_URL", "http://127.0.0.1:8004")
+    reporting: str = os.environ.get("REPORTING_URL", "http://127.0.0.1:8005")
+
+
+def token(tenant: str, *roles: str, subject: str = "demo-operator") -> dict[str, str]:
+    jwt = issue_token(ServiceSettings(), tenant=tenant, roles=list(roles), subject=subject)
+    return {"Authorization": f"Bearer {jwt}"}
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, body: Any, headers: dict[str, str], key: str
+) -> dict[str, Any]:
+    response = await client.post(url, json=body, headers={**headers, "Idempotency-Key": key})
+    if response.status_code >= 400:
+        raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text[:500]}")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@dataclass
+class Reference:
+    payer_ids: list[str]
+    billing_provider_id: str
+    rendering_provider_ids: list[str]
+
+
+async def seed(endpoints: Endpoints, tenant: str = DEMO_TENANT) -> Reference:
+    """Payers, providers and a fee schedule; safe to run again (Idempotency-Keys)."""
+    admin = token(tenant, "admin")
+    async with httpx.AsyncClient(timeout=30) as client:
+        payer_ids = [
+            (
+                await _post(
+                    client, f"{endpoints.registration}/payers", p, admin, f"seed-payer-{p['edi_payer_id']}"
+                )
+            )["payer_id"]
+            for p in PAYERS
+        ]
+        provider_ids = [
+            (
+                await _post(
+                    client, f"{endpoints.registration}/providers", p, admin, f"seed-provider-{p['npi']}"
+                )
+            )["provider_id"]
+            for p in PROVIDERS
+        ]
+        rows = [{"code": code, "amount_cents": cents} for code, cents in FEES.items()]
+        response = await client.put(
+            f"{endpoints.invoicing}/fee-schedules/standard",
+            json={"effective_from": "2020-01-01", "rows": rows},
+            headers=admin,
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"fee schedule refused: {response.status_code} {response.text[:300]}")
+    return Reference(payer_ids, provider_ids[0], provider_ids[1:])
+
+
+@dataclass
+class SimulationResult:
+    encounters: int = 0
+    coded: int = 0
+    insured: int = 0
+    self_pay: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    coding_latencies: list[float] = field(default_factory=list)
+
+
+def synthetic_patient(rng: random.Random, n: int) -> dict[str, Any]:
+    state, zip5 = rng.choice(STATES)
+    age_days = rng.randint(2 * 365, 85 * 365)
+    return {
+        "mrn": f"SIM-{rng.randrange(10**9):09d}-{n}",
+        "name": {"given": rng.choice(GIVEN), "family": rng.choice(FAMILY)},
+        "birth_date": (date.today() - timedelta(days=age_days)).isoformat(),
+        "sex": rng.choice(["F", "M"]),
+        "address": {"line1": f"{rng.randint(1, 9999)} Oak Avenue", "city": "Springfield", "state": state,
+                    "postal_code": zip5},
+        "phone": f"555{rng.randrange(10**7):07d}",
+    }  # fmt: skip
+
+
+async def simulate_one(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    reference: Reference,
+    tenant: str,
+    rng: random.Random,
+    n: int,
+    result: SimulationResult,
+) -> None:
+    desk = token(tenant, "front_desk", subject="front-desk-sim")
+    coder = token(tenant, "coder", subject="coder-sim")
+    patient = synthetic_patient(rng, n)
+    patient_id = (
+        await _post(client, f"{endpoints.registration}/patients", patient, desk, f"sim-p-{patient['mrn']}")
+    )["patient_id"]
+    service_date = date.today() - timedelta(days=rng.randint(0, 100))
+    if rng.random() < 0.8:
+        coverage = {
+            "payer_id": rng.choice(reference.payer_ids),
+            "member_id": f"M{rng.randrange(10**9):09d}",
+            "group_number": f"G{rng.randrange(10**5):05d}",
+            "priority": "primary",
+            "relationship_to_subscriber": "self",
+            "effective_from": (service_date - timedelta(days=400)).isoformat(),
+        }
+        await _post(
+            client, f"{endpoints.registration}/patients/{patient_id}/coverages", coverage, desk, f"sim-c-{n}"
+        )
+        result.insured += 1
+    else:
+        result.self_pay += 1
+    encounter = {
+        "patient_id": patient_id,
+        "billing_provider_id": reference.billing_provider_id,
+        "rendering_provider_id": rng.choice(reference.rendering_provider_ids),
+        "service_date": service_date.isoformat(),
+        "place_of_service": "11",
+    }
+    encounter_id = (
+        await _post(client, f"{endpoints.registration}/encounters", encounter, desk, f"sim-e-{n}")
+    )["encounter_id"]
+    result.encounters += 1
+    visit = rng.choice(VISITS)
+    coding = {
+        "diagnoses": visit["diagnoses"],
+        "lines": [
+            {"code": code, "modifiers": mods, "units": units, "diagnosis_pointers": pointers}
+            for code, mods, units, pointers in visit["lines"]
+        ],
+    }
+    # Coding learns of the encounter from registration's events: wait until it has.
+    started = time.perf_counter()
+    deadline = started + 60
+    while True:
+        response = await client.put(
+            f"{endpoints.coding}/encounters/{encounter_id}/coding", json=coding, headers=coder
+        )
+        if response.status_code == 200:
+            result.coded += 1
+            result.coding_latencies.append(time.perf_counter() - started)
+            return
+        if response.status_code not in (404, 409) or time.perf_counter() > deadline:
+            raise RuntimeError(f"coding answered {response.status_code}: {response.text[:500]}")
+        await asyncio.sleep(0.2)
+
+
+async def simulate(
+    endpoints: Endpoints,
+    encounters: int,
+    *,
+    tenant: str = DEMO_TENANT,
+    concurrency: int = 8,
+    seed_value: int | None = None,
+    on_progress: Any = None,
+) -> SimulationResult:
+    reference = await seed(endpoints, tenant)
+    rng = random.Random(seed_value)
+    result = SimulationResult()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(encounters):
+        queue.put_nowait(n)
+    started = time.perf_counter()
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            try:
+                await simulate_one(
+                    client, endpoints, reference, tenant, random.Random(rng.random()), n, result
+                )
+            except Exception as error:  # one failed encounter must not stop the workload
+                result.failures.append(f"encounter {n}: {error}")
+            if on_progress:
+                on_progress()
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
