@@ -50,7 +50,8 @@ def settings_for(service: Service) -> ServiceSettings:
     gets its own database on it (billing_<service>); in production DATABASE_URL is the service's own."""
     server = os.environ.get("BILLING_DATABASE_SERVER_URL")
     if server:
-        database = urlunsplit(urlsplit(server)._replace(path=f"/billing_{service.value}"))
+        name = f"{os.environ.get('BILLING_DATABASE_PREFIX', 'billing_')}{service.value}"
+        database = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
         return ServiceSettings(service_name=service.value, database_url=database)
     return ServiceSettings(service_name=service.value)
 

@@ -1,0 +1,137 @@
+"""The whole platform as separate processes, as `make run` starts it: five services and the payer
+simulator, each `billing run <service>` on its own port, sharing the session's Kafka and PostgreSQL
+but with databases and topics of their own (a prefix per platform)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TypeVar
+
+import httpx
+
+from billing_cli.demo import Endpoints
+from billing_service.auth import issue_token
+from billing_service.settings import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[4]
+BIN = Path(sys.executable).parent
+SERVICES = ("registration", "coding", "invoicing", "claims", "reporting")
+T = TypeVar("T")
+
+
+@dataclass
+class Platform:
+    workdir: Path
+    kafka_bootstrap: str
+    database_server_url: str
+    base_port: int
+    tenant: str = "e2e"
+    prefix: str = field(default_factory=lambda: f"e{uuid.uuid4().hex[:8]}")
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, IO[bytes]] = field(default_factory=dict)
+
+    @property
+    def clearinghouse(self) -> Path:
+        return self.workdir / "clearinghouse"
+
+    def port(self, service: str) -> int:
+        return self.base_port + SERVICES.index(service) + 1
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(*(self.url(s) for s in SERVICES))
+
+    def environment(self, service: str | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
+            BILLING_DATABASE_SERVER_URL=self.database_server_url,
+            BILLING_DATABASE_PREFIX=f"{self.prefix}_",
+            BILLING_TOPIC_PREFIX=f"{self.prefix}.",
+            BILLING_STATE_DIR=str(self.workdir / "state"),
+            CLEARINGHOUSE_DIR=str(self.clearinghouse),
+            LOG_LEVEL="INFO",
+        )
+        if service:
+            env["PORT"] = str(self.port(service))
+        return env
+
+    def start(self, service: str) -> None:
+        log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - the child writes to it
+        self.logs[service] = log
+        if service == "payer-simulator":
+            command = [
+                str(BIN / "payer-simulator"), "--dir", str(self.clearinghouse),
+                "--config", str(ROOT / "services/payer-simulator/demo-rules.yaml"),
+            ]  # fmt: skip
+        else:
+            command = [str(BIN / "billing"), "run", service]
+        self.processes[service] = subprocess.Popen(
+            command, cwd=ROOT, env=self.environment(service if service in SERVICES else None),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no shutdown hooks, no flushing, as a crashed pod."""
+        process = self.processes.pop(service)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for log in self.logs.values():
+            log.close()
+
+    async def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout: float = 90) -> None:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for service in services:
+                deadline = time.monotonic() + timeout
+                while True:
+                    process = self.processes[service]
+                    if process.poll() is not None:
+                        raise RuntimeError(f"{service} exited: see {self.workdir / (service + '.log')}")
+                    try:
+                        if (await client.get(f"{self.url(service)}/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{service} not ready; see {self.workdir / (service + '.log')}")
+                    await asyncio.sleep(0.3)
+
+    def headers(self, *roles: str, subject: str = "e2e-user") -> dict[str, str]:
+        settings = ServiceSettings(BILLING_STATE_DIR=str(self.workdir / "state"))
+        jwt = issue_token(settings, tenant=self.tenant, roles=list(roles), subject=subject)
+        return {"Authorization": f"Bearer {jwt}"}
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 60, what: str = "") -> T:
+    """Poll until `check` returns something truthy: the platform is eventually consistent."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what or check.__name__}; last: {last!r}")

@@ -1,0 +1,29 @@
+"""One running platform (five service processes and the payer simulator) for the end-to-end suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from billing_testing.platform import SERVICES, Platform
+
+
+@pytest.fixture(scope="session")
+async def platform(
+    kafka_bootstrap: str, database_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Platform]:
+    workdir = tmp_path_factory.mktemp("platform")
+    running = Platform(workdir, kafka_bootstrap, database_server_url, base_port=18000)
+    (running.clearinghouse / "outbound").mkdir(parents=True)
+    (running.clearinghouse / "inbound").mkdir(parents=True)
+    # The test process signs tokens with the same development keys as the services.
+    os.environ["BILLING_STATE_DIR"] = str(workdir / "state")
+    try:
+        for service in (*SERVICES, "payer-simulator"):
+            running.start(service)
+        await running.wait_ready()
+        yield running
+    finally:
+        running.stop_all()
