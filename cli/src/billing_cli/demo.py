@@ -31,7 +31,7 @@ PROVIDERS = [
      "tax_id": "371234567", "role": "billing", "address": ADDRESS},
     {"npi": "1245319599", "name": {"given": "Ada", "family": "Lovelace"}, "taxonomy_code": "207Q00000X",
      "role": "rendering", "address": ADDRESS},
-    {"npi": "1982746507", "name": {"given": "Grace", "family": "Hopper"}, "taxonomy_code": "208D00000X",
+    {"npi": "1982746509", "name": {"given": "Grace", "family": "Hopper"}, "taxonomy_code": "208D00000X",
      "role": "rendering", "address": ADDRESS},
 ]  # fmt: skip
 # A small fee schedule (cents) for the codes the simulation uses; CPT codes carry no descriptors.

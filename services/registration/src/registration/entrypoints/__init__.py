@@ -1,0 +1,24 @@
+"""The registration service as the runtime runs it (`billing serve|relay|replay registration`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from billing_service.runtime import Runtime, ServiceDefinition
+from registration.adapters.projections import PROJECTIONS_SQL, rebuild
+from registration.entrypoints.api import router
+
+
+async def rebuild_views(runtime: Runtime, progress: Callable[[int, int], None]) -> int:
+    return await rebuild(runtime.store, progress=progress)
+
+
+SERVICE = ServiceDefinition(
+    name="registration",
+    port=8001,
+    title="Registration: patients, coverages, providers, payers, encounters",
+    routers=lambda: [router],
+    schema_sql=PROJECTIONS_SQL,
+    # Registration consumes no topics: its views come from its own log.
+    rebuild_from_log=rebuild_views,
+)

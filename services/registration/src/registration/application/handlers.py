@@ -1,0 +1,305 @@
+"""Registration's commands: gather the facts a decision needs from the views, decide, append.
+
+Each runs inside one transaction (the caller's Session, shared with the Idempotency-Key record):
+cross-aggregate facts are read under an advisory lock, the events are appended at the stream's
+loaded version, and the views are brought up to date before the transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from billing_events.contracts.base import Sealed
+from billing_events.decider import Decider, load_state
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.phi import BlindIndex
+from billing_events.store import Session, VersionConflict
+from registration.application.ports import Phi, Views
+from registration.application.sealing import DeferredSealer
+from registration.domain import coverage, encounter, patient, payer, provider
+from registration.domain.errors import NotRegistered
+from registration.domain.validation import PRIORITIES
+from registration.domain.values import (
+    AddressInput,
+    Demographics,
+    NameInput,
+    PersonName,
+    PostalAddress,
+    SubscriberInput,
+)
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    session: Session
+    views: Views
+    vault: Phi
+    blind_index: BlindIndex
+    metadata: Metadata
+    today: date
+
+    @property
+    def tenant(self) -> str:
+        return self.metadata.tenant
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _run(
+    ctx: CommandContext,
+    decider: Decider[C, S],
+    stream_id: str,
+    command: C,
+    *,
+    expected_version: int | None = None,
+    sealer: DeferredSealer | None = None,
+) -> tuple[int, list[EventEnvelope]]:
+    """Decide on the stream's state, seal what the events carry, append, update the views.
+    Returns the stream's version after the command and what was appended."""
+    state, version = await load_state(ctx.session, decider, stream_id)
+    if expected_version is not None and expected_version != version:
+        raise VersionConflict(stream_id, expected_version)
+    events = list(decider.decide(command, state))
+    if not events:
+        return version, []
+    if sealer is not None:
+        events = await sealer.seal(ctx.vault, events)
+    appended = await ctx.session.append(stream_id, decider.stream_type, version, events, ctx.metadata)
+    for envelope in appended:
+        await ctx.views.apply(envelope)
+    return version + len(events), appended
+
+
+async def register_payer(
+    ctx: CommandContext,
+    *,
+    name: str | None,
+    edi_payer_id: str | None,
+    claim_filing_indicator: str | None,
+    address: AddressInput | None,
+    timely_filing_days: int | None,
+) -> str:
+    payer_id = new_id()
+    command = payer.RegisterPayer(
+        payer_id=payer_id,
+        name=name,
+        edi_payer_id=edi_payer_id,
+        claim_filing_indicator=claim_filing_indicator,
+        address=address,
+        timely_filing_days=timely_filing_days,
+    )
+    await _run(ctx, payer.payer, payer_id, command)
+    return payer_id
+
+
+async def enroll_provider(
+    ctx: CommandContext,
+    *,
+    npi: str | None,
+    name: str | NameInput | None,
+    taxonomy_code: str | None,
+    role: str | None,
+    address: AddressInput | None,
+    tax_id: str | None,
+) -> str:
+    provider_id = new_id()
+    taken = False
+    if npi and role:
+        await ctx.views.lock(ctx.tenant, "npi", npi.strip(), role)
+        taken = await ctx.views.npi_enrolled_in_role(ctx.tenant, npi.strip(), role)
+    command = provider.EnrollProvider(
+        provider_id=provider_id,
+        npi=npi,
+        name=name,
+        taxonomy_code=taxonomy_code,
+        role=role,
+        address=address,
+        tax_id=tax_id,
+        npi_enrolled_in_role=taken,
+    )
+    await _run(ctx, provider.provider, provider_id, command)
+    return provider_id
+
+
+async def register_patient(
+    ctx: CommandContext,
+    *,
+    mrn: str | None,
+    name: NameInput | None,
+    birth_date: str | None,
+    sex: str | None,
+    address: AddressInput | None,
+    phone: str | None,
+) -> str:
+    patient_id = new_id()
+    mrn_index, taken = "", False
+    if mrn and mrn.strip():
+        mrn_index = ctx.blind_index(ctx.tenant, "mrn", mrn)
+        # Two registrations of one MRN wait for each other here, so only one can find it free.
+        await ctx.views.lock(ctx.tenant, "mrn", mrn_index)
+        taken = await ctx.views.patient_by_mrn_index(ctx.tenant, mrn_index) is not None
+    sealer = DeferredSealer(patient_id)
+    command = patient.RegisterPatient(
+        patient_id=patient_id,
+        mrn=mrn,
+        mrn_index=mrn_index,
+        name=name,
+        birth_date=birth_date,
+        sex=sex,
+        address=address,
+        phone=phone,
+        today=ctx.today,
+        seal=sealer,
+        mrn_taken=taken,
+    )
+    await _run(ctx, patient.patient, patient_id, command, sealer=sealer)
+    return patient_id
+
+
+async def open_demographics(vault: Phi, row: dict[str, Any]) -> Demographics:
+    """A patient's current identifiers in clear, from the sealed values of the view."""
+    name = await vault.open(_sealed(row["name"]), "name")
+    address = await vault.open(_sealed(row["address"]), "address")
+    birth_date = await vault.open(_sealed(row["birth_date"]), "birth_date")
+    phone = await vault.open(_sealed(row["phone"]), "phone") if row["phone"] else None
+    return Demographics(
+        name=PersonName(**name),
+        birth_date=date.fromisoformat(birth_date),
+        sex=row["sex"],
+        address=PostalAddress(**address),
+        phone=phone,
+    )
+
+
+def _sealed(value: dict[str, Any]) -> Sealed:
+    return Sealed.model_validate(value)
+
+
+async def update_demographics(
+    ctx: CommandContext,
+    patient_id: str,
+    *,
+    expected_version: int | None,
+    name: NameInput | None = None,
+    birth_date: str | None = None,
+    sex: str | None = None,
+    address: AddressInput | None = None,
+    phone: str | None = None,
+) -> int:
+    """Returns the patient's version after the update (unchanged when nothing changed)."""
+    row = await ctx.views.patient(ctx.tenant, patient_id)
+    if row is None:
+        raise NotRegistered("patient")
+    sealer = DeferredSealer(patient_id)
+    command = patient.UpdateDemographics(
+        patient_id=patient_id,
+        current=await open_demographics(ctx.vault, row),
+        today=ctx.today,
+        seal=sealer,
+        name=name,
+        birth_date=birth_date,
+        sex=sex,
+        address=address,
+        phone=phone,
+    )
+    version, _ = await _run(
+        ctx, patient.patient, patient_id, command, expected_version=expected_version, sealer=sealer
+    )
+    return version
+
+
+async def add_coverage(
+    ctx: CommandContext,
+    patient_id: str,
+    *,
+    payer_id: str | None,
+    member_id: str | None,
+    group_number: str | None,
+    priority: str | None,
+    relationship_to_subscriber: str | None,
+    subscriber: SubscriberInput | None,
+    effective_from: str | None,
+    effective_to: str | None,
+) -> str:
+    coverage_id = new_id()
+    # One patient's coverages are decided one at a time, so two overlapping ones cannot both pass.
+    await ctx.views.lock(ctx.tenant, "coverages", patient_id)
+    patient_known = await ctx.views.patient(ctx.tenant, patient_id) is not None
+    payer_known = bool(payer_id) and await ctx.views.payer(ctx.tenant, payer_id or "") is not None
+    spans = (
+        await ctx.views.coverage_spans(ctx.tenant, patient_id, priority)
+        if patient_known and priority in PRIORITIES
+        else ()
+    )
+    sealer = DeferredSealer(patient_id)
+    command = coverage.AddCoverage(
+        coverage_id=coverage_id,
+        patient_id=patient_id,
+        payer_id=payer_id,
+        member_id=member_id,
+        group_number=group_number,
+        priority=priority,
+        relationship_to_subscriber=relationship_to_subscriber,
+        subscriber=subscriber,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        today=ctx.today,
+        seal=sealer,
+        patient_known=patient_known,
+        payer_known=payer_known,
+        same_priority=spans,
+    )
+    await _run(ctx, coverage.coverage, coverage_id, command, sealer=sealer)
+    return coverage_id
+
+
+async def terminate_coverage(ctx: CommandContext, coverage_id: str, *, effective_to: str | None) -> date:
+    row = await ctx.views.coverage(ctx.tenant, coverage_id)
+    if row is None:
+        raise NotRegistered("coverage")
+    await ctx.views.lock(ctx.tenant, "coverages", row["patient_id"])
+    command = coverage.TerminateCoverage(coverage_id=coverage_id, effective_to=effective_to)
+    _, appended = await _run(ctx, coverage.coverage, coverage_id, command)
+    return date.fromisoformat(appended[0].payload["effective_to"])
+
+
+async def open_encounter(
+    ctx: CommandContext,
+    *,
+    patient_id: str | None,
+    billing_provider_id: str | None,
+    rendering_provider_id: str | None,
+    service_date: str | None,
+    place_of_service: str | None,
+) -> str:
+    encounter_id = new_id()
+    patient_facts = billing = rendering = None
+    if patient_id and (row := await ctx.views.patient(ctx.tenant, patient_id)) is not None:
+        born = await ctx.vault.open(_sealed(row["birth_date"]), "birth_date")
+        patient_facts = encounter.PatientFacts(sex=row["sex"], birth_date=date.fromisoformat(born))
+    if billing_provider_id and (found := await ctx.views.provider(ctx.tenant, billing_provider_id)):
+        billing = encounter.ProviderFacts(role=found["role"])
+    if rendering_provider_id and (found := await ctx.views.provider(ctx.tenant, rendering_provider_id)):
+        rendering = encounter.ProviderFacts(role=found["role"])
+    command = encounter.OpenEncounter(
+        encounter_id=encounter_id,
+        patient_id=patient_id,
+        billing_provider_id=billing_provider_id,
+        rendering_provider_id=rendering_provider_id,
+        service_date=service_date,
+        place_of_service=place_of_service,
+        today=ctx.today,
+        patient=patient_facts,
+        billing_provider=billing,
+        rendering_provider=rendering,
+    )
+    await _run(ctx, encounter.encounter, encounter_id, command)
+    return encounter_id

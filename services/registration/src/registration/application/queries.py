@@ -1,0 +1,249 @@
+"""Registration's reads. Patient data is opened here for the roles allowed to see it, and every read
+of a patient's record is written to the audit (who, which patient, when, through which door) in the
+same transaction as the read: no audit row, no answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from billing_events.contracts.base import Sealed
+from billing_events.phi import BlindIndex
+from registration.application.ports import Page, Phi, Row, Views
+from registration.domain.errors import NotRegistered
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads, for the audit."""
+
+    tenant: str
+    actor: str
+    roles: list[str]
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    views: Views
+    vault: Phi
+    blind_index: BlindIndex
+    reader: Reader
+
+    @property
+    def tenant(self) -> str:
+        return self.reader.tenant
+
+    async def audit(self, patient_id: str, access: str) -> None:
+        reader = self.reader
+        await self.views.record_read(
+            reader.tenant,
+            patient_id,
+            actor=reader.actor,
+            roles=reader.roles,
+            access=access,
+            correlation_id=reader.correlation_id,
+        )
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[dict[str, Any]]
+    next_after: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "next_cursor": None if self.next_after is None else str(self.next_after),
+        }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+async def _open(vault: Phi, value: dict[str, Any] | None, field: str) -> Any:
+    return None if value is None else await vault.open(Sealed.model_validate(value), field)
+
+
+# reference data: no patient data, no audit
+
+
+def payer_json(row: Row) -> dict[str, Any]:
+    return {
+        "payer_id": row["payer_id"],
+        "name": row["name"],
+        "edi_payer_id": row["edi_payer_id"],
+        "claim_filing_indicator": row["claim_filing_indicator"],
+        "address": row["address"],
+        "timely_filing_days": row["timely_filing_days"],
+        "registered_at": _json(row["registered_at"]),
+    }
+
+
+def provider_json(row: Row) -> dict[str, Any]:
+    name: str | dict[str, str] = row["organization_name"] or {
+        "given": row["given_name"],
+        "family": row["family_name"],
+    }
+    return {
+        "provider_id": row["provider_id"],
+        "npi": row["npi"],
+        "role": row["role"],
+        "name": name,
+        "taxonomy_code": row["taxonomy_code"],
+        "tax_id": row["tax_id"],
+        "address": row["address"],
+        "enrolled_at": _json(row["enrolled_at"]),
+    }
+
+
+def _listing(page: Page, render: Any) -> Listing:
+    return Listing([render(row) for row in page.rows], page.next_after)
+
+
+async def get_payer(ctx: QueryContext, payer_id: str) -> dict[str, Any]:
+    row = await ctx.views.payer(ctx.tenant, payer_id)
+    if row is None:
+        raise NotRegistered("payer")
+    return payer_json(row)
+
+
+async def list_payers(ctx: QueryContext, after: int, limit: int) -> Listing:
+    return _listing(await ctx.views.payers(ctx.tenant, after, limit), payer_json)
+
+
+async def get_provider(ctx: QueryContext, provider_id: str) -> dict[str, Any]:
+    row = await ctx.views.provider(ctx.tenant, provider_id)
+    if row is None:
+        raise NotRegistered("provider")
+    return provider_json(row)
+
+
+async def list_providers(
+    ctx: QueryContext, after: int, limit: int, *, role: str | None, npi: str | None
+) -> Listing:
+    page = await ctx.views.providers(ctx.tenant, after, limit, role=role, npi=npi)
+    return _listing(page, provider_json)
+
+
+# patients: opened, and audited
+
+
+async def _patient_json(ctx: QueryContext, row: Row, access: str) -> dict[str, Any]:
+    await ctx.audit(row["patient_id"], access)
+    vault = ctx.vault
+    return {
+        "patient_id": row["patient_id"],
+        "mrn": await _open(vault, row["mrn"], "mrn"),
+        "name": await _open(vault, row["name"], "name"),
+        "birth_date": await _open(vault, row["birth_date"], "birth_date"),
+        "sex": row["sex"],
+        "address": await _open(vault, row["address"], "address"),
+        "phone": await _open(vault, row["phone"], "phone"),
+        "version": row["version"],
+        "registered_at": _json(row["registered_at"]),
+        "updated_at": _json(row["updated_at"]),
+    }
+
+
+async def get_patient(ctx: QueryContext, patient_id: str) -> dict[str, Any]:
+    row = await ctx.views.patient(ctx.tenant, patient_id)
+    if row is None:
+        raise NotRegistered("patient")
+    return await _patient_json(ctx, row, "patient")
+
+
+async def find_patients(ctx: QueryContext, *, mrn: str | None, after: int, limit: int) -> Listing:
+    """By MRN (through its blind index: at most one), or every patient of the tenant, page by page."""
+    if mrn is not None:
+        row = await ctx.views.patient_by_mrn_index(ctx.tenant, ctx.blind_index(ctx.tenant, "mrn", mrn))
+        items = [await _patient_json(ctx, row, "patient_by_mrn")] if row is not None else []
+        return Listing(items, None)
+    page = await ctx.views.patients(ctx.tenant, after, limit)
+    return Listing([await _patient_json(ctx, row, "patient_list") for row in page.rows], page.next_after)
+
+
+async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
+    terminated = row["terminated_at"] is not None
+    return {
+        "coverage_id": row["coverage_id"],
+        "patient_id": row["patient_id"],
+        "payer_id": row["payer_id"],
+        "member_id": await _open(ctx.vault, row["member_id"], "member_id"),
+        "group_number": row["group_number"],
+        "priority": row["priority"],
+        "relationship_to_subscriber": row["relationship_to_subscriber"],
+        "subscriber": await _open(ctx.vault, row["subscriber"], "subscriber"),
+        "effective_from": _json(row["effective_from"]),
+        "effective_to": _json(row["effective_to"]),
+        "status": "terminated" if terminated else "active",
+        "terminated_at": _json(row["terminated_at"]),
+        "added_at": _json(row["added_at"]),
+    }
+
+
+async def coverages_of(ctx: QueryContext, patient_id: str, after: int, limit: int) -> Listing:
+    if await ctx.views.patient(ctx.tenant, patient_id) is None:
+        raise NotRegistered("patient")
+    await ctx.audit(patient_id, "coverages")
+    page = await ctx.views.coverages_of(ctx.tenant, patient_id, after, limit)
+    return Listing([await _coverage_json(ctx, row) for row in page.rows], page.next_after)
+
+
+async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
+    row = await ctx.views.coverage(ctx.tenant, coverage_id)
+    if row is None:
+        raise NotRegistered("coverage")
+    await ctx.audit(row["patient_id"], "coverage")
+    return await _coverage_json(ctx, row)
+
+
+def encounter_json(row: Row) -> dict[str, Any]:
+    return {
+        "encounter_id": row["encounter_id"],
+        "patient_id": row["patient_id"],
+        "billing_provider_id": row["billing_provider_id"],
+        "rendering_provider_id": row["rendering_provider_id"],
+        "service_date": _json(row["service_date"]),
+        "place_of_service": row["place_of_service"],
+        "patient_sex": row["patient_sex"],
+        "patient_age_years": row["patient_age_years"],
+        "opened_at": _json(row["opened_at"]),
+    }
+
+
+async def get_encounter(ctx: QueryContext, encounter_id: str) -> dict[str, Any]:
+    row = await ctx.views.encounter(ctx.tenant, encounter_id)
+    if row is None:
+        raise NotRegistered("encounter")
+    await ctx.audit(row["patient_id"], "encounter")
+    return encounter_json(row)
+
+
+async def list_encounters(ctx: QueryContext, *, patient_id: str | None, after: int, limit: int) -> Listing:
+    page = await ctx.views.encounters(ctx.tenant, after, limit, patient_id=patient_id)
+    for patient in dict.fromkeys(row["patient_id"] for row in page.rows):
+        await ctx.audit(patient, "encounter_list")
+    return _listing(page, encounter_json)
+
+
+def read_json(row: Row) -> dict[str, Any]:
+    return {
+        "patient_id": row["patient_id"],
+        "actor": row["actor"],
+        "roles": list(row["roles"]),
+        "access": row["access"],
+        "correlation_id": row["correlation_id"],
+        "read_at": _json(row["read_at"]),
+    }
+
+
+async def patient_reads(
+    ctx: QueryContext, *, patient_id: str | None, actor: str | None, after: int, limit: int
+) -> Listing:
+    page = await ctx.views.reads(ctx.tenant, after, limit, patient_id=patient_id, actor=actor)
+    return _listing(page, read_json)

@@ -1,0 +1,46 @@
+"""The one place where registration's domain errors become HTTP problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+
+from billing_service.problems import FieldError, conflict, invalid, not_found
+from registration.domain.errors import (
+    AlreadyExists,
+    CoverageAlreadyTerminated,
+    CoverageOverlap,
+    DuplicateMrn,
+    DuplicateProvider,
+    InvalidInput,
+    NotRegistered,
+)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except InvalidInput as error:
+        raise invalid([FieldError(i.field, i.message) for i in error.issues]) from None
+    except NotRegistered as error:
+        raise not_found(error.what) from None
+    except DuplicateMrn:
+        raise conflict("Another patient of this tenant has this MRN.", "duplicate-mrn") from None
+    except DuplicateProvider:
+        raise conflict(
+            "A provider with this NPI is already enrolled in this role.", "duplicate-provider"
+        ) from None
+    except CoverageOverlap as error:
+        raise conflict(
+            f"The patient already has a {error.priority} coverage for overlapping dates.", "coverage-overlap"
+        ) from None
+    except CoverageAlreadyTerminated:
+        raise conflict("This coverage is already terminated.", "coverage-terminated") from None
+    except AlreadyExists as error:
+        raise conflict(f"This {error.what} already exists.", "already-exists") from None
+    except asyncpg.UniqueViolationError:
+        # The views' unique constraints back up the locked checks; name no value.
+        raise conflict("This record already exists.", "duplicate") from None
