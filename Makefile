@@ -57,7 +57,7 @@ schemas: install
 	$(BIN)/python -m billing_events.contracts.schemas --write
 
 bench: install
-	deploy/local/with-infra.sh $(BIN)/python -m billing_bench
+	deploy/local/with-infra.sh $(BIN)/python bench/run.py
 
 clean: down
 	rm -rf .cache/postgres .cache/kafka/data .cache/logs
