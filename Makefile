@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint deploy-tools deploy-check
 	deploy/local/with-infra.sh $(BIN)/pytest
 
 test-unit: install
@@ -58,6 +58,9 @@ schemas: install
 
 bench: install
 	deploy/local/with-infra.sh $(BIN)/python bench/run.py
+
+# Dockerfile, compose file and Helm chart, validated offline (deploy/README.md).
+include deploy/deploy.mk
 
 clean: down
 	rm -rf .cache/postgres .cache/kafka/data .cache/logs
