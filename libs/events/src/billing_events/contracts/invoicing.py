@@ -12,7 +12,8 @@ from billing_events.contracts.base import Event, event
 SERVICE = "invoicing"
 
 Responsibility = Literal["insurance", "self_pay"]
-AdjustmentGroup = Literal["CO", "PR", "OI", "PI", "CR"]
+# CAS01 claim adjustment group codes; 5010 remittances use OA ("other adjustments").
+AdjustmentGroup = Literal["CO", "PR", "OI", "PI", "CR", "OA"]
 
 
 class FeeScheduleRow(BaseModel):
@@ -71,9 +72,27 @@ class InvoiceIssued(Event):
     fee_schedule: str
 
 
+class CodedInvoiceLine(BaseModel):
+    """A line as coded, priced where the schedule had a price (None where it had not)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int
+    diagnosis_pointers: tuple[int, ...] = ()
+    unit_price_cents: int | None = None
+
+
 @event(service=SERVICE, aggregate="invoice", subject="invoice_id")
 class InvoiceHeld(Event):
-    """Coding arrived but a line could not be priced; the invoice waits, it is never priced at zero."""
+    """Coding arrived but a line could not be priced; the invoice waits, it is never priced at zero.
+
+    The optional fields carry the coding itself, so a later fee schedule can price the held invoice
+    without asking coding again. An InvoiceHeld may follow another (the errors changed) and an
+    InvoiceIssued of the same invoice_id ends the hold.
+    """
 
     invoice_id: str
     encounter_id: str
@@ -81,6 +100,12 @@ class InvoiceHeld(Event):
     coding_version: int
     service_date: date
     pricing_errors: tuple[PricingError, ...]
+    billing_provider_id: str | None = None
+    rendering_provider_id: str | None = None
+    place_of_service: str | None = None
+    diagnoses: tuple[str, ...] = ()
+    lines: tuple[CodedInvoiceLine, ...] = ()
+    fee_schedule: str | None = None
 
 
 @event(service=SERVICE, aggregate="invoice", subject="invoice_id")
@@ -124,6 +149,8 @@ class InsurancePaymentPosted(Event):
     patient_responsibility_cents: int
     denial_reasons: tuple[str, ...] = ()
     posted_on: date
+    # Set on a reversal: the adjudication_id of the posting it undoes.
+    reverses_adjudication_id: str | None = None
 
 
 @event(service=SERVICE, aggregate="patient-account", subject="patient_id")
@@ -144,6 +171,19 @@ class PatientPaymentReceived(Event):
     amount_cents: int
     applied_cents: int
     credit_cents: int
+    method: str
+    received_on: date
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class PatientPaymentApplied(Event):
+    """The invoice's side of a PatientPaymentReceived (same payment_id): the part applied to this
+    invoice's ledger. Not a second payment: sum cash from PatientPaymentReceived."""
+
+    invoice_id: str
+    payment_id: str
+    patient_id: str
+    applied_cents: int
     method: str
     received_on: date
 

@@ -1,0 +1,416 @@
+"""Invoicing's own tables: read models of its aggregates, and its copy of registration's coverage and
+payers. Every row carries its tenant and every query filters by it.
+
+Invoices and patient accounts are stored as the folded state of their streams (written in the command's
+own transaction), so a read shows exactly what the ledger holds; `rebuild` recomputes them from the
+event table. The CHECK on invoicing_invoices is the last line of defence of the ledger's equation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
+from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
+from billing_events.store import EventStore
+from invoicing.application.ports import EncounterInvoice
+from invoicing.domain import invoice, patient_account
+from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
+from invoicing.domain.patient_account import OpenItem, PatientAccountState
+from invoicing.domain.pricing import PriceList
+
+PROJECTIONS_SQL = """
+CREATE TABLE IF NOT EXISTS invoicing_fee_schedules (
+    tenant text NOT NULL,
+    fee_schedule_id text NOT NULL,
+    name text NOT NULL,
+    effective_from date NOT NULL,
+    rows jsonb NOT NULL,
+    row_count integer NOT NULL,
+    position bigint NOT NULL,
+    imported_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant, fee_schedule_id, effective_from)
+);
+CREATE INDEX IF NOT EXISTS invoicing_fee_schedules_in_effect
+    ON invoicing_fee_schedules (tenant, effective_from DESC, position DESC);
+
+CREATE TABLE IF NOT EXISTS invoicing_invoices (
+    tenant text NOT NULL,
+    invoice_id text NOT NULL,
+    first_position bigint NOT NULL,
+    last_position bigint NOT NULL,
+    encounter_id text NOT NULL,
+    patient_id text NOT NULL,
+    coding_version integer NOT NULL,
+    service_date date NOT NULL,
+    status text NOT NULL,
+    responsibility text,
+    payer_id text,
+    total_charge_cents bigint NOT NULL,
+    paid_cents bigint NOT NULL,
+    adjustment_cents bigint NOT NULL,
+    patient_responsibility_cents bigint NOT NULL,
+    balance_cents bigint NOT NULL,
+    document jsonb NOT NULL,
+    PRIMARY KEY (tenant, invoice_id),
+    CONSTRAINT invoicing_invoices_reconcile
+        CHECK (total_charge_cents = paid_cents + adjustment_cents + balance_cents)
+);
+CREATE INDEX IF NOT EXISTS invoicing_invoices_order ON invoicing_invoices (tenant, first_position);
+CREATE INDEX IF NOT EXISTS invoicing_invoices_encounter ON invoicing_invoices (tenant, encounter_id);
+CREATE INDEX IF NOT EXISTS invoicing_invoices_patient ON invoicing_invoices (tenant, patient_id);
+CREATE INDEX IF NOT EXISTS invoicing_invoices_status ON invoicing_invoices (tenant, status, first_position);
+
+CREATE TABLE IF NOT EXISTS invoicing_patient_accounts (
+    tenant text NOT NULL,
+    patient_id text NOT NULL,
+    credit_cents bigint NOT NULL,
+    last_position bigint NOT NULL,
+    document jsonb NOT NULL,
+    PRIMARY KEY (tenant, patient_id)
+);
+
+CREATE TABLE IF NOT EXISTS invoicing_coverages (
+    tenant text NOT NULL,
+    coverage_id text NOT NULL,
+    patient_id text NOT NULL,
+    payer_id text NOT NULL,
+    priority text NOT NULL,
+    effective_from date NOT NULL,
+    effective_to date,
+    PRIMARY KEY (tenant, coverage_id)
+);
+CREATE INDEX IF NOT EXISTS invoicing_coverages_patient ON invoicing_coverages (tenant, patient_id);
+
+CREATE TABLE IF NOT EXISTS invoicing_payers (
+    tenant text NOT NULL,
+    payer_id text NOT NULL,
+    name text NOT NULL,
+    edi_payer_id text NOT NULL,
+    PRIMARY KEY (tenant, payer_id)
+);
+"""
+
+OWN_TABLES = ("invoicing_fee_schedules", "invoicing_invoices", "invoicing_patient_accounts")
+REGISTRATION_TABLES = ["invoicing_coverages", "invoicing_payers"]
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def invoice_document(state: InvoiceState) -> dict[str, Any]:
+    """The invoice as the API shows it: its amounts, its lines and its ledger with a running balance."""
+    reversed_by = {p.reverses: p.posting_id for p in state.postings if p.reverses}
+    running = 0
+    postings: list[dict[str, Any]] = []
+    for p in state.postings:
+        running += p.balance_effect_cents
+        postings.append(
+            {
+                "posting_id": p.posting_id,
+                "kind": p.kind,
+                "posted_on": _day(p.posted_on),
+                "charge_cents": p.charge_cents,
+                "paid_cents": p.paid_cents,
+                "adjustment_cents": p.adjustment_cents,
+                "contractual_adjustment_cents": p.contractual_adjustment_cents,
+                "other_adjustment_cents": p.other_adjustment_cents,
+                "patient_responsibility_cents": p.patient_responsibility_cents,
+                "balance_after_cents": running,
+                "claim_id": p.claim_id,
+                "payer_id": p.payer_id,
+                "method": p.method,
+                "reverses": p.reverses,
+                "reversed_by": reversed_by.get(p.posting_id),
+                "denial_reasons": list(p.denial_reasons),
+                "lines": [line.model_dump(mode="json") for line in p.lines],
+            }
+        )
+    lines = state.lines if state.lifecycle != "held" else state.coded_lines
+    return {
+        "invoice_id": state.invoice_id,
+        "encounter_id": state.encounter_id,
+        "patient_id": state.patient_id,
+        "coding_version": state.coding_version,
+        "status": state.status,
+        "service_date": _day(state.service_date),
+        "billing_provider_id": state.billing_provider_id,
+        "rendering_provider_id": state.rendering_provider_id,
+        "place_of_service": state.place_of_service,
+        "diagnoses": list(state.diagnoses),
+        "responsibility": state.responsibility,
+        "coverage_id": state.coverage_id,
+        "payer_id": state.payer_id,
+        "fee_schedule": state.fee_schedule,
+        "lines": [line.model_dump(mode="json") for line in lines],
+        "pricing_errors": [error.model_dump(mode="json") for error in state.pricing_errors],
+        "denial_reasons": list(state.denial_reasons),
+        "total_charge_cents": state.total_charge_cents,
+        "paid_cents": state.paid_cents,
+        "insurance_paid_cents": state.insurance_paid_cents,
+        "patient_paid_cents": state.patient_paid_cents,
+        "adjustment_cents": state.adjustment_cents,
+        "contractual_adjustment_cents": state.contractual_adjustment_cents,
+        "other_adjustment_cents": state.other_adjustment_cents,
+        "patient_responsibility_cents": state.patient_responsibility_cents,
+        "insurance_balance_cents": state.insurance_balance_cents,
+        "balance_cents": state.balance_cents,
+        "settled_on": _day(state.settled_on) if state.status == "settled" else None,
+        "void_reason": state.void_reason,
+        "superseded_by_coding_version": state.superseded_by_coding_version,
+        "postings": postings,
+    }
+
+
+def account_document(state: PatientAccountState) -> dict[str, Any]:
+    return {
+        "credit_cents": state.credit_cents,
+        "received_cents": state.received_cents,
+        "statements": [
+            {
+                "statement_id": s.statement_id,
+                "statement_date": s.statement_date.isoformat(),
+                "due_date": s.due_date.isoformat(),
+                "amount_due_cents": s.amount_due_cents,
+                "invoice_ids": list(s.invoice_ids),
+            }
+            for s in state.statements
+        ],
+        "payments": [
+            {
+                "payment_id": p.payment_id,
+                "invoice_id": p.invoice_id,
+                "amount_cents": p.amount_cents,
+                "applied_cents": p.applied_cents,
+                "credit_cents": p.credit_cents,
+                "method": p.method,
+                "received_on": p.received_on.isoformat(),
+            }
+            for p in state.payments
+        ],
+    }
+
+
+class PostgresViews:
+    """The application's Views on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def price_list_on(self, tenant: str, service_date: date) -> PriceList | None:
+        row = await self.connection.fetchrow(
+            "SELECT name, effective_from, rows FROM invoicing_fee_schedules "
+            "WHERE tenant = $1 AND effective_from <= $2 ORDER BY effective_from DESC, position DESC LIMIT 1",
+            tenant,
+            service_date,
+        )
+        if row is None:
+            return None
+        rows = [FeeScheduleRow.model_validate(r) for r in row["rows"]]
+        return PriceList.of(row["name"], row["effective_from"], rows)
+
+    async def primary_coverage_on(
+        self, tenant: str, patient_id: str, service_date: date
+    ) -> PrimaryCoverage | None:
+        row = await self.connection.fetchrow(
+            "SELECT coverage_id, payer_id FROM invoicing_coverages "
+            "WHERE tenant = $1 AND patient_id = $2 AND priority = 'primary' AND effective_from <= $3 "
+            "AND (effective_to IS NULL OR effective_to >= $3) "
+            "ORDER BY effective_from DESC, coverage_id LIMIT 1",
+            tenant,
+            patient_id,
+            service_date,
+        )
+        return PrimaryCoverage(row["coverage_id"], row["payer_id"]) if row else None
+
+    async def invoices_of_encounter(self, tenant: str, encounter_id: str) -> list[EncounterInvoice]:
+        rows = await self.connection.fetch(
+            "SELECT invoice_id, coding_version, status FROM invoicing_invoices "
+            "WHERE tenant = $1 AND encounter_id = $2 ORDER BY coding_version",
+            tenant,
+            encounter_id,
+        )
+        return [EncounterInvoice(r["invoice_id"], r["coding_version"], r["status"]) for r in rows]
+
+    async def held_invoice_ids(self, tenant: str) -> list[str]:
+        rows = await self.connection.fetch(
+            "SELECT invoice_id FROM invoicing_invoices WHERE tenant = $1 AND status = 'held' "
+            "ORDER BY first_position",
+            tenant,
+        )
+        return [r["invoice_id"] for r in rows]
+
+    async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]:
+        rows = await self.connection.fetch(
+            "SELECT invoice_id, patient_responsibility_cents FROM invoicing_invoices "
+            "WHERE tenant = $1 AND patient_id = $2 AND patient_responsibility_cents > 0 "
+            "ORDER BY first_position",
+            tenant,
+            patient_id,
+        )
+        return [OpenItem(r["invoice_id"], r["patient_responsibility_cents"]) for r in rows]
+
+    async def save_invoice(
+        self, tenant: str, state: InvoiceState, first_position: int, last_position: int
+    ) -> None:
+        await self.connection.execute(
+            """
+            INSERT INTO invoicing_invoices (tenant, invoice_id, first_position, last_position, encounter_id,
+                patient_id, coding_version, service_date, status, responsibility, payer_id,
+                total_charge_cents, paid_cents, adjustment_cents, patient_responsibility_cents,
+                balance_cents, document)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            ON CONFLICT (tenant, invoice_id) DO UPDATE SET
+                last_position = excluded.last_position, status = excluded.status,
+                responsibility = excluded.responsibility, payer_id = excluded.payer_id,
+                total_charge_cents = excluded.total_charge_cents, paid_cents = excluded.paid_cents,
+                adjustment_cents = excluded.adjustment_cents,
+                patient_responsibility_cents = excluded.patient_responsibility_cents,
+                balance_cents = excluded.balance_cents, document = excluded.document
+            """,
+            tenant,
+            state.invoice_id,
+            first_position,
+            last_position,
+            state.encounter_id,
+            state.patient_id,
+            state.coding_version,
+            state.service_date,
+            state.status,
+            state.responsibility,
+            state.payer_id,
+            state.total_charge_cents,
+            state.paid_cents,
+            state.adjustment_cents,
+            state.patient_responsibility_cents,
+            state.balance_cents,
+            invoice_document(state),
+        )
+
+    async def save_account(self, tenant: str, state: PatientAccountState, last_position: int) -> None:
+        assert state.patient_id is not None
+        await self.connection.execute(
+            "INSERT INTO invoicing_patient_accounts "
+            "(tenant, patient_id, credit_cents, last_position, document) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, patient_id) DO UPDATE SET "
+            "credit_cents = excluded.credit_cents, last_position = excluded.last_position, "
+            "document = excluded.document",
+            tenant,
+            state.patient_id,
+            state.credit_cents,
+            last_position,
+            account_document(state),
+        )
+
+    async def save_fee_schedule_version(
+        self, tenant: str, event: FeeScheduleImported, position: int, imported_at: datetime
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO invoicing_fee_schedules (tenant, fee_schedule_id, name, effective_from, rows, "
+            "row_count, position, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            "ON CONFLICT (tenant, fee_schedule_id, effective_from) DO UPDATE SET rows = excluded.rows, "
+            "row_count = excluded.row_count, position = excluded.position, "
+            "imported_at = excluded.imported_at",
+            tenant,
+            event.fee_schedule_id,
+            event.name,
+            event.effective_from,
+            [row.model_dump(mode="json") for row in event.rows],
+            len(event.rows),
+            position,
+            imported_at,
+        )
+
+
+# Registration's data, as far as invoicing needs it (no patient identifiers: those stay sealed).
+
+
+async def save_coverage(connection: asyncpg.Connection, tenant: str, event: CoverageAdded) -> None:
+    await connection.execute(
+        "INSERT INTO invoicing_coverages VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (tenant, coverage_id) DO UPDATE SET patient_id = excluded.patient_id, "
+        "payer_id = excluded.payer_id, priority = excluded.priority, "
+        "effective_from = excluded.effective_from, effective_to = excluded.effective_to",
+        tenant,
+        event.coverage_id,
+        event.patient_id,
+        event.payer_id,
+        event.priority,
+        event.effective_from,
+        event.effective_to,
+    )
+
+
+async def end_coverage(connection: asyncpg.Connection, tenant: str, event: CoverageTerminated) -> None:
+    await connection.execute(
+        "UPDATE invoicing_coverages SET effective_to = $3 WHERE tenant = $1 AND coverage_id = $2",
+        tenant,
+        event.coverage_id,
+        event.effective_to,
+    )
+
+
+async def save_payer(connection: asyncpg.Connection, tenant: str, event: PayerRegistered) -> None:
+    await connection.execute(
+        "INSERT INTO invoicing_payers VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, payer_id) DO UPDATE SET "
+        "name = excluded.name, edi_payer_id = excluded.edi_payer_id",
+        tenant,
+        event.payer_id,
+        event.name,
+        event.edi_payer_id,
+    )
+
+
+# Rebuilding the own read models from the event table.
+
+
+async def rebuild(store: EventStore, batch: int = 1000) -> int:
+    """Empty the tables of invoicing's own aggregates and refill them from its event log, in one
+    transaction so that readers see either the old or the new tables. Returns the events read."""
+    invoices: dict[str, tuple[str, InvoiceState, int, int]] = {}
+    accounts: dict[str, tuple[str, PatientAccountState, int]] = {}
+    imports: list[tuple[str, FeeScheduleImported, int, datetime]] = []
+    after, count = 0, 0
+    while True:
+        envelopes = await store.read_all(after, batch)
+        if not envelopes:
+            break
+        for envelope in envelopes:
+            position = envelope.position or 0
+            after, count = position, count + 1
+            event = envelope.event()
+            if isinstance(event, FeeScheduleImported):
+                imports.append((envelope.tenant, event, position, envelope.occurred_at))
+            elif event.aggregate == "invoice":
+                _, state, first, _ = invoices.get(
+                    envelope.stream_id, (envelope.tenant, invoice.DECIDER.initial, position, position)
+                )
+                invoices[envelope.stream_id] = (
+                    envelope.tenant,
+                    invoice.evolve(state, event),
+                    first,
+                    position,
+                )
+            elif event.aggregate == "patient-account":
+                _, account, _ = accounts.get(
+                    envelope.stream_id, (envelope.tenant, patient_account.DECIDER.initial, position)
+                )
+                accounts[envelope.stream_id] = (
+                    envelope.tenant,
+                    patient_account.evolve(account, event),
+                    position,
+                )
+    async with store.session() as session:
+        await session.connection.execute(f"TRUNCATE {', '.join(OWN_TABLES)}")
+        views = PostgresViews(session.connection)
+        for tenant, imported, position, at in imports:
+            await views.save_fee_schedule_version(tenant, imported, position, at)
+        for tenant, state, first, last in invoices.values():
+            await views.save_invoice(tenant, state, first, last)
+        for tenant, account, last in accounts.values():
+            await views.save_account(tenant, account, last)
+    return count

@@ -1,0 +1,277 @@
+"""Commands and policies: load an aggregate, decide, append, then bring the read models up to date.
+
+Every function runs inside the caller's Session (one PostgreSQL transaction): events and read models
+commit together or not at all. Appends come before read-model writes on purpose: the append takes the
+log's head lock, and taking it first means no transaction ever holds a read-model row while waiting
+for that lock, so a consumer batch and an HTTP command cannot deadlock each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from billing_events.contracts.base import Event
+from billing_events.contracts.claims import ClaimAdjudicated
+from billing_events.contracts.invoicing import (
+    FeeScheduleImported,
+    FeeScheduleRow,
+    InsurancePaymentPosted,
+    InvoiceIssued,
+    PatientPaymentApplied,
+)
+from billing_events.decider import Decider
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.store import Session
+from invoicing.application.ports import Views
+from invoicing.domain import fee_schedule, ids, invoice, patient_account
+from invoicing.domain.errors import StreamOfAnotherTenant, UnknownInvoice
+from invoicing.domain.invoice import (
+    ApplyPatientPayment,
+    Coding,
+    InvoiceState,
+    IssueInvoice,
+    RepriceHeldInvoice,
+    VoidInvoice,
+    adjudication_from,
+)
+from invoicing.domain.patient_account import IssueStatement, PatientAccountState, RecordPayment
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S]):
+    before: S
+    after: S
+    events: Sequence[Event]
+    appended: list[EventEnvelope]
+    first_position: int
+
+    @property
+    def last_position(self) -> int:
+        if not self.appended:
+            return 0
+        return self.appended[-1].position or 0
+
+
+async def _run(
+    session: Session, decider: Decider[C, S], stream_id: str, command: C, metadata: Metadata
+) -> Outcome[S]:
+    history = await session.load(stream_id)
+    if any(envelope.tenant != metadata.tenant for envelope in history):
+        raise StreamOfAnotherTenant(stream_id)
+    state = decider.fold(envelope.event() for envelope in history)
+    events = decider.decide(command, state)
+    appended = await session.append(stream_id, decider.stream_type, len(history), events, metadata)
+    first = history[0].position if history else (appended[0].position if appended else None)
+    return Outcome(state, decider.fold(events, state), events, appended, first or 0)
+
+
+async def _on_invoice(
+    session: Session, views: Views, invoice_id: str, command: invoice.Command, metadata: Metadata
+) -> Outcome[InvoiceState]:
+    try:
+        outcome = await _run(session, invoice.DECIDER, invoice_id, command, metadata)
+    except StreamOfAnotherTenant:
+        raise UnknownInvoice(invoice_id) from None
+    if outcome.appended:
+        await views.save_invoice(
+            metadata.tenant, outcome.after, outcome.first_position, outcome.last_position
+        )
+    return outcome
+
+
+async def _on_account(
+    session: Session, views: Views, patient_id: str, command: patient_account.Command, metadata: Metadata
+) -> Outcome[PatientAccountState]:
+    outcome = await _run(session, patient_account.DECIDER, patient_id, command, metadata)
+    if outcome.appended:
+        await views.save_account(metadata.tenant, outcome.after, outcome.last_position)
+    return outcome
+
+
+async def _send_statement(
+    session: Session, views: Views, metadata: Metadata, state: InvoiceState, cause: str, on: date
+) -> None:
+    """A statement of everything the patient owes now, once per cause."""
+    items = await views.open_items(metadata.tenant, state.patient_id)
+    command = IssueStatement(
+        statement_id=ids.statement_id(metadata.tenant, state.invoice_id, cause),
+        patient_id=state.patient_id,
+        statement_date=on,
+        open_items=tuple(items),
+    )
+    await _on_account(session, views, state.patient_id, command, metadata)
+
+
+# Fee schedules.
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    fee_schedule_id: str
+    name: str
+    effective_from: date
+    row_count: int
+    created: bool
+    versions: int
+
+
+async def import_fee_schedule(
+    session: Session,
+    views: Views,
+    metadata: Metadata,
+    name: str,
+    effective_from: date,
+    rows: tuple[FeeScheduleRow, ...],
+) -> ImportResult:
+    schedule_id = ids.fee_schedule_id(metadata.tenant, name)
+    command = fee_schedule.ImportFeeSchedule(schedule_id, name, effective_from, rows)
+    outcome = await _run(session, fee_schedule.DECIDER, schedule_id, command, metadata)
+    for envelope in outcome.appended:
+        event = envelope.event()
+        assert isinstance(event, FeeScheduleImported) and envelope.position is not None
+        await views.save_fee_schedule_version(metadata.tenant, event, envelope.position, envelope.occurred_at)
+    return ImportResult(
+        schedule_id, name, effective_from, len(rows), bool(outcome.appended), len(outcome.after.versions)
+    )
+
+
+async def reprice_held_invoices(
+    session: Session, views: Views, metadata: Metadata, imported: FeeScheduleImported, on: date
+) -> int:
+    """Policy: a newly imported schedule may price invoices that were held for want of a price."""
+    issued = 0
+    for invoice_id in await views.held_invoice_ids(metadata.tenant):
+        state, _ = await _load_invoice(session, invoice_id, metadata.tenant)
+        if state.lifecycle != "held" or state.service_date is None:
+            continue
+        if state.service_date < imported.effective_from:
+            continue  # this version is not in effect on that date, so it cannot change the pricing
+        price_list = await views.price_list_on(metadata.tenant, state.service_date)
+        coverage = await views.primary_coverage_on(metadata.tenant, state.patient_id, state.service_date)
+        outcome = await _on_invoice(
+            session, views, invoice_id, RepriceHeldInvoice(price_list, coverage), metadata
+        )
+        if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+            issued += 1
+            await _statement_if_self_pay(session, views, metadata, outcome.after, on)
+    return issued
+
+
+async def _load_invoice(session: Session, invoice_id: str, tenant: str) -> tuple[InvoiceState, int]:
+    history = await session.load(invoice_id)
+    if any(envelope.tenant != tenant for envelope in history):
+        raise UnknownInvoice(invoice_id)
+    return invoice.DECIDER.fold(e.event() for e in history), len(history)
+
+
+async def _statement_if_self_pay(
+    session: Session, views: Views, metadata: Metadata, state: InvoiceState, on: date
+) -> None:
+    if state.responsibility == "self_pay" and state.patient_responsibility_cents > 0:
+        await _send_statement(session, views, metadata, state, "issued", on)
+
+
+# Coding.
+
+
+async def invoice_coding(
+    session: Session, views: Views, metadata: Metadata, coding: Coding, on: date
+) -> None:
+    """Policy: a (re)coded encounter voids its earlier invoices and gets one priced (or held) invoice."""
+    tenant = metadata.tenant
+    invoice_id = ids.invoice_id(tenant, coding.encounter_id, coding.coding_version)
+    existing = await views.invoices_of_encounter(tenant, coding.encounter_id)
+    if any(other.coding_version > coding.coding_version for other in existing):
+        return  # a later coding already superseded this one
+    for other in existing:
+        if other.invoice_id != invoice_id and other.status != "voided":
+            # Coding's free-text reason is not copied: it may mention the patient.
+            void = VoidInvoice(
+                reason=f"recoded: superseded by coding version {coding.coding_version}",
+                superseded_by_coding_version=coding.coding_version,
+            )
+            await _on_invoice(session, views, other.invoice_id, void, metadata)
+    price_list = await views.price_list_on(tenant, coding.service_date)
+    coverage = await views.primary_coverage_on(tenant, coding.patient_id, coding.service_date)
+    outcome = await _on_invoice(
+        session, views, invoice_id, IssueInvoice(invoice_id, coding, price_list, coverage), metadata
+    )
+    if outcome.after.lifecycle == "held" and outcome.events:
+        log.info(
+            "invoice held for pricing",
+            extra={"invoice_id": invoice_id, "pricing_errors": len(outcome.after.pricing_errors)},
+        )
+    if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+        await _statement_if_self_pay(session, views, metadata, outcome.after, on)
+
+
+# Claims.
+
+
+async def post_adjudication(
+    session: Session, views: Views, metadata: Metadata, claim: ClaimAdjudicated
+) -> None:
+    """Policy: post a payer's adjudication (or reversal, or denial) to the invoice's ledger."""
+    command = adjudication_from(claim)
+    outcome = await _on_invoice(session, views, claim.invoice_id, command, metadata)
+    posted = [e for e in outcome.events if isinstance(e, InsurancePaymentPosted)]
+    if (
+        posted
+        and not posted[0].reversal
+        and not posted[0].denied
+        and posted[0].patient_responsibility_cents > 0
+        and outcome.after.patient_responsibility_cents > 0
+    ):
+        await _send_statement(
+            session, views, metadata, outcome.after, command.adjudication_id, claim.adjudicated_on
+        )
+
+
+# Patient payments.
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    payment_id: str
+    invoice_id: str
+    patient_id: str
+    amount_cents: int
+    applied_cents: int
+    credit_cents: int
+    invoice: InvoiceState
+
+
+async def receive_patient_payment(
+    session: Session, views: Views, metadata: Metadata, command: ApplyPatientPayment
+) -> PaymentReceipt:
+    applied = await _on_invoice(session, views, command.invoice_id, command, metadata)
+    applied_cents = sum(e.applied_cents for e in applied.events if isinstance(e, PatientPaymentApplied))
+    patient_id = applied.after.patient_id
+    record = RecordPayment(
+        payment_id=command.payment_id,
+        patient_id=patient_id,
+        invoice_id=command.invoice_id,
+        amount_cents=command.amount_cents,
+        applied_cents=applied_cents,
+        method=command.method,
+        received_on=command.received_on,
+    )
+    await _on_account(session, views, patient_id, record, metadata)
+    return PaymentReceipt(
+        command.payment_id,
+        command.invoice_id,
+        patient_id,
+        command.amount_cents,
+        applied_cents,
+        command.amount_cents - applied_cents,
+        applied.after,
+    )

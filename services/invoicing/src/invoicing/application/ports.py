@@ -1,0 +1,45 @@
+"""What the handlers need from the outside world, named here and implemented by adapters.projections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from billing_events.contracts.invoicing import FeeScheduleImported
+from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
+from invoicing.domain.patient_account import OpenItem, PatientAccountState
+from invoicing.domain.pricing import PriceList
+
+
+@dataclass(frozen=True)
+class EncounterInvoice:
+    invoice_id: str
+    coding_version: int
+    status: str
+
+
+class Views(Protocol):
+    """The service's own read models, in the caller's transaction."""
+
+    async def price_list_on(self, tenant: str, service_date: date) -> PriceList | None: ...
+
+    async def primary_coverage_on(
+        self, tenant: str, patient_id: str, service_date: date
+    ) -> PrimaryCoverage | None: ...
+
+    async def invoices_of_encounter(self, tenant: str, encounter_id: str) -> list[EncounterInvoice]: ...
+
+    async def held_invoice_ids(self, tenant: str) -> list[str]: ...
+
+    async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]: ...
+
+    async def save_invoice(
+        self, tenant: str, state: InvoiceState, first_position: int, last_position: int
+    ) -> None: ...
+
+    async def save_account(self, tenant: str, state: PatientAccountState, last_position: int) -> None: ...
+
+    async def save_fee_schedule_version(
+        self, tenant: str, event: FeeScheduleImported, position: int, imported_at: datetime
+    ) -> None: ...

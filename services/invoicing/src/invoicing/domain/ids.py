@@ -1,0 +1,32 @@
+"""Deterministic ids: the same input event always names the same aggregate or posting, so a redelivered or
+replayed event finds its effect already recorded instead of creating a second one."""
+
+from __future__ import annotations
+
+import uuid
+
+_NAMESPACE = uuid.UUID("6f1c9a52-3f0e-4d7e-9a53-2d1c7b8e4a10")
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
+def invoice_id(tenant: str, encounter_id: str, coding_version: int) -> str:
+    return _uuid("invoice", tenant, encounter_id, str(coding_version))
+
+
+def fee_schedule_id(tenant: str, name: str) -> str:
+    return _uuid("fee-schedule", tenant, name)
+
+
+def adjudication_id(
+    invoice_id: str, claim_id: str, remittance_id: str, payer_claim_control_number: str, status_code: str
+) -> str:
+    # The status code is part of the identity: a payer's reversal (22) and its corrected payment (1)
+    # arrive in the same remittance for the same claim.
+    return _uuid("adjudication", invoice_id, claim_id, remittance_id, payer_claim_control_number, status_code)
+
+
+def statement_id(tenant: str, invoice_id: str, cause: str) -> str:
+    return _uuid("statement", tenant, invoice_id, cause)

@@ -1,0 +1,284 @@
+"""Invoicing's HTTP API: fee schedules, invoices and their ledgers, patient payments and statements."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
+
+from billing_events.store import Session
+from billing_service.auth import Principal, Role, require
+from billing_service.commands import idempotent, metadata_from
+from billing_service.problems import FieldError, Problem, invalid, not_found
+from billing_service.runtime import runtime_of
+from invoicing.adapters import queries
+from invoicing.adapters.fee_schedule_files import ParsedFile, read_csv, read_json
+from invoicing.adapters.projections import PostgresViews
+from invoicing.application import handlers
+from invoicing.domain.errors import RowError
+from invoicing.domain.fee_schedule import validate_name, validate_rows
+from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
+from invoicing.entrypoints.errors import domain_errors
+
+router = APIRouter()
+
+ADMIN = Depends(require(Role.ADMIN))
+FEE_SCHEDULE_READERS = Depends(require(Role.ADMIN, Role.BILLER, Role.AUDITOR))
+INVOICE_READERS = Depends(require(Role.BILLER, Role.AUDITOR))
+PAYMENT_TAKERS = Depends(require(Role.BILLER, Role.FRONT_DESK))
+STATEMENT_READERS = Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR))
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_PAYMENT_CENTS = 100_000_000
+PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX = 50, 200
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(value: object, field: str, errors: list[FieldError], *, required: bool = True) -> date | None:
+    if value is None or value == "":
+        if required:
+            errors.append(FieldError(field, "is required (YYYY-MM-DD)"))
+        return None
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors.append(FieldError(field, "must be a date as YYYY-MM-DD"))
+    return None
+
+
+def _field_errors(errors: list[RowError]) -> list[FieldError]:
+    return [FieldError(e.field, e.message) for e in errors]
+
+
+# Fee schedules.
+
+
+@router.put("/fee-schedules/{name}", tags=["fee schedules"])
+async def import_fee_schedule(
+    name: str,
+    request: Request,
+    principal: Annotated[Principal, ADMIN],
+    effective_from: str | None = None,
+) -> JSONResponse:
+    """Import a version of a fee schedule: JSON {effective_from, rows: [{code, modifier?, amount_cents}]}
+    or text/csv (header code,modifier,amount_cents) with ?effective_from=YYYY-MM-DD. Every row is
+    checked; any bad row refuses the whole file with its line, and nothing is imported."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if len(body) > MAX_FILE_BYTES:
+        raise Problem(413, "Content Too Large", "A fee schedule file is at most 5 MB.", "/problems/too-large")
+    parsed: ParsedFile
+    errors = _field_errors(validate_name(name))
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid([*errors, FieldError("body", "must be UTF-8 text")]) from None
+    if media in ("text/csv", "application/csv"):
+        parsed = read_csv(text)
+        effective = parse_day(effective_from, "effective_from", errors)
+    elif media == "application/json" or media.endswith("+json"):
+        parsed = read_json(text)
+        given = parsed.effective_from if parsed.effective_from is not None else effective_from
+        effective = parse_day(given, "effective_from", errors)
+    else:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            "Send the fee schedule as text/csv or application/json.",
+            "/problems/unsupported-media-type",
+        )
+    errors += _field_errors(parsed.errors)
+    rows, row_errors = validate_rows(parsed.rows)
+    if parsed.rows or not parsed.errors:
+        errors += _field_errors(row_errors)
+    if errors or effective is None:
+        raise invalid(errors, "The fee schedule was not imported: fix the listed lines and send it again.")
+    runtime = runtime_of(request)
+    async with runtime.store.session() as session:
+        with domain_errors():
+            result = await handlers.import_fee_schedule(
+                session,
+                PostgresViews(session.connection),
+                metadata_from(request, principal),
+                name,
+                effective,
+                rows,
+            )
+    return JSONResponse(
+        {
+            "fee_schedule_id": result.fee_schedule_id,
+            "name": result.name,
+            "effective_from": result.effective_from.isoformat(),
+            "row_count": result.row_count,
+            "versions": result.versions,
+            "changed": result.created,
+        },
+        status_code=201 if result.created else 200,
+    )
+
+
+@router.get("/fee-schedules", tags=["fee schedules"])
+async def list_fee_schedules(request: Request, principal: Annotated[Principal, FEE_SCHEDULE_READERS]) -> Any:
+    async with runtime_of(request).pool.acquire() as connection:
+        items = await queries.fee_schedules(connection, principal.tenant)
+    return {"items": items, "next_cursor": None}
+
+
+@router.get("/fee-schedules/{name}", tags=["fee schedules"])
+async def get_fee_schedule(
+    name: str,
+    request: Request,
+    principal: Annotated[Principal, FEE_SCHEDULE_READERS],
+    effective_on: str | None = None,
+) -> Any:
+    """The version of the schedule in effect on `effective_on` (the latest when not given), with its rows."""
+    errors: list[FieldError] = []
+    on = parse_day(effective_on, "effective_on", errors, required=False)
+    if errors:
+        raise invalid(errors)
+    async with runtime_of(request).pool.acquire() as connection:
+        found = await queries.fee_schedule(connection, principal.tenant, name, on)
+    if found is None:
+        raise not_found("fee schedule")
+    return found
+
+
+# Invoices.
+
+
+@router.get("/invoices", tags=["invoices"])
+async def list_invoices(
+    request: Request,
+    principal: Annotated[Principal, INVOICE_READERS],
+    encounter_id: str | None = None,
+    patient_id: str | None = None,
+    status: str | None = None,
+    limit: str | None = None,
+    cursor: str | None = None,
+) -> Any:
+    """Invoices in issue order, filtered by encounter, patient or status (e.g. status=held shows the
+    invoices waiting for a price, with their pricing errors)."""
+    errors: list[FieldError] = []
+    if status is not None and status not in STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(STATUSES)}"))
+    page_size = PAGE_LIMIT_DEFAULT
+    if limit is not None:
+        if limit.isdigit() and 1 <= int(limit) <= PAGE_LIMIT_MAX:
+            page_size = int(limit)
+        else:
+            errors.append(FieldError("limit", f"must be a whole number from 1 to {PAGE_LIMIT_MAX}"))
+    after = 0
+    if cursor is not None:
+        decoded = queries.decode_cursor(cursor)
+        if decoded is None:
+            errors.append(FieldError("cursor", "is not a cursor this API gave out"))
+        else:
+            after = decoded
+    if errors:
+        raise invalid(errors)
+    async with runtime_of(request).pool.acquire() as connection:
+        items, next_cursor = await queries.invoices(
+            connection,
+            principal.tenant,
+            encounter_id=encounter_id,
+            patient_id=patient_id,
+            status=status,
+            after=after,
+            limit=page_size,
+        )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/invoices/{invoice_id}", tags=["invoices"])
+async def get_invoice(
+    invoice_id: str, request: Request, principal: Annotated[Principal, INVOICE_READERS]
+) -> Any:
+    async with runtime_of(request).pool.acquire() as connection:
+        found = await queries.invoice(connection, principal.tenant, invoice_id)
+    if found is None:
+        raise not_found("invoice")
+    return found
+
+
+def _iso_text(value: object) -> object:
+    # JSON has no date type; refusing numbers here keeps pydantic from reading them as timestamps.
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("date_type", "must be a date as YYYY-MM-DD")
+    return value
+
+
+class PatientPayment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: StrictInt = Field(gt=0, le=MAX_PAYMENT_CENTS, description="Integer cents, above zero.")
+    method: Literal["cash", "check", "card", "ach", "other"]
+    received_on: Annotated[date, BeforeValidator(_iso_text)]
+
+    @field_validator("received_on")
+    @classmethod
+    def not_in_the_future(cls, value: date) -> date:
+        # A day of slack: the clinic's local date may be ahead of UTC.
+        if value > datetime.now(UTC).date() + timedelta(days=1):
+            raise PydanticCustomError("date_future", "must not be in the future")
+        return value
+
+
+@router.post("/invoices/{invoice_id}/payments", status_code=201, tags=["payments"])
+async def post_patient_payment(
+    invoice_id: str,
+    body: PatientPayment,
+    request: Request,
+    principal: Annotated[Principal, PAYMENT_TAKERS],
+) -> JSONResponse:
+    """A patient's payment on an invoice, partial or full. What exceeds the invoice's balance becomes
+    credit on the patient's account. Accepts Idempotency-Key."""
+    payment_id = str(uuid.uuid4())
+    command = ApplyPatientPayment(
+        invoice_id=invoice_id,
+        payment_id=payment_id,
+        amount_cents=body.amount_cents,
+        method=body.method,
+        received_on=body.received_on,
+    )
+
+    async def action(session: Session) -> tuple[int, dict[str, Any]]:
+        with domain_errors():
+            receipt = await handlers.receive_patient_payment(
+                session, PostgresViews(session.connection), metadata_from(request, principal), command
+            )
+        return 201, {
+            "payment_id": receipt.payment_id,
+            "invoice_id": receipt.invoice_id,
+            "patient_id": receipt.patient_id,
+            "amount_cents": receipt.amount_cents,
+            "applied_cents": receipt.applied_cents,
+            "credit_cents": receipt.credit_cents,
+            "invoice_status": receipt.invoice.status,
+            "balance_cents": receipt.invoice.balance_cents,
+            "patient_responsibility_cents": receipt.invoice.patient_responsibility_cents,
+        }
+
+    return await idempotent(request, principal, action)
+
+
+# Patients.
+
+
+@router.get("/patients/{patient_id}/statement", tags=["patients"])
+async def get_statement(
+    patient_id: str, request: Request, principal: Annotated[Principal, STATEMENT_READERS]
+) -> Any:
+    """What the patient owes now: open items, credit, and the statements and payments so far."""
+    async with runtime_of(request).pool.acquire() as connection:
+        found = await queries.statement(connection, principal.tenant, patient_id)
+    if found is None:
+        raise not_found("patient account")
+    return found

@@ -1,0 +1,116 @@
+"""Invoicing's subscribers: registration's coverage and payers (a projection), and the policies that
+turn coding, adjudications and new fee schedules into invoices, postings and statements."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from billing_events.consumer import SafeError, Subscription, handlers
+from billing_events.contracts.base import Event
+from billing_events.contracts.claims import ClaimAdjudicated
+from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
+from billing_events.contracts.invoicing import FeeScheduleImported
+from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
+from billing_events.envelope import EventEnvelope
+from billing_events.store import Session
+from billing_service.commands import metadata_caused_by
+from billing_service.runtime import Runtime
+from invoicing.adapters import projections
+from invoicing.adapters.projections import PostgresViews
+from invoicing.application import handlers as app
+from invoicing.domain.errors import DomainError
+from invoicing.domain.invoice import coding_from
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Session, EventEnvelope], Awaitable[None]]
+
+
+def _typed(envelope: EventEnvelope, kind: type[E]) -> E:
+    event = envelope.event()
+    if not isinstance(event, kind):
+        raise SafeError(f"expected {kind.__name__}, got {envelope.event_type}")
+    return event
+
+
+def _safe(handler: Handler) -> Handler:
+    """Domain errors name only ids and codes, so their messages may go to the DLQ as they are."""
+
+    async def run(session: Session, envelope: EventEnvelope) -> None:
+        try:
+            await handler(session, envelope)
+        except DomainError as error:
+            raise SafeError(f"{type(error).__name__}: {error}") from None
+
+    return run
+
+
+async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
+    await projections.save_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageAdded))
+
+
+async def on_coverage_terminated(session: Session, envelope: EventEnvelope) -> None:
+    await projections.end_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageTerminated))
+
+
+async def on_payer_registered(session: Session, envelope: EventEnvelope) -> None:
+    await projections.save_payer(session.connection, envelope.tenant, _typed(envelope, PayerRegistered))
+
+
+async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    if not isinstance(event, EncounterCoded | EncounterRecoded):
+        raise SafeError(f"expected a coding event, got {envelope.event_type}")
+    await app.invoice_coding(
+        session,
+        PostgresViews(session.connection),
+        metadata_caused_by(envelope),
+        coding_from(event),
+        envelope.occurred_at.date(),
+    )
+
+
+async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> None:
+    await app.post_adjudication(
+        session,
+        PostgresViews(session.connection),
+        metadata_caused_by(envelope),
+        _typed(envelope, ClaimAdjudicated),
+    )
+
+
+async def on_fee_schedule_imported(session: Session, envelope: EventEnvelope) -> None:
+    await app.reprice_held_invoices(
+        session,
+        PostgresViews(session.connection),
+        metadata_caused_by(envelope),
+        _typed(envelope, FeeScheduleImported),
+        envelope.occurred_at.date(),
+    )
+
+
+def subscriptions(_runtime: Runtime) -> list[Subscription]:
+    # The registration projection comes first: a test harness drains consumers in this order, so
+    # coverage is known before the coding that needs it is priced.
+    return [
+        Subscription(
+            name="invoicing-registration",
+            topics=[("registration", "coverage"), ("registration", "payer")],
+            handlers=handlers(
+                (CoverageAdded, on_coverage_added),
+                (CoverageTerminated, on_coverage_terminated),
+                (PayerRegistered, on_payer_registered),
+            ),
+            owned_tables=projections.REGISTRATION_TABLES,
+        ),
+        Subscription(
+            name="invoicing-policies",
+            topics=[("coding", "encounter-coding"), ("claims", "claim"), ("invoicing", "fee-schedule")],
+            handlers=handlers(
+                (EncounterCoded, _safe(on_encounter_coded)),
+                (EncounterRecoded, _safe(on_encounter_coded)),
+                (ClaimAdjudicated, _safe(on_claim_adjudicated)),
+                (FeeScheduleImported, _safe(on_fee_schedule_imported)),
+            ),
+        ),
+    ]

@@ -1,0 +1,36 @@
+"""The one place where invoicing's domain errors become HTTP problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from billing_service.problems import FieldError, Problem, conflict, invalid, not_found
+from invoicing.domain.errors import (
+    DomainError,
+    InvalidInput,
+    InvoiceNotPayable,
+    StreamOfAnotherTenant,
+    UnknownInvoice,
+)
+
+
+def problem_of(error: DomainError) -> Problem:
+    if isinstance(error, InvalidInput):
+        return invalid([FieldError(e.field, e.message) for e in error.errors])
+    if isinstance(error, UnknownInvoice | StreamOfAnotherTenant):
+        return not_found("invoice")
+    if isinstance(error, InvoiceNotPayable):
+        return conflict(
+            f"The invoice is {error.status}; payments are posted only to issued invoices.",
+            "invoice-not-payable",
+        )
+    return conflict(str(error))
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as error:
+        raise problem_of(error) from None
