@@ -1,0 +1,458 @@
+"""Reading X12 files: delimiters from the ISA, segments, and the ISA/GS/ST envelopes around them.
+
+A file may hold several interchanges, each with its own delimiters. `read_interchanges` checks the
+envelopes: with `strict=True` (the default) the first broken envelope raises `EnvelopeError`; with
+`strict=False` envelope faults are recorded on the interchange, group or transaction set they break
+so that an acknowledgement (999) can report them, and only a file that cannot be read at all raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from billing_x12.errors import EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
+from billing_x12.segments import Delimiters, Segment
+
+_SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}\Z")
+_ISA_ELEMENTS = 16
+
+
+@dataclass(frozen=True)
+class TransactionSet:
+    """ST ... SE. `segments` are the segments between ST and SE."""
+
+    header: Segment
+    trailer: Segment | None
+    segments: tuple[Segment, ...]
+    faults: tuple[EnvelopeError, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.header.get(1)
+
+    @property
+    def control_number(self) -> str:
+        return self.header.get(2)
+
+    @property
+    def implementation(self) -> str:
+        """ST03, the implementation convention reference (e.g. 005010X221A1); '' when absent."""
+        return self.header.get(3)
+
+    def position_in_set(self, segment: Segment) -> int:
+        """The segment's position counted from ST = 1, as a 999 IK302 reports it."""
+        return segment.position - self.header.position + 1
+
+
+@dataclass(frozen=True)
+class FunctionalGroup:
+    """GS ... GE."""
+
+    header: Segment
+    trailer: Segment | None
+    transaction_sets: tuple[TransactionSet, ...]
+    faults: tuple[EnvelopeError, ...] = ()
+
+    @property
+    def functional_id(self) -> str:
+        return self.header.get(1)
+
+    @property
+    def sender_id(self) -> str:
+        return self.header.get(2)
+
+    @property
+    def receiver_id(self) -> str:
+        return self.header.get(3)
+
+    @property
+    def control_number(self) -> str:
+        return self.header.get(6)
+
+    @property
+    def version(self) -> str:
+        return self.header.get(8)
+
+
+@dataclass(frozen=True)
+class Interchange:
+    """ISA ... IEA, with the delimiters its ISA declared."""
+
+    header: Segment
+    trailer: Segment | None
+    groups: tuple[FunctionalGroup, ...]
+    delimiters: Delimiters = field(repr=False)
+    faults: tuple[EnvelopeError, ...] = ()
+
+    @property
+    def sender_qualifier(self) -> str:
+        return self.header.get(5).strip()
+
+    @property
+    def sender_id(self) -> str:
+        return self.header.get(6).strip()
+
+    @property
+    def receiver_qualifier(self) -> str:
+        return self.header.get(7).strip()
+
+    @property
+    def receiver_id(self) -> str:
+        return self.header.get(8).strip()
+
+    @property
+    def control_number(self) -> str:
+        return self.header.get(13)
+
+    @property
+    def usage_indicator(self) -> str:
+        """P production, T test."""
+        return self.header.get(15)
+
+    def all_faults(self) -> tuple[EnvelopeError, ...]:
+        """Every envelope fault in the interchange, in file order."""
+        found = list(self.faults)
+        for group in self.groups:
+            found.extend(group.faults)
+            for transaction_set in group.transaction_sets:
+                found.extend(transaction_set.faults)
+        return tuple(sorted(found, key=lambda e: e.position or 0))
+
+
+@dataclass(frozen=True)
+class EnvelopeRef:
+    """The control numbers that identify a transaction set in the exchange with a partner."""
+
+    interchange_control_number: str
+    group_control_number: str
+    transaction_set_control_number: str
+    sender_id: str = ""
+    receiver_id: str = ""
+
+
+def envelope_ref(
+    interchange: Interchange, group: FunctionalGroup, transaction_set: TransactionSet
+) -> EnvelopeRef:
+    return EnvelopeRef(
+        interchange_control_number=interchange.control_number,
+        group_control_number=group.control_number,
+        transaction_set_control_number=transaction_set.control_number,
+        sender_id=interchange.sender_id,
+        receiver_id=interchange.receiver_id,
+    )
+
+
+def decode(data: str | bytes) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # X12's extended character set is a subset of Latin-1; no byte sequence fails there.
+        return data.decode("latin-1")
+
+
+def detect_delimiters(text: str, start: int = 0) -> Delimiters:
+    """The delimiters declared by the ISA beginning at `start`.
+
+    The element separator is the character after 'ISA'; the component separator is ISA16 and the
+    segment terminator the character right after it. They are found by counting element separators
+    rather than by fixed offsets, so an ISA whose padded fields are a character off still reads.
+    """
+    if text[start : start + 3] != "ISA" or len(text) < start + 4:
+        raise NotX12Error("the data does not start with an ISA interchange header")
+    element = text[start + 3]
+    if element.isalnum() or element.isspace():
+        raise NotX12Error("the ISA element separator is not a delimiter character")
+    index = start + 3
+    for _ in range(_ISA_ELEMENTS - 1):
+        index = text.find(element, index + 1)
+        if index < 0:
+            raise NotX12Error("the ISA header is shorter than 16 elements")
+    # `index` is now the separator before ISA16.
+    if len(text) < index + 3:
+        raise NotX12Error("the ISA header is cut short")
+    component = text[index + 1]
+    segment = text[index + 2]
+    if segment.isalnum() or segment == element or component == element:
+        raise NotX12Error("the ISA header does not declare usable delimiters")
+    isa = text[start : index + 2].split(element)
+    repetition = isa[11] if len(isa) > 11 and len(isa[11]) == 1 and not isa[11].isalnum() else ""
+    return Delimiters(element=element, component=component, repetition=repetition, segment=segment)
+
+
+def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
+    """Split a file into interchanges' segment lists; each interchange keeps its own delimiters.
+
+    Line breaks and spaces between segments are ignored. A segment that does not begin with a
+    segment identifier makes the file unreadable.
+    """
+    # A byte order mark is what some Windows tools put first; it is not part of the interchange.
+    text = decode(data).removeprefix("\ufeff")
+    pos = _skip_space(text, 0)
+    if not text[pos:].startswith("ISA"):
+        raise NotX12Error("the data does not start with an ISA interchange header")
+    result: list[tuple[Delimiters, list[Segment]]] = []
+    position = 0
+    while pos < len(text):
+        delimiters = detect_delimiters(text, pos)
+        segments: list[Segment] = []
+        result.append((delimiters, segments))
+        while pos < len(text):
+            end = text.find(delimiters.segment, pos)
+            raw = text[pos:] if end < 0 else text[pos:end]
+            pos = len(text) if end < 0 else end + 1
+            raw = raw.strip("\r\n\t ") if raw[:3] != "ISA" else raw.lstrip("\r\n\t ")
+            if not raw:
+                pos = _skip_space(text, pos)
+                continue
+            position += 1
+            parts = raw.split(delimiters.element)
+            segment_id = parts[0]
+            if not _SEGMENT_ID.match(segment_id):
+                raise NotX12Error(f"segment {position} does not begin with a segment identifier")
+            segments.append(Segment(segment_id, tuple(parts[1:]), position, delimiters))
+            pos = _skip_space(text, pos)
+            if segment_id == "IEA":
+                break
+            if text.startswith("ISA", pos):
+                break
+        if pos < len(text) and not text.startswith("ISA", pos):
+            raise NotX12Error(f"the data after segment {position} is not an ISA interchange header")
+    return result
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in "\r\n\t ":
+        pos += 1
+    return pos
+
+
+def read_interchanges(data: str | bytes, *, strict: bool = True) -> tuple[Interchange, ...]:
+    """Every interchange in the file, with envelope checks (see the module docstring)."""
+    interchanges = tuple(_build_interchange(delims, segs) for delims, segs in tokenize(data))
+    if strict:
+        for interchange in interchanges:
+            faults = interchange.all_faults()
+            if faults:
+                raise faults[0]
+    return interchanges
+
+
+def iter_transaction_sets(
+    interchanges: tuple[Interchange, ...],
+) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet]]:
+    for interchange in interchanges:
+        for group in interchange.groups:
+            for transaction_set in group.transaction_sets:
+                yield interchange, group, transaction_set
+
+
+class _Builder:
+    """The envelope state machine of one interchange."""
+
+    def __init__(self, isa: Segment) -> None:
+        self.isa = isa
+        self.groups: list[FunctionalGroup] = []
+        self.faults: list[EnvelopeError] = []
+        self.gs: Segment | None = None
+        self.sets: list[TransactionSet] = []
+        self.group_faults: list[EnvelopeError] = []
+        self.st: Segment | None = None
+        self.body: list[Segment] = []
+        self.set_faults: list[EnvelopeError] = []
+        self.set_numbers: set[str] = set()
+
+    def open_set(self, st: Segment) -> None:
+        if self.gs is None:
+            raise SegmentError("ST outside a functional group (GS)", position=st.position, segment_id="ST")
+        if self.st is not None:
+            self.close_set(None, st)
+        self.st = st
+        self.body = []
+        self.set_faults = []
+        if st.get(2) in self.set_numbers:
+            self.set_faults.append(
+                EnvelopeError(
+                    "ST02 repeats the control number of an earlier transaction set in the group",
+                    fault=EnvelopeFault.TRANSACTION_CONTROL_NUMBER_DUPLICATE,
+                    position=st.position,
+                    segment_id="ST",
+                    element="ST02",
+                )
+            )
+        self.set_numbers.add(st.get(2))
+
+    def close_set(self, se: Segment | None, at: Segment) -> None:
+        assert self.st is not None
+        faults = self.set_faults
+        if se is None:
+            faults.append(
+                EnvelopeError(
+                    "transaction set has no SE trailer",
+                    fault=EnvelopeFault.TRANSACTION_TRAILER_MISSING,
+                    position=at.position,
+                    segment_id=at.id,
+                )
+            )
+        else:
+            actual = len(self.body) + 2
+            if not _count_matches(se.get(1), actual):
+                faults.append(
+                    EnvelopeError(
+                        f"SE01 does not match the {actual} segments of the transaction set",
+                        fault=EnvelopeFault.TRANSACTION_SEGMENT_COUNT,
+                        position=se.position,
+                        segment_id="SE",
+                        element="SE01",
+                    )
+                )
+            if se.get(2) != self.st.get(2):
+                faults.append(
+                    EnvelopeError(
+                        "SE02 does not match ST02",
+                        fault=EnvelopeFault.TRANSACTION_CONTROL_NUMBER_MISMATCH,
+                        position=se.position,
+                        segment_id="SE",
+                        element="SE02",
+                    )
+                )
+        self.sets.append(TransactionSet(self.st, se, tuple(self.body), tuple(faults)))
+        self.st = None
+        self.body = []
+        self.set_faults = []
+
+    def open_group(self, gs: Segment) -> None:
+        if self.gs is not None:
+            self.close_group(None, gs)
+        self.gs = gs
+        self.sets = []
+        self.group_faults = []
+        self.set_numbers = set()
+
+    def close_group(self, ge: Segment | None, at: Segment) -> None:
+        assert self.gs is not None
+        if self.st is not None:
+            self.close_set(None, at)
+        if ge is None:
+            self.group_faults.append(
+                EnvelopeError(
+                    "functional group has no GE trailer",
+                    fault=EnvelopeFault.GROUP_TRAILER_MISSING,
+                    position=at.position,
+                    segment_id=at.id,
+                )
+            )
+        else:
+            if not _count_matches(ge.get(1), len(self.sets)):
+                self.group_faults.append(
+                    EnvelopeError(
+                        f"GE01 does not match the {len(self.sets)} transaction sets of the group",
+                        fault=EnvelopeFault.GROUP_TRANSACTION_COUNT,
+                        position=ge.position,
+                        segment_id="GE",
+                        element="GE01",
+                    )
+                )
+            if not _control_matches(ge.get(2), self.gs.get(6)):
+                self.group_faults.append(
+                    EnvelopeError(
+                        "GE02 does not match GS06",
+                        fault=EnvelopeFault.GROUP_CONTROL_NUMBER_MISMATCH,
+                        position=ge.position,
+                        segment_id="GE",
+                        element="GE02",
+                    )
+                )
+        self.groups.append(FunctionalGroup(self.gs, ge, tuple(self.sets), tuple(self.group_faults)))
+        self.gs = None
+        self.sets = []
+        self.group_faults = []
+
+    def close(self, iea: Segment | None, at: Segment) -> None:
+        if self.gs is not None:
+            self.close_group(None, at)
+        if iea is None:
+            self.faults.append(
+                EnvelopeError(
+                    "interchange has no IEA trailer",
+                    fault=EnvelopeFault.INTERCHANGE_TRAILER_MISSING,
+                    position=at.position,
+                    segment_id=at.id,
+                )
+            )
+            return
+        if not _count_matches(iea.get(1), len(self.groups)):
+            self.faults.append(
+                EnvelopeError(
+                    f"IEA01 does not match the {len(self.groups)} functional groups of the interchange",
+                    fault=EnvelopeFault.INTERCHANGE_GROUP_COUNT,
+                    position=iea.position,
+                    segment_id="IEA",
+                    element="IEA01",
+                )
+            )
+        if iea.get(2) != self.isa.get(13):
+            self.faults.append(
+                EnvelopeError(
+                    "IEA02 does not match ISA13",
+                    fault=EnvelopeFault.INTERCHANGE_CONTROL_NUMBER_MISMATCH,
+                    position=iea.position,
+                    segment_id="IEA",
+                    element="IEA02",
+                )
+            )
+
+
+def _count_matches(text: str, actual: int) -> bool:
+    return text.isdigit() and int(text) == actual
+
+
+def _control_matches(trailer: str, header: str) -> bool:
+    # GS06/GE02 are numeric (N0): 0012 and 12 are the same control number.
+    if trailer.isdigit() and header.isdigit():
+        return int(trailer) == int(header)
+    return trailer == header
+
+
+def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Interchange:
+    isa = segments[0]
+    if len(isa.elements) != _ISA_ELEMENTS:
+        raise NotX12Error("the ISA header does not have 16 elements")
+    if not isa.get(13).isdigit() or len(isa.get(13)) != 9:
+        raise EnvelopeError(
+            "ISA13 is not a 9-digit control number", position=isa.position, segment_id="ISA", element="ISA13"
+        )
+    builder = _Builder(isa)
+    trailer: Segment | None = None
+    for segment in segments[1:]:
+        if segment.id == "GS":
+            builder.open_group(segment)
+        elif segment.id == "GE":
+            if builder.gs is None:
+                raise SegmentError("GE without a GS", position=segment.position, segment_id="GE")
+            if builder.st is not None:
+                builder.close_set(None, segment)
+            builder.close_group(segment, segment)
+        elif segment.id == "ST":
+            builder.open_set(segment)
+        elif segment.id == "SE":
+            if builder.st is None:
+                raise SegmentError("SE without an ST", position=segment.position, segment_id="SE")
+            builder.close_set(segment, segment)
+        elif segment.id == "IEA":
+            trailer = segment
+            builder.close(segment, segment)
+        elif segment.id == "ISA":
+            raise SegmentError("ISA inside an interchange", position=segment.position, segment_id="ISA")
+        elif builder.st is None:
+            raise SegmentError(
+                "segment outside a transaction set", position=segment.position, segment_id=segment.id
+            )
+        else:
+            builder.body.append(segment)
+    if trailer is None:
+        builder.close(None, segments[-1])
+    return Interchange(isa, trailer, tuple(builder.groups), delimiters, tuple(builder.faults))

@@ -1,0 +1,155 @@
+"""The rule table: which payers the simulator plays and how each one adjudicates.
+
+Money in the YAML is written in dollars as strings ("500.00") and percentages as strings with at
+most two decimals ("62.5"); both become integers here (cents and basis points) so that every
+computation after loading is integer arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_EDI_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-]{0,14}\Z")
+
+
+def _two_decimals(value: Decimal, what: str) -> Decimal:
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{what} must be a non-negative number")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{what} must have at most 2 decimals")
+    return value
+
+
+def dollars_to_cents(value: Decimal) -> int:
+    return int(value * 100)
+
+
+def percent_to_basis_points(value: Decimal) -> int:
+    return int(value * 100)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AddressConfig(_Model):
+    line: str
+    city: str
+    state: str
+    zip: str
+
+
+class NonCoveredRule(_Model):
+    """Codes the plan does not cover: the line is denied CO-<carc> with the RARC."""
+
+    codes: frozenset[str]
+    carc: str = "96"
+    rarc: str | None = "N130"
+
+
+class ModifierRule(_Model):
+    """A line whose code is in `codes` must carry `modifier` (when `with_other_procedure`, only if
+    the claim has a line with another code on the same date, the E/M + procedure case of modifier
+    25); otherwise it is denied CO-<carc> with the RARC."""
+
+    codes: frozenset[str]
+    modifier: str
+    with_other_procedure: bool = True
+    carc: str = "4"
+    rarc: str | None = "M20"
+
+
+class PayerRules(_Model):
+    name: str
+    tax_id: str = Field(pattern=r"^\d{9}$")
+    address: AddressConfig
+    technical_contact_phone: str = "8005550100"
+    # Allowed amount = charge x allowed_percent / 100, in integer cents, rounded half up, never
+    # more than the charge.
+    allowed_percent: Decimal
+    # Patient responsibility, in this order on each allowed amount: copay for the code (PR-3), then
+    # what is left of the member's deductible for the service year (PR-1), then coinsurance on the
+    # rest (PR-2, rounded half up). The payer pays what remains.
+    annual_deductible: Decimal = Decimal(0)
+    coinsurance_percent: Decimal = Decimal(0)
+    copays: dict[str, Decimal] = Field(default_factory=dict)
+    # A line whose service date is more than this many days before the adjudication date is denied
+    # CO-29.
+    timely_filing_days: int = Field(default=365, gt=0)
+    non_covered: NonCoveredRule | None = None
+    modifier_rules: tuple[ModifierRule, ...] = ()
+    # CLP06 when the 837's SBR09 is not one of the 835's claim filing indicator codes.
+    claim_filing_indicator: str = "ZZ"
+    # A second original claim with the same patient control number as a claim already paid is
+    # denied CO-18 (exact duplicate).
+    deny_duplicates: bool = True
+    # Real payers often reverse the original (CLP02 22) in the same 835 that pays a replacement.
+    reverse_on_replacement: bool = False
+
+    @field_validator("allowed_percent", "coinsurance_percent")
+    @classmethod
+    def _percent(cls, value: Decimal) -> Decimal:
+        _two_decimals(value, "a percentage")
+        if value > 100:
+            raise ValueError("a percentage must be at most 100")
+        return value
+
+    @field_validator("annual_deductible")
+    @classmethod
+    def _amount(cls, value: Decimal) -> Decimal:
+        return _two_decimals(value, "an amount")
+
+    @field_validator("copays")
+    @classmethod
+    def _copays(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for amount in value.values():
+            _two_decimals(amount, "a copay")
+        return value
+
+    @property
+    def allowed_basis_points(self) -> int:
+        return percent_to_basis_points(self.allowed_percent)
+
+    @property
+    def coinsurance_basis_points(self) -> int:
+        return percent_to_basis_points(self.coinsurance_percent)
+
+    @property
+    def annual_deductible_cents(self) -> int:
+        return dollars_to_cents(self.annual_deductible)
+
+    def copay_cents(self, code: str) -> int:
+        amount = self.copays.get(code)
+        return 0 if amount is None else dollars_to_cents(amount)
+
+
+class Rules(_Model):
+    payers: dict[str, PayerRules]
+
+    @field_validator("payers")
+    @classmethod
+    def _payer_ids(cls, value: dict[str, PayerRules]) -> dict[str, PayerRules]:
+        for payer_id in value:
+            if not _EDI_ID.match(payer_id):
+                raise ValueError("a payer id must be 1 to 15 letters, digits, spaces, dots or dashes")
+        return value
+
+
+class RulesError(Exception):
+    """The rule table cannot be read or is not valid."""
+
+
+def load_rules(path: Path) -> Rules:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RulesError(f"cannot read the rule table {path}: {exc}") from exc
+    try:
+        return Rules.model_validate(raw)
+    except ValueError as exc:
+        raise RulesError(f"the rule table {path} is not valid: {exc}") from exc
