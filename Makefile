@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INFRA := python3 deploy/local/infra.py
 
-.PHONY: help schemas install lint test test-unit test-integration run down infra-up infra-env bench clean
+.PHONY: help browser schemas install lint test test-unit test-integration run down infra-up infra-env bench clean
 
 help:
 	@echo "make run        the platform with its local Kafka and PostgreSQL (Ctrl-C stops)"
@@ -31,8 +31,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint deploy-tools deploy-check
+test: lint deploy-tools deploy-check browser
 	deploy/local/with-infra.sh $(BIN)/pytest
+
+# The dashboard's browser test drives Debian's chromium (never a downloaded browser).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"

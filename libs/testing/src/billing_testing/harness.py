@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,10 +154,13 @@ async def publish_events(
     *,
     tenant: str = "tenant-a",
     actor: str = "upstream-tester",
+    occurred_at: datetime | None = None,
 ) -> list[EventEnvelope]:
-    """Put contract events on their topics as the owning service's relay would (for consumer tests)."""
+    """Put contract events on their topics as the owning service's relay would (for consumer tests).
+
+    `occurred_at` (default: now) backdates the events' ce_time, for consumers that report by event time.
+    """
     import uuid
-    from datetime import UTC, datetime
 
     from aiokafka import AIOKafkaProducer
 
@@ -171,7 +175,7 @@ async def publish_events(
             source=event.service,
             stream_id=event.subject(),
             tenant=tenant,
-            occurred_at=datetime.now(UTC),
+            occurred_at=occurred_at or datetime.now(UTC),
             payload=event.model_dump(mode="json"),
             metadata={"actor": actor},
         )

@@ -1,0 +1,3 @@
+from reporting.application.rebuild import rebuild
+
+__all__ = ["rebuild"]
