@@ -1,0 +1,34 @@
+"""The coding service as the runtime runs it: `billing serve|consume|relay coding`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from billing_service.runtime import ServiceDefinition
+from coding.adapters.projections import SCHEMA_SQL
+from coding.adapters.reference import ReferenceProvider
+from coding.entrypoints.api import router_for
+from coding.entrypoints.consumers import registration_view
+from coding.settings import CodingSettings
+
+
+def coding_service(settings: CodingSettings | None = None) -> ServiceDefinition:
+    """The service with its code sets from `settings` (tests point them at small files)."""
+    provider = ReferenceProvider(settings or CodingSettings())
+
+    def routers() -> list[APIRouter]:
+        if provider.settings.warm_on_start:
+            provider.warm()
+        return [router_for(provider)]
+
+    return ServiceDefinition(
+        name="coding",
+        port=8002,
+        title="Coding",
+        routers=routers,
+        subscriptions=lambda _runtime: [registration_view()],
+        schema_sql=SCHEMA_SQL,
+    )
+
+
+SERVICE = coding_service()

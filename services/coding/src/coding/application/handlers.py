@@ -1,0 +1,116 @@
+"""Coding's use cases: code an encounter (load, decide, append), read a coding, search codes, keep the
+projection of registration's encounters, and manage a tenant's CPT list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing_events.contracts.registration import EncounterOpened, PatientDemographicsUpdated
+from billing_events.decider import execute
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.store import Session
+from coding.adapters import projections
+from coding.adapters.search import CodeSearchIndex, SearchResult
+from coding.domain.codesets import CPT_FORMAT, CodeSets, ReferenceData, code_system
+from coding.domain.encounter_coding import DECIDER, CodeEncounter, EncounterCoding
+from coding.domain.errors import EncounterUnknown
+from coding.domain.values import ProposedCoding, shown
+
+
+@dataclass(frozen=True)
+class Coded:
+    state: EncounterCoding
+    changed: bool  # False when the same coding was sent again
+
+
+async def code_encounter(
+    session: Session,
+    reference: ReferenceData,
+    tenant: str,
+    encounter_id: str,
+    coding: ProposedCoding,
+    metadata: Metadata,
+    *,
+    expected_version: int | None = None,
+) -> Coded:
+    facts = await projections.encounter_facts(session.connection, tenant, encounter_id)
+    if facts is None:
+        raise EncounterUnknown()
+    cpt_codes = [line.code for line in coding.lines if code_system(line.code) == "CPT"]
+    licence = await projections.cpt_licence(session.connection, tenant, cpt_codes)
+    command = CodeEncounter(facts, coding, CodeSets(reference, licence))
+    state, appended = await execute(
+        session, DECIDER, encounter_id, command, metadata, expected_version=expected_version
+    )
+    return Coded(state, changed=bool(appended))
+
+
+@dataclass(frozen=True)
+class CodingView:
+    state: EncounterCoding
+    coded_by: str | None
+    coded_at: datetime
+
+
+async def coding_of(session: Session, tenant: str, encounter_id: str) -> CodingView | None:
+    history = await session.load(encounter_id)
+    if not history or any(e.tenant != tenant for e in history):
+        return None  # another tenant's stream is as absent as no stream
+    state = DECIDER.fold(e.event() for e in history)
+    if not state.coded:
+        return None
+    last = history[-1]
+    return CodingView(state, last.metadata.get("actor"), last.occurred_at)
+
+
+def search_icd10cm(
+    index: CodeSearchIndex, query: str, *, limit: int, offset: int, billable_only: bool
+) -> SearchResult:
+    return index.search(query, limit=limit, offset=offset, billable_only=billable_only)
+
+
+# The projection of registration's events ---------------------------------------------------------
+
+
+async def on_encounter_opened(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, EncounterOpened)
+    await projections.record_encounter(session.connection, envelope.tenant, event, envelope.occurred_at)
+
+
+async def on_demographics_updated(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, PatientDemographicsUpdated)
+    if event.sex is not None:  # the only clear-text demographic coding's edits need
+        await projections.record_sex_correction(
+            session.connection, envelope.tenant, event.patient_id, event.sex, envelope.occurred_at
+        )
+
+
+# A tenant's licensed CPT list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadListEntry:
+    field: str
+    message: str
+
+
+def check_cpt_list(codes: Sequence[str], field_name: str) -> tuple[list[str], list[BadListEntry]]:
+    """Normalise the codes and name every entry that is not a CPT code."""
+    clean: list[str] = []
+    problems: list[BadListEntry] = []
+    for index, raw in enumerate(codes):
+        code = raw.strip().upper()
+        if CPT_FORMAT.match(code):
+            clean.append(code)
+        else:
+            problems.append(
+                BadListEntry(
+                    f"{field_name}[{index}]",
+                    f"{shown(code)} is not a CPT code (5 digits, or 4 digits and F, T, U or M).",
+                )
+            )
+    return clean, problems

@@ -1,0 +1,261 @@
+"""Coding's HTTP API (port 8002): code an encounter, read its coding, search ICD-10-CM, manage the
+tenant's licensed CPT list. Routes translate and answer; the rules are in the domain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from billing_service.auth import Principal, Role, require
+from billing_service.commands import metadata_from
+from billing_service.problems import FieldError, invalid
+from billing_service.runtime import runtime_of
+from coding.adapters import projections
+from coding.adapters.reference import ReferenceProvider
+from coding.application import handlers
+from coding.domain.edits import CATALOGUE
+from coding.domain.encounter_coding import EncounterCoding
+from coding.domain.errors import CodingRejected, DomainError, NotCoded
+from coding.domain.values import ProposedCoding, ProposedLine
+from coding.entrypoints.errors import problem_for, rejected
+from coding.metrics import CODINGS, EDIT_FINDINGS
+
+log = logging.getLogger(__name__)
+
+READERS = (Role.CODER, Role.BILLER, Role.AUDITOR)
+MAX_CPT_LIST = 50_000
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=16)
+    modifiers: list[Annotated[str, Field(max_length=8)]] = Field(default_factory=list, max_length=20)
+    units: int = 1
+    diagnosis_pointers: list[int] = Field(default_factory=list, max_length=20)
+
+
+class CodingIn(BaseModel):
+    """Counts and ranges (1-12 diagnoses, 1-50 lines, ...) are edits, reported all at once; the
+    limits here only stop absurd payloads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    diagnoses: list[Annotated[str, Field(max_length=16)]] = Field(max_length=100)
+    lines: list[LineIn] = Field(max_length=200)
+    # Why the coding changed (kept on EncounterRecoded). Describe the correction, not the patient.
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CptListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    codes: list[Annotated[str, Field(max_length=16)]] = Field(max_length=MAX_CPT_LIST)
+
+
+def _coding_json(encounter_id: str, state: EncounterCoding) -> dict[str, Any]:
+    return {
+        "encounter_id": encounter_id,
+        "coding_version": state.version,
+        "service_date": state.service_date.isoformat() if state.service_date else None,
+        "diagnoses": list(state.diagnoses),
+        "lines": [line.model_dump(mode="json") for line in state.lines],
+        "warnings": [w.model_dump(mode="json") for w in state.warnings],
+        "reason": state.reason,
+    }
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise invalid([FieldError("If-Match", "must be a coding version, as in the ETag of GET")])
+    return int(value)
+
+
+def router_for(provider: ReferenceProvider) -> APIRouter:
+    router = APIRouter(tags=["coding"])
+
+    @router.put("/encounters/{encounter_id}/coding")
+    async def put_coding(
+        encounter_id: str,
+        body: CodingIn,
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Role.CODER))],
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        """Code (or recode) an encounter. 200 {coding_version, ...} with the warnings kept; 422 with
+        every failed edit and nothing stored; 404 while coding has not received the encounter."""
+        expected = _expected_version(if_match)
+        coding = ProposedCoding.normalized(
+            body.diagnoses,
+            [
+                ProposedLine(line.code, tuple(line.modifiers), line.units, tuple(line.diagnosis_pointers))
+                for line in body.lines
+            ],
+            body.reason,
+        )
+        reference = await provider.get()
+        runtime = runtime_of(request)
+        try:
+            async with runtime.store.session() as session:
+                outcome = await handlers.code_encounter(
+                    session,
+                    reference,
+                    principal.tenant,
+                    encounter_id,
+                    coding,
+                    metadata_from(request, principal),
+                    expected_version=expected,
+                )
+        except CodingRejected as error:
+            # Ids and edit ids only: the findings' messages stay out of logs.
+            log.info(
+                "coding refused",
+                extra={"encounter_id": encounter_id, "edits": sorted({f.edit_id for f in error.errors})},
+            )
+            return rejected(error)
+        except DomainError as error:
+            raise problem_for(error) from None
+        state = outcome.state
+        log.info(
+            "encounter coded" if outcome.changed else "coding unchanged",
+            extra={
+                "encounter_id": encounter_id,
+                "coding_version": state.version,
+                "warnings": [w.edit_id for w in state.warnings],
+            },
+        )
+        if outcome.changed:
+            CODINGS.labels("EncounterCoded" if state.version == 1 else "EncounterRecoded").inc()
+            for warning in state.warnings:
+                EDIT_FINDINGS.labels(warning.edit_id, warning.severity, "stored").inc()
+        return JSONResponse(
+            {**_coding_json(encounter_id, state), "changed": outcome.changed},
+            headers={"ETag": f'"{state.version}"'},
+        )
+
+    @router.get("/encounters/{encounter_id}/coding")
+    async def get_coding(
+        encounter_id: str, request: Request, principal: Annotated[Principal, Depends(require(*READERS))]
+    ) -> JSONResponse:
+        async with runtime_of(request).store.session() as session:
+            view = await handlers.coding_of(session, principal.tenant, encounter_id)
+        if view is None:
+            raise problem_for(NotCoded())
+        body = {
+            **_coding_json(encounter_id, view.state),
+            "coded_by": view.coded_by,
+            "coded_at": view.coded_at.isoformat(),
+        }
+        return JSONResponse(body, headers={"ETag": f'"{view.state.version}"'})
+
+    @router.get("/codes/icd10cm")
+    async def search_icd10cm(
+        _: Annotated[Principal, Depends(require(*READERS, Role.ADMIN))],
+        q: Annotated[str, Query(min_length=1, max_length=100, description="code prefix or words")],
+        date_: Annotated[date | None, Query(alias="date", description="service date; default today")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
+        billable: Annotated[bool, Query(description="only billable codes")] = False,
+    ) -> JSONResponse:
+        """Search the ICD-10-CM release in force on `date`: by code prefix ("E11", "S72.0") or by words
+        of the description ("type 2 diab"). Best matches first; code prefixes in code order."""
+        reference = await provider.get()
+        day = date_ or datetime.now(UTC).date()
+        choice = reference.icd10cm.for_date(day)
+        if choice is None:
+            return JSONResponse({"items": [], "next_cursor": None, "total": 0, "release": None})
+        index = await provider.index(choice.release)
+        offset = int(cursor or 0)
+        found = handlers.search_icd10cm(index, q, limit=limit, offset=offset, billable_only=billable)
+        after = offset + len(found.items)
+        return JSONResponse(
+            {
+                "items": [
+                    {"code": h.code, "description": h.description, "billable": h.billable}
+                    for h in found.items
+                ],
+                "next_cursor": str(after) if after < found.total else None,
+                "total": found.total,
+                "release": choice.release.effective.isoformat(),
+                "release_covers_date": choice.covers,
+            }
+        )
+
+    @router.get("/edits")
+    async def list_edits(_: Annotated[Principal, Depends(require(*READERS, Role.ADMIN))]) -> dict[str, Any]:
+        """The catalogue of edits: stable id, severity and what each checks."""
+        items = [
+            {"edit_id": s.edit_id, "severity": s.severity, "checks": s.summary} for s in CATALOGUE.values()
+        ]
+        return {"items": items, "next_cursor": None}
+
+    @router.put("/code-lists/cpt")
+    async def put_cpt_list(
+        request: Request, principal: Annotated[Principal, Depends(require(Role.ADMIN))]
+    ) -> JSONResponse:
+        """Import the tenant's licensed CPT codes (replacing any earlier list): JSON {"codes": [...]}, or
+        text/plain or text/csv with one code per line (first column). Codes only: no descriptors."""
+        codes, field_name = await _read_cpt_list(request)
+        clean, problems = handlers.check_cpt_list(codes, field_name)
+        if problems:
+            raise invalid(
+                [FieldError(p.field, p.message) for p in problems[:200]], "The list has invalid codes."
+            )
+        if not clean:
+            raise invalid([FieldError(field_name, "the list is empty")])
+        async with runtime_of(request).store.session() as session:
+            count = await projections.replace_cpt_list(
+                session.connection, principal.tenant, clean, principal.subject
+            )
+            status = await projections.cpt_list_status(session.connection, principal.tenant)
+        return JSONResponse({"imported": True, **(status or {}), "codes": count})
+
+    @router.get("/code-lists/cpt")
+    async def get_cpt_list(
+        request: Request, principal: Annotated[Principal, Depends(require(*READERS, Role.ADMIN))]
+    ) -> dict[str, Any]:
+        async with runtime_of(request).store.session() as session:
+            status = await projections.cpt_list_status(session.connection, principal.tenant)
+        return {"imported": status is not None, **(status or {"codes": 0})}
+
+    @router.delete("/code-lists/cpt", status_code=204)
+    async def delete_cpt_list(
+        request: Request, principal: Annotated[Principal, Depends(require(Role.ADMIN))]
+    ) -> Response:
+        """Forget the tenant's CPT list: CPT codes are then checked by format only."""
+        async with runtime_of(request).store.session() as session:
+            await projections.delete_cpt_list(session.connection, principal.tenant)
+        return Response(status_code=204)
+
+    return router
+
+
+async def _read_cpt_list(request: Request) -> tuple[list[str], str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if content_type in ("text/plain", "text/csv"):
+        text = raw.decode("utf-8", errors="replace")
+        rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+        codes = [row[0] for row in rows]
+        if codes and codes[0].strip().lower() in ("code", "cpt", "cpt code"):
+            codes = codes[1:]  # a header row
+        if len(codes) > MAX_CPT_LIST:
+            raise invalid([FieldError("body", f"at most {MAX_CPT_LIST} codes")])
+        return codes, "lines"
+    try:
+        body = CptListIn.model_validate_json(raw)
+    except ValueError:
+        raise invalid(
+            [FieldError("codes", 'send JSON {"codes": [...]} or one code per line as text/plain')]
+        ) from None
+    return body.codes, "codes"
