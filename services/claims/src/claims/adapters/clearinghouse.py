@@ -1,0 +1,115 @@
+"""The clearinghouse as a folder exchange (the shape most clearinghouses offer over SFTP).
+
+    <root>/outbound/             837 files we write (temp file, then rename: a reader never sees half)
+    <root>/inbound/              999, 277CA and 835 files the clearinghouse (or the payer simulator) drops
+    <root>/inbound/processed/    inbound files ingested
+    <root>/inbound/rejected/     inbound files refused, each with a `<name>.reason.txt` beside it
+
+An SFTP adapter can offer the same four operations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from claims.application.ports import InboundItem
+
+_TEMP_SUFFIX = ".part"
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    path: Path
+    content: bytes
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+class FolderClearinghouse:
+    """Implements the application's Outbox and Inbox on a local (or mounted) folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.outbound = self.root / "outbound"
+        self.inbound = self.root / "inbound"
+        self.processed_dir = self.inbound / "processed"
+        self.rejected_dir = self.inbound / "rejected"
+
+    def ensure_folders(self) -> None:
+        for folder in (self.outbound, self.inbound, self.processed_dir, self.rejected_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def outbound_exists(self, name: str) -> bool:
+        return (self.outbound / name).exists()
+
+    def write_outbound(self, name: str, content: str) -> Path:
+        """Write atomically: same name again replaces the file whole (rename is atomic on POSIX)."""
+        self.outbound.mkdir(parents=True, exist_ok=True)
+        target = self.outbound / name
+        temp = self.outbound / f".{name}{_TEMP_SUFFIX}"
+        with open(temp, "w", encoding="ascii", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+        _fsync_folder(self.outbound)
+        return target
+
+    def inbound_files(self) -> list[InboundFile]:
+        """Complete files waiting in the inbound folder, oldest first; temp and hidden files are skipped."""
+        if not self.inbound.exists():
+            return []
+        paths = [
+            p
+            for p in self.inbound.iterdir()
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith((_TEMP_SUFFIX, ".tmp"))
+        ]
+        paths.sort(key=lambda p: (p.stat().st_mtime, p.name))
+        return [InboundFile(p, p.read_bytes()) for p in paths]
+
+    def mark_processed(self, file: InboundFile) -> Path:
+        return self._move(file.path, self.processed_dir)
+
+    def mark_rejected(self, file: InboundFile, reason: str) -> Path:
+        moved = self._move(file.path, self.rejected_dir)
+        (self.rejected_dir / f"{moved.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+        return moved
+
+    # The application's Inbox.
+
+    def waiting(self) -> list[InboundItem]:
+        return [InboundItem(f.name, f.content, f.sha256) for f in self.inbound_files()]
+
+    def processed(self, item: InboundItem) -> None:
+        self.mark_processed(InboundFile(self.inbound / item.name, item.content))
+
+    def rejected(self, item: InboundItem, reason: str) -> None:
+        self.mark_rejected(InboundFile(self.inbound / item.name, item.content), reason)
+
+    def _move(self, path: Path, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        counter = 1
+        while target.exists():  # a second file of the same name keeps both
+            target = folder / f"{path.stem}.{counter}{path.suffix}"
+            counter += 1
+        shutil.move(str(path), target)
+        return target
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,544 @@
+"""PostgreSQL implementations of the application's ports, on one session's connection."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from billing_events.contracts.base import Sealed
+from billing_events.contracts.registration import (
+    Address,
+    CoverageAdded,
+    CoverageTerminated,
+    PatientDemographicsUpdated,
+    PatientRegistered,
+    PayerRegistered,
+    ProviderEnrolled,
+)
+from billing_events.store import Session
+from claims.application.ports import (
+    BatchRecord,
+    ClaimParties,
+    ClaimRow,
+    CoverageRecord,
+    PatientRecord,
+    PayerRecord,
+    ProviderRecord,
+    Unit,
+)
+from claims.domain.claim import ClaimState
+from claims.domain.identifiers import base32
+from claims.domain.model import (
+    ClaimContent,
+    CoverageFacts,
+    PatientFacts,
+    PayerFacts,
+    ProviderFacts,
+    ScrubContext,
+)
+
+
+def _sealed(value: Any) -> Sealed | None:
+    return None if value is None else Sealed.model_validate(value)
+
+
+def _dump(value: Sealed | None) -> dict[str, Any] | None:
+    return None if value is None else value.model_dump()
+
+
+def _payer(row: asyncpg.Record) -> PayerRecord:
+    return PayerRecord(
+        payer_id=row["payer_id"],
+        name=row["name"],
+        edi_payer_id=row["edi_payer_id"],
+        claim_filing_indicator=row["claim_filing_indicator"],
+        timely_filing_days=row["timely_filing_days"],
+    )
+
+
+def _provider(row: asyncpg.Record) -> ProviderRecord:
+    return ProviderRecord(
+        provider_id=row["provider_id"],
+        npi=row["npi"],
+        taxonomy_code=row["taxonomy_code"],
+        organization_name=row["organization_name"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        tax_id=row["tax_id"],
+        address=Address.model_validate(row["address"]),
+    )
+
+
+def _coverage(row: asyncpg.Record) -> CoverageRecord:
+    return CoverageRecord(
+        coverage_id=row["coverage_id"],
+        patient_id=row["patient_id"],
+        payer_id=row["payer_id"],
+        member_id=_sealed(row["member_id"]),
+        group_number=row["group_number"],
+        priority=row["priority"],
+        relationship=row["relationship"],
+        subscriber=_sealed(row["subscriber"]),
+        effective_from=row["effective_from"],
+        effective_to=row["effective_to"],
+    )
+
+
+class PostgresReferenceData:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.db = connection
+
+    async def record_payer(self, tenant: str, event: PayerRegistered) -> None:
+        await self.db.execute(
+            "INSERT INTO claims_payers (tenant, payer_id, name, edi_payer_id, claim_filing_indicator, "
+            "timely_filing_days, address) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (tenant, payer_id) DO UPDATE SET name = EXCLUDED.name, "
+            "edi_payer_id = EXCLUDED.edi_payer_id, claim_filing_indicator = EXCLUDED.claim_filing_indicator, "
+            "timely_filing_days = EXCLUDED.timely_filing_days, address = EXCLUDED.address",
+            tenant,
+            event.payer_id,
+            event.name,
+            event.edi_payer_id,
+            event.claim_filing_indicator,
+            event.timely_filing_days,
+            event.address.model_dump() if event.address else None,
+        )
+
+    async def record_provider(self, tenant: str, event: ProviderEnrolled) -> None:
+        await self.db.execute(
+            "INSERT INTO claims_providers (tenant, provider_id, npi, role, organization_name, given_name, "
+            "family_name, taxonomy_code, tax_id, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT (tenant, provider_id) DO UPDATE SET npi = EXCLUDED.npi, role = EXCLUDED.role, "
+            "organization_name = EXCLUDED.organization_name, given_name = EXCLUDED.given_name, "
+            "family_name = EXCLUDED.family_name, taxonomy_code = EXCLUDED.taxonomy_code, "
+            "tax_id = EXCLUDED.tax_id, address = EXCLUDED.address",
+            tenant,
+            event.provider_id,
+            event.npi,
+            event.role,
+            event.organization_name,
+            event.given_name,
+            event.family_name,
+            event.taxonomy_code,
+            event.tax_id,
+            event.address.model_dump(),
+        )
+
+    async def record_patient(self, tenant: str, event: PatientRegistered) -> None:
+        await self.db.execute(
+            "INSERT INTO claims_patients (tenant, patient_id, name, birth_date, sex, address) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, patient_id) DO UPDATE SET "
+            "name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex, "
+            "address = EXCLUDED.address",
+            tenant,
+            event.patient_id,
+            _dump(event.name),
+            _dump(event.birth_date),
+            event.sex,
+            _dump(event.address),
+        )
+
+    async def update_patient(self, tenant: str, event: PatientDemographicsUpdated) -> None:
+        # Only the fields that changed are present; the others keep their sealed values.
+        await self.db.execute(
+            "INSERT INTO claims_patients (tenant, patient_id, name, birth_date, sex, address) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, patient_id) DO UPDATE SET "
+            "name = coalesce(EXCLUDED.name, claims_patients.name), "
+            "birth_date = coalesce(EXCLUDED.birth_date, claims_patients.birth_date), "
+            "sex = coalesce(EXCLUDED.sex, claims_patients.sex), "
+            "address = coalesce(EXCLUDED.address, claims_patients.address)",
+            tenant,
+            event.patient_id,
+            _dump(event.name),
+            _dump(event.birth_date),
+            event.sex,
+            _dump(event.address),
+        )
+
+    async def record_coverage(self, tenant: str, event: CoverageAdded) -> None:
+        await self.db.execute(
+            "INSERT INTO claims_coverages (tenant, coverage_id, "
+            "patient_id, payer_id, member_id, group_number, "
+            "priority, relationship, subscriber, effective_from, effective_to) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+            "ON CONFLICT (tenant, coverage_id) DO UPDATE SET patient_id = EXCLUDED.patient_id, "
+            "payer_id = EXCLUDED.payer_id, member_id = EXCLUDED.member_id, "
+            "group_number = EXCLUDED.group_number, priority = EXCLUDED.priority, "
+            "relationship = EXCLUDED.relationship, subscriber = EXCLUDED.subscriber, "
+            "effective_from = EXCLUDED.effective_from, effective_to = EXCLUDED.effective_to",
+            tenant,
+            event.coverage_id,
+            event.patient_id,
+            event.payer_id,
+            _dump(event.member_id),
+            event.group_number,
+            event.priority,
+            event.relationship_to_subscriber,
+            _dump(event.subscriber),
+            event.effective_from,
+            event.effective_to,
+        )
+
+    async def terminate_coverage(self, tenant: str, event: CoverageTerminated) -> None:
+        await self.db.execute(
+            "UPDATE claims_coverages SET effective_to = $3 WHERE tenant = $1 AND coverage_id = $2",
+            tenant,
+            event.coverage_id,
+            event.effective_to,
+        )
+
+    async def _payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
+        row = await self.db.fetchrow(
+            "SELECT * FROM claims_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
+        )
+        return None if row is None else _payer(row)
+
+    async def _provider(self, tenant: str, provider_id: str) -> ProviderRecord | None:
+        row = await self.db.fetchrow(
+            "SELECT * FROM claims_providers WHERE tenant = $1 AND provider_id = $2", tenant, provider_id
+        )
+        return None if row is None else _provider(row)
+
+    async def _patient(self, tenant: str, patient_id: str) -> PatientRecord | None:
+        row = await self.db.fetchrow(
+            "SELECT * FROM claims_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
+        )
+        if row is None:
+            return None
+        return PatientRecord(
+            patient_id=row["patient_id"],
+            name=_sealed(row["name"]),
+            birth_date=_sealed(row["birth_date"]),
+            sex=row["sex"],
+            address=_sealed(row["address"]),
+        )
+
+    async def _coverage(self, tenant: str, coverage_id: str) -> CoverageRecord | None:
+        row = await self.db.fetchrow(
+            "SELECT * FROM claims_coverages WHERE tenant = $1 AND coverage_id = $2", tenant, coverage_id
+        )
+        return None if row is None else _coverage(row)
+
+    async def scrub_context(self, tenant: str, content: ClaimContent) -> ScrubContext:
+        billing = await self._provider(tenant, content.billing_provider_id)
+        rendering = await self._provider(tenant, content.rendering_provider_id)
+        payer = await self._payer(tenant, content.payer_id)
+        coverage = await self._coverage(tenant, content.coverage_id)
+        patient = await self._patient(tenant, content.patient_id)
+        duplicate_of = await self.db.fetchval(
+            "SELECT c.claim_id FROM claims c WHERE c.tenant = $1 AND c.patient_id = $2 AND c.payer_id = $3 "
+            "AND c.service_date = $4 AND c.codes_signature = "
+            "$5 AND c.claim_id <> $6 AND c.status <> 'voided' "
+            # Only an earlier claim makes this one a duplicate, so the first of two is never held back.
+            "AND c.seq < coalesce((SELECT seq FROM claims WHERE claim_id = $6), 9223372036854775807) "
+            "ORDER BY c.seq LIMIT 1",
+            tenant,
+            content.patient_id,
+            content.payer_id,
+            content.service_date,
+            content.codes_signature(),
+            content.claim_id,
+        )
+        return ScrubContext(
+            billing_provider=_provider_facts(billing),
+            rendering_provider=_provider_facts(rendering),
+            payer=None
+            if payer is None
+            else PayerFacts(payer.edi_payer_id, payer.claim_filing_indicator, payer.timely_filing_days),
+            coverage=None
+            if coverage is None
+            else CoverageFacts(
+                payer_id=coverage.payer_id,
+                patient_id=coverage.patient_id,
+                has_member_id=coverage.member_id is not None,
+                relationship=coverage.relationship,
+                has_subscriber=coverage.subscriber is not None,
+                effective_from=coverage.effective_from,
+                effective_to=coverage.effective_to,
+            ),
+            patient=None
+            if patient is None
+            else PatientFacts(
+                has_name=patient.name is not None,
+                has_birth_date=patient.birth_date is not None,
+                has_address=patient.address is not None,
+            ),
+            duplicate_of=duplicate_of,
+        )
+
+    async def parties(self, tenant: str, content: ClaimContent) -> ClaimParties | None:
+        payer = await self._payer(tenant, content.payer_id)
+        billing = await self._provider(tenant, content.billing_provider_id)
+        rendering = await self._provider(tenant, content.rendering_provider_id)
+        patient = await self._patient(tenant, content.patient_id)
+        coverage = await self._coverage(tenant, content.coverage_id)
+        if payer is None or billing is None or patient is None or coverage is None:
+            return None
+        rows = await self.db.fetch(
+            "SELECT c.*, p.name, p.edi_payer_id, p.claim_filing_indicator, p.timely_filing_days "
+            "FROM claims_coverages c JOIN claims_payers p ON p.tenant = c.tenant AND p.payer_id = c.payer_id "
+            "WHERE c.tenant = $1 AND c.patient_id = $2 AND c.coverage_id <> $3 AND c.priority <> $4 "
+            "AND c.effective_from <= $5 AND (c.effective_to IS NULL OR c.effective_to >= $5) "
+            "ORDER BY array_position(ARRAY['primary', 'secondary', 'tertiary'], c.priority), c.coverage_id",
+            tenant,
+            content.patient_id,
+            content.coverage_id,
+            coverage.priority,
+            content.service_date,
+        )
+        others = tuple((_coverage(row), _payer(row)) for row in rows)
+        return ClaimParties(payer, billing, rendering, patient, coverage, others)
+
+
+def _provider_facts(provider: ProviderRecord | None) -> ProviderFacts | None:
+    if provider is None:
+        return None
+    return ProviderFacts(provider.npi, provider.taxonomy_code, provider.tax_id, provider.address.postal_code)
+
+
+_WAITING_COLUMNS = frozenset(
+    {"patient_id", "payer_id", "coverage_id", "billing_provider_id", "rendering_provider_id"}
+)
+
+
+def _claim_row(row: asyncpg.Record) -> ClaimRow:
+    return ClaimRow(
+        claim_id=row["claim_id"],
+        tenant=row["tenant"],
+        status=row["status"],
+        patient_id=row["patient_id"],
+        payer_id=row["payer_id"],
+        pending_frequency=row["pending_frequency"],
+        patient_control_number=row["patient_control_number"],
+    )
+
+
+class PostgresClaimViews:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.db = connection
+
+    async def lock(self, claim_id: str) -> ClaimRow | None:
+        row = await self.db.fetchrow("SELECT * FROM claims WHERE claim_id = $1 FOR UPDATE", claim_id)
+        return None if row is None else _claim_row(row)
+
+    async def save(
+        self, tenant: str, state: ClaimState, version: int, at: datetime, created_at: datetime | None = None
+    ) -> None:
+        content = state.content
+        assert content is not None
+        last_batch = state.submissions[-1].batch_id if state.submissions else None
+        adjudication = state.adjudication.model_dump(mode="json") if state.adjudication is not None else None
+        await self.db.execute(
+            "INSERT INTO claims (claim_id, tenant, invoice_id, "
+            "encounter_id, patient_id, coverage_id, payer_id, "
+            "billing_provider_id, rendering_provider_id, patient_control_number, "
+            "service_date, codes_signature, "
+            "total_charge_cents, status, pending_frequency, findings, "
+            "payer_claim_control_number, paid_cents, "
+            "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+            "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+            "$21, $22, $24, $23) ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
+            "pending_frequency = EXCLUDED.pending_frequency, findings = EXCLUDED.findings, "
+            "payer_claim_control_number = EXCLUDED.payer_claim_control_number, "
+            "paid_cents = EXCLUDED.paid_cents, patient_responsibility_cents "
+            "= EXCLUDED.patient_responsibility_cents, "
+            "adjudication = EXCLUDED.adjudication, last_batch_id = EXCLUDED.last_batch_id, "
+            "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+            content.claim_id,
+            tenant,
+            content.invoice_id,
+            content.encounter_id,
+            content.patient_id,
+            content.coverage_id,
+            content.payer_id,
+            content.billing_provider_id,
+            content.rendering_provider_id,
+            content.patient_control_number,
+            content.service_date,
+            content.codes_signature(),
+            content.total_charge_cents,
+            state.status,
+            state.pending_frequency,
+            [f.model_dump() for f in state.findings],
+            state.payer_claim_control_number,
+            state.paid_cents,
+            state.patient_responsibility_cents,
+            adjudication,
+            last_batch,
+            version,
+            at,
+            created_at or at,
+        )
+
+    async def waiting_on(self, tenant: str, *, column: str, value: str) -> list[str]:
+        if column not in _WAITING_COLUMNS:
+            raise ValueError(f"claims cannot wait on {column}")
+        rows = await self.db.fetch(
+            f"SELECT claim_id FROM claims WHERE tenant = $1 AND {column} = $2 AND status = 'scrub_failed' "
+            "ORDER BY seq",
+            tenant,
+            value,
+        )
+        return [row["claim_id"] for row in rows]
+
+    async def claim_ids_for_invoice(self, tenant: str, invoice_id: str) -> list[str]:
+        rows = await self.db.fetch(
+            "SELECT claim_id FROM claims WHERE tenant = $1 AND invoice_id = $2 ORDER BY seq",
+            tenant,
+            invoice_id,
+        )
+        return [row["claim_id"] for row in rows]
+
+    async def payers_with_claims_to_send(self) -> list[tuple[str, str]]:
+        rows = await self.db.fetch(
+            "SELECT DISTINCT tenant, payer_id FROM claims "
+            "WHERE pending_frequency IS NOT NULL AND status <> 'scrub_failed' ORDER BY tenant, payer_id"
+        )
+        return [(row["tenant"], row["payer_id"]) for row in rows]
+
+    async def claims_to_send(self, tenant: str, payer_id: str, limit: int) -> list[str]:
+        # SKIP LOCKED: two workers never put the same claim in two files.
+        rows = await self.db.fetch(
+            "SELECT claim_id FROM claims WHERE tenant = $1 AND "
+            "payer_id = $2 AND pending_frequency IS NOT NULL "
+            "AND status <> 'scrub_failed' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED",
+            tenant,
+            payer_id,
+            limit,
+        )
+        return [row["claim_id"] for row in rows]
+
+    async def by_patient_control_numbers(
+        self, tenant: str | None, numbers: Sequence[str]
+    ) -> dict[str, ClaimRow]:
+        rows = await self.db.fetch(
+            "SELECT * FROM claims WHERE patient_control_number = ANY($1::text[]) "
+            "AND ($2::text IS NULL OR tenant = $2)",
+            list(numbers),
+            tenant,
+        )
+        return {row["patient_control_number"]: _claim_row(row) for row in rows}
+
+
+def _batch(row: asyncpg.Record) -> BatchRecord:
+    return BatchRecord(
+        batch_id=row["batch_id"],
+        tenant=row["tenant"],
+        payer_id=row["payer_id"],
+        control_number=row["control_number"],
+        file_name=row["file_name"],
+        claim_ids=tuple(row["claim_ids"]),
+        frequencies=tuple(row["frequencies"]),
+        sender_id=row["sender_id"],
+        receiver_id=row["receiver_id"],
+        created_at=row["created_at"],
+    )
+
+
+def derived_submitter_id(tenant: str) -> str:
+    """A 15-character ETIN for a tenant: readable letters of its name and a hash against collisions."""
+    letters = "".join(c for c in tenant.upper() if c.isascii() and c.isalnum())[:9]
+    digest = int.from_bytes(hashlib.sha256(tenant.encode()).digest()[:4], "big")
+    return f"{letters}{base32(digest, 6)}"
+
+
+class PostgresBatches:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.db = connection
+
+    async def next_control_number(self, tenant: str) -> int:
+        # The row lock serialises batches of one tenant; the number commits with the batch that uses it.
+        value = await self.db.fetchval(
+            "INSERT INTO x12_control_numbers (tenant, last_value) VALUES ($1, 1) "
+            "ON CONFLICT (tenant) DO UPDATE SET last_value = x12_control_numbers.last_value + 1 "
+            "RETURNING last_value",
+            tenant,
+        )
+        return int(value)
+
+    async def submitter_id(self, tenant: str, preferred: str | None) -> str:
+        existing = await self.db.fetchval("SELECT submitter_id FROM x12_submitters WHERE tenant = $1", tenant)
+        if existing is not None:
+            return str(existing)
+        for candidate in filter(None, (preferred, derived_submitter_id(tenant))):
+            inserted = await self.db.fetchval(
+                "INSERT INTO x12_submitters (submitter_id, tenant) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING submitter_id",
+                candidate,
+                tenant,
+            )
+            if inserted is not None:
+                return str(inserted)
+        raise RuntimeError("no free submitter id for this tenant")
+
+    async def tenant_of_submitter(self, submitter_id: str) -> str | None:
+        value = await self.db.fetchval(
+            "SELECT tenant FROM x12_submitters WHERE submitter_id = $1", submitter_id.strip().upper()
+        )
+        return None if value is None else str(value)
+
+    async def record(self, batch: BatchRecord) -> None:
+        await self.db.execute(
+            "INSERT INTO submission_batches (batch_id, tenant, "
+            "payer_id, control_number, file_name, claim_ids, "
+            "frequencies, sender_id, receiver_id, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            batch.batch_id,
+            batch.tenant,
+            batch.payer_id,
+            batch.control_number,
+            batch.file_name,
+            list(batch.claim_ids),
+            list(batch.frequencies),
+            batch.sender_id,
+            batch.receiver_id,
+            batch.created_at,
+        )
+
+    async def record_claim_file(
+        self, tenant: str, claim_id: str, batch_id: str, frequency: str, sealed_x12: Sealed, at: datetime
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO claim_submissions (claim_id, batch_id, tenant, frequency_code, submitted_at, x12) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            claim_id,
+            batch_id,
+            tenant,
+            frequency,
+            at,
+            sealed_x12.model_dump(),
+        )
+
+    async def unwritten(self) -> list[BatchRecord]:
+        rows = await self.db.fetch(
+            "SELECT * FROM submission_batches WHERE file_written_at IS NULL ORDER BY created_at"
+        )
+        return [_batch(row) for row in rows]
+
+    async def mark_written(self, batch_id: str) -> None:
+        await self.db.execute(
+            "UPDATE submission_batches SET file_written_at = now() WHERE batch_id = $1", batch_id
+        )
+
+    async def find(self, tenant: str, control_number: int) -> BatchRecord | None:
+        row = await self.db.fetchrow(
+            "SELECT * FROM submission_batches WHERE tenant = $1 AND control_number = $2",
+            tenant,
+            control_number,
+        )
+        return None if row is None else _batch(row)
+
+
+def postgres_unit(session: Session) -> Unit:
+    connection = session.connection
+    return Unit(
+        session=session,
+        reference=PostgresReferenceData(connection),
+        claims=PostgresClaimViews(connection),
+        batches=PostgresBatches(connection),
+    )

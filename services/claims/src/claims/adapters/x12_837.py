@@ -1,0 +1,415 @@
+"""X12 837P 005010X222A1 writer: one interchange, one functional group, one transaction set per file.
+
+The input is plain data with the patient's identifiers already decrypted; nothing here reads a
+database, a key or a file. `check_claim` lists what the decrypted data lacks for a valid 837 (by
+field name, never by value), so a claim with such data is held back instead of spoiling its batch.
+
+Layout (loops of the implementation guide): ISA/GS/ST, BHT, 1000A submitter, 1000B receiver; per
+billing provider a 2000A/2010AA; per claim a 2000B/2010BA/2010BB (SBR from the coverage), a
+2000C/2010CA when the patient is not the subscriber, the 2300 CLM with REF*F8 for frequency 7 and 8,
+HI (ABK then ABF), 2310B rendering provider, 2320/2330A/2330B for each other coverage on file,
+and 2400 LX/SV1/DTP*472/REF*6R for each line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from claims.domain.outbound import (
+    Address837,
+    Claim837,
+    Interchange837,
+    Person837,
+    Priority,
+    Problem837,
+    Provider837,
+)
+
+SEGMENT_TERMINATOR = "~"
+ELEMENT_SEPARATOR = "*"
+COMPONENT_SEPARATOR = ":"
+REPETITION_SEPARATOR = "^"
+IMPLEMENTATION = "005010X222A1"
+
+# PAT01 / SBR02 individual relationship codes for the patient's relationship to the subscriber.
+RELATIONSHIP_CODES = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
+PRIORITY_CODES: dict[str, Priority] = {"primary": "P", "secondary": "S", "tertiary": "T"}
+# fmt: off
+US_STATES = frozenset((
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+))
+# fmt: on
+
+
+# Text ---------------------------------------------------------------------------------------------
+
+_NOT_ALLOWED = re.compile(r"[^A-Z0-9 .,&'()/#-]")
+
+
+def text(value: str | None, max_length: int) -> str:
+    """Upper-case ASCII without separators: accents are dropped, anything else becomes a space."""
+    if not value:
+        return ""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().upper()
+    cleaned = re.sub(r"\s+", " ", _NOT_ALLOWED.sub(" ", ascii_value)).strip()
+    return cleaned[:max_length].rstrip()
+
+
+def identifier(value: str | None, max_length: int) -> str:
+    """An id as issued (member ids keep their case and their . - _ /), without X12 separators."""
+    return re.sub(r"[^A-Za-z0-9./_-]", "", value or "")[:max_length]
+
+
+def money(cents: int) -> str:
+    """X12 decimal: no trailing zeros after the point, none at all for whole dollars."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    if rest == 0:
+        return f"{sign}{dollars}"
+    return f"{sign}{dollars}.{rest:02d}".rstrip("0")
+
+
+def digits(value: str | None) -> str:
+    return re.sub(r"[^0-9]", "", value or "")
+
+
+def d8(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+# Checks -------------------------------------------------------------------------------------------
+
+
+def _check_person(person: Person837, where: str, *, needs_demographics: bool) -> Iterable[Problem837]:
+    if not text(person.family_name, 60):
+        yield Problem837(f"{where}.name", "has no family name usable in X12")
+    if needs_demographics:
+        if person.birth_date is None:
+            yield Problem837(f"{where}.birth_date", "is missing")
+        elif person.birth_date > date.today():
+            yield Problem837(f"{where}.birth_date", "is in the future")
+        if person.sex not in ("M", "F", "U"):
+            yield Problem837(f"{where}.sex", "is not M, F or U")
+        if person.address is None:
+            yield Problem837(f"{where}.address", "is missing")
+        else:
+            yield from _check_address(person.address, f"{where}.address", zip9=False)
+
+
+def _check_address(address: Address837, where: str, *, zip9: bool) -> Iterable[Problem837]:
+    if not text(address.line1, 55):
+        yield Problem837(f"{where}.line1", "is empty")
+    if len(text(address.city, 30)) < 2:
+        yield Problem837(f"{where}.city", "is empty")
+    if address.state.upper() not in US_STATES:
+        yield Problem837(f"{where}.state", "is not a US state code")
+    length = len(digits(address.postal_code))
+    if length != 9 and (zip9 or length != 5):
+        yield Problem837(f"{where}.postal_code", "needs 9 digits" if zip9 else "needs 5 or 9 digits")
+
+
+def check_claim(claim: Claim837) -> list[Problem837]:
+    """What the decrypted data lacks for a valid 837P (field names only, never the values)."""
+    problems: list[Problem837] = []
+    is_subscriber = claim.patient is None
+    # Named after the record a biller fixes: the patient's own when the patient is the subscriber.
+    problems += _check_person(
+        claim.subscriber, "patient" if is_subscriber else "subscriber", needs_demographics=is_subscriber
+    )
+    if claim.patient is not None:
+        problems += _check_person(claim.patient, "patient", needs_demographics=True)
+    if not identifier(claim.member_id, 80) or len(identifier(claim.member_id, 80)) < 2:
+        problems.append(Problem837("coverage.member_id", "has no letters or digits usable in X12"))
+    if claim.billing_provider.address is None:
+        problems.append(Problem837("billing_provider.address", "is missing"))
+    else:
+        problems += _check_address(claim.billing_provider.address, "billing_provider.address", zip9=True)
+    for other in claim.other_coverages:
+        if not identifier(other.member_id, 80) or not text(other.subscriber.family_name, 60):
+            problems.append(Problem837("other_coverage", "lacks the subscriber's name or member id"))
+    return problems
+
+
+# Writing ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Segments:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, *elements: str) -> None:
+        values = list(elements)
+        while values and values[-1] == "":
+            values.pop()
+        self.items.append(ELEMENT_SEPARATOR.join(values))
+
+
+def _name_segment(out: _Segments, qualifier: str, provider: Provider837) -> None:
+    if provider.is_person:
+        out.add(
+            "NM1",
+            qualifier,
+            "1",
+            text(provider.family_name, 60),
+            text(provider.given_name, 35),
+            "",
+            "",
+            "",
+            "XX",
+            provider.npi,
+        )
+    else:
+        out.add(
+            "NM1", qualifier, "2", text(provider.organization_name, 60), "", "", "", "", "XX", provider.npi
+        )
+
+
+def _address(out: _Segments, address: Address837, *, zip9: bool = False) -> None:
+    line2 = text(address.line2, 55)
+    out.add("N3", text(address.line1, 55), *([line2] if line2 else []))
+    postal = digits(address.postal_code)
+    out.add(
+        "N4",
+        text(address.city, 30),
+        address.state.upper(),
+        postal[:9] if zip9 or len(postal) == 9 else postal[:5],
+    )
+
+
+def _demographics(out: _Segments, person: Person837) -> None:
+    if person.birth_date is not None:
+        out.add("DMG", "D8", d8(person.birth_date), person.sex if person.sex in ("M", "F", "U") else "U")
+
+
+def _person_name(
+    out: _Segments, qualifier: str, person: Person837, id_qualifier: str = "", id_value: str = ""
+) -> None:
+    out.add(
+        "NM1",
+        qualifier,
+        "1",
+        text(person.family_name, 60),
+        text(person.given_name, 35),
+        "",
+        "",
+        "",
+        id_qualifier,
+        id_value,
+    )
+
+
+def _claim(out: _Segments, claim: Claim837) -> None:
+    out.add(
+        "CLM",
+        claim.patient_control_number,
+        money(claim.total_charge_cents),
+        "",
+        "",
+        COMPONENT_SEPARATOR.join((claim.place_of_service, "B", claim.frequency_code)),
+        "Y",  # provider signature on file
+        "A",  # assignment accepted
+        "Y",  # benefits assigned
+        "Y",  # release of information signed
+    )
+    if claim.frequency_code in ("7", "8") and claim.payer_claim_control_number:
+        out.add("REF", "F8", identifier(claim.payer_claim_control_number, 50))
+    codes = [code.replace(".", "").upper() for code in claim.diagnoses[:12]]
+    out.add(
+        "HI",
+        *(COMPONENT_SEPARATOR.join(("ABK" if i == 0 else "ABF", code)) for i, code in enumerate(codes)),
+    )
+    rendering = claim.rendering_provider
+    if rendering is not None and rendering.npi != claim.billing_provider.npi:
+        _name_segment(out, "82", rendering)
+        if rendering.taxonomy_code:
+            out.add("PRV", "PE", "PXC", rendering.taxonomy_code)
+    for other in claim.other_coverages:
+        out.add(
+            "SBR",
+            other.priority,
+            RELATIONSHIP_CODES.get(other.relationship, "G8"),
+            identifier(other.group_number, 50),
+            "",
+            "",
+            "",
+            "",
+            "",
+            other.payer.claim_filing_indicator,
+        )
+        out.add("OI", "", "", "Y", "", "", "Y")
+        _person_name(out, "IL", other.subscriber, "MI", identifier(other.member_id, 80))
+        out.add(
+            "NM1",
+            "PR",
+            "2",
+            text(other.payer.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            identifier(other.payer.edi_payer_id, 80),
+        )
+    for line in claim.lines:
+        out.add("LX", str(line.line_number))
+        procedure = COMPONENT_SEPARATOR.join(("HC", line.code, *line.modifiers[:4]))
+        pointers = COMPONENT_SEPARATOR.join(str(p) for p in line.diagnosis_pointers[:4])
+        out.add("SV1", procedure, money(line.charge_cents), "UN", str(line.units), "", "", pointers)
+        out.add("DTP", "472", "D8", d8(line.service_date))
+        out.add("REF", "6R", identifier(line.line_control_number, 50))
+
+
+def _transaction(out: _Segments, interchange: Interchange837) -> None:
+    created = interchange.created_at
+    control = f"{interchange.control_number:04d}"
+    out.add("ST", "837", control, IMPLEMENTATION)
+    out.add(
+        "BHT",
+        "0019",
+        "00",
+        interchange.reference or control,
+        d8(created.date()),
+        created.strftime("%H%M"),
+        "CH",
+    )
+    submitter = interchange.submitter
+    out.add(
+        "NM1", "41", "2", text(submitter.name, 60), "", "", "", "", "46", identifier(submitter.identifier, 80)
+    )
+    out.add("PER", "IC", text(submitter.contact_name, 60), "TE", digits(submitter.phone)[:10])
+    out.add(
+        "NM1",
+        "40",
+        "2",
+        text(interchange.receiver_name, 60),
+        "",
+        "",
+        "",
+        "",
+        "46",
+        identifier(interchange.receiver_id, 80),
+    )
+    hl = 0
+    by_provider: dict[Provider837, list[Claim837]] = {}
+    for claim in interchange.claims:
+        by_provider.setdefault(claim.billing_provider, []).append(claim)
+    for provider, claims in by_provider.items():
+        hl += 1
+        provider_hl = hl
+        out.add("HL", str(provider_hl), "", "20", "1")
+        out.add("PRV", "BI", "PXC", provider.taxonomy_code)
+        _name_segment(out, "85", provider)
+        assert provider.address is not None
+        _address(out, provider.address, zip9=True)
+        out.add("REF", "EI", digits(provider.tax_id))
+        for claim in claims:
+            hl += 1
+            subscriber_hl = hl
+            has_patient_loop = claim.patient is not None
+            out.add("HL", str(subscriber_hl), str(provider_hl), "22", "1" if has_patient_loop else "0")
+            out.add(
+                "SBR",
+                claim.priority,
+                "" if has_patient_loop else "18",
+                identifier(claim.group_number, 50),
+                "",
+                "",
+                "",
+                "",
+                "",
+                claim.payer.claim_filing_indicator,
+            )
+            _person_name(out, "IL", claim.subscriber, "MI", identifier(claim.member_id, 80))
+            if claim.subscriber.address is not None:
+                _address(out, claim.subscriber.address)
+            _demographics(out, claim.subscriber)
+            out.add(
+                "NM1",
+                "PR",
+                "2",
+                text(claim.payer.name, 60),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                identifier(claim.payer.edi_payer_id, 80),
+            )
+            if claim.patient is not None:
+                hl += 1
+                out.add("HL", str(hl), str(subscriber_hl), "23", "0")
+                out.add("PAT", RELATIONSHIP_CODES.get(claim.relationship, "G8"))
+                _person_name(out, "QC", claim.patient)
+                assert claim.patient.address is not None
+                _address(out, claim.patient.address)
+                _demographics(out, claim.patient)
+            _claim(out, claim)
+    out.add("SE", str(len(out.items) + 1), control)
+
+
+def write_837(interchange: Interchange837) -> str:
+    """The whole file: segments end with `~` and a newline, which X12 readers ignore."""
+    created = interchange.created_at
+    number = f"{interchange.control_number:09d}"
+    sender = identifier(interchange.sender_id, 15)
+    receiver = identifier(interchange.receiver_id, 15)
+    body = _Segments()
+    _transaction(body, interchange)
+    isa = ELEMENT_SEPARATOR.join(
+        (
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            sender.ljust(15),
+            "ZZ",
+            receiver.ljust(15),
+            created.strftime("%y%m%d"),
+            created.strftime("%H%M"),
+            REPETITION_SEPARATOR,
+            "00501",
+            number,
+            "0",
+            interchange.usage,
+            COMPONENT_SEPARATOR,
+        )
+    )
+    segments = [
+        isa,
+        ELEMENT_SEPARATOR.join(
+            (
+                "GS",
+                "HC",
+                sender,
+                receiver,
+                d8(created.date()),
+                created.strftime("%H%M"),
+                str(interchange.control_number),
+                "X",
+                IMPLEMENTATION,
+            )
+        ),
+        *body.items,
+        ELEMENT_SEPARATOR.join(("GE", "1", str(interchange.control_number))),
+        ELEMENT_SEPARATOR.join(("IEA", "1", number)),
+    ]
+    return "".join(segment + SEGMENT_TERMINATOR + "\n" for segment in segments)
+
+
+class X12ClaimFormat:
+    """The application's ClaimFileFormat, in X12 837P 005010X222A1."""
+
+    def check(self, claim: Claim837) -> list[Problem837]:
+        return check_claim(claim)
+
+    def render(self, interchange: Interchange837) -> str:
+        return write_837(interchange)

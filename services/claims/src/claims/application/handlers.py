@@ -1,0 +1,176 @@
+"""Commands and policies of the Claim aggregate: load, decide, update the read model, append.
+
+Policies turn upstream events into claim commands (an insurance invoice becomes a claim, a voided
+invoice voids it, a fix upstream scrubs waiting claims again); the API's commands come here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+
+from billing_events.contracts.base import Event
+from billing_events.contracts.claims import ClaimLine
+from billing_events.contracts.invoicing import InvoiceIssued
+from billing_events.decider import load_state
+from billing_events.envelope import Metadata
+from claims.application.ports import Unit
+from claims.domain.claim import (
+    ClaimState,
+    Close,
+    Command,
+    CreateClaim,
+    Rescrub,
+    Resubmit,
+    Void,
+    claim_decider,
+)
+from claims.domain.errors import ClaimNotFound
+from claims.domain.identifiers import claim_id_for, line_control_number, patient_control_number_for
+from claims.domain.model import ClaimContent
+
+CommandFor = Callable[[ClaimState], Awaitable[Command | None]]
+
+
+async def run_claim_command(
+    unit: Unit, tenant: str, claim_id: str, command_for: CommandFor, metadata: Metadata
+) -> tuple[ClaimState, list[Event]]:
+    """Lock the claim's row, fold its stream, decide, save the read model, append (last)."""
+    await unit.claims.lock(claim_id)
+    state, version = await load_state(unit.session, claim_decider, claim_id)
+    command = await command_for(state)
+    if command is None:
+        return state, []
+    events = list(claim_decider.decide(command, state))
+    if not events:
+        return state, []
+    new_state = claim_decider.fold(events, state)
+    await unit.claims.save(tenant, new_state, version + len(events), datetime.now(UTC))
+    await unit.session.append(claim_id, claim_decider.stream_type, version, events, metadata)
+    return new_state, events
+
+
+def content_from_invoice(tenant: str, invoice: InvoiceIssued) -> ClaimContent:
+    claim_id = claim_id_for(tenant, invoice.invoice_id)
+    number = patient_control_number_for(claim_id)
+    lines = tuple(
+        ClaimLine(
+            line_number=line.line_number,
+            line_control_number=line_control_number(number, line.line_number),
+            code=line.code,
+            modifiers=line.modifiers,
+            units=line.units,
+            charge_cents=line.charge_cents,
+            diagnosis_pointers=line.diagnosis_pointers,
+        )
+        for line in invoice.lines
+    )
+    return ClaimContent(
+        claim_id=claim_id,
+        patient_control_number=number,
+        invoice_id=invoice.invoice_id,
+        encounter_id=invoice.encounter_id,
+        patient_id=invoice.patient_id,
+        coverage_id=invoice.coverage_id or "",
+        payer_id=invoice.payer_id or "",
+        billing_provider_id=invoice.billing_provider_id,
+        rendering_provider_id=invoice.rendering_provider_id,
+        place_of_service=invoice.place_of_service,
+        service_date=invoice.service_date,
+        diagnoses=invoice.diagnoses,
+        lines=lines,
+        total_charge_cents=invoice.total_charge_cents,
+    )
+
+
+async def create_claim_for_invoice(
+    unit: Unit, tenant: str, invoice: InvoiceIssued, metadata: Metadata, today: date
+) -> str | None:
+    """An invoice the insurance is responsible for becomes a claim (one per invoice, ever)."""
+    if invoice.responsibility != "insurance":
+        return None
+    content = content_from_invoice(tenant, invoice)
+
+    async def command(state: ClaimState) -> Command:
+        context = await unit.reference.scrub_context(tenant, content)
+        return CreateClaim(content, context, today)
+
+    await run_claim_command(unit, tenant, content.claim_id, command, metadata)
+    return content.claim_id
+
+
+async def rescrub_waiting(
+    unit: Unit, tenant: str, *, column: str, value: str, metadata: Metadata, today: date
+) -> int:
+    """Reference data changed: scrub again every claim of the tenant that waits on it."""
+    changed = 0
+    for claim_id in await unit.claims.waiting_on(tenant, column=column, value=value):
+        _, events = await run_claim_command(unit, tenant, claim_id, _rescrub(unit, tenant, today), metadata)
+        changed += bool(events)
+    return changed
+
+
+def _rescrub(unit: Unit, tenant: str, today: date) -> CommandFor:
+    async def command(state: ClaimState) -> Command | None:
+        if state.content is None:
+            return None
+        return Rescrub(await unit.reference.scrub_context(tenant, state.content), today)
+
+    return command
+
+
+async def void_claims_for_invoice(
+    unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata, today: date
+) -> None:
+    for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
+        state, events = await run_claim_command(unit, tenant, claim_id, fixed_command(Void(reason)), metadata)
+        if events and state.content is not None:
+            # A voided claim no longer makes its twin a duplicate.
+            await rescrub_waiting(
+                unit,
+                tenant,
+                column="patient_id",
+                value=state.content.patient_id,
+                metadata=metadata,
+                today=today,
+            )
+
+
+async def close_claims_for_invoice(
+    unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata
+) -> None:
+    for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
+        await run_claim_command(unit, tenant, claim_id, fixed_command(Close(reason)), metadata)
+
+
+async def resubmit_claim(
+    unit: Unit,
+    tenant: str,
+    claim_id: str,
+    reason: str,
+    corrections: tuple[str, ...],
+    metadata: Metadata,
+    today: date,
+) -> ClaimState:
+    """A biller sends a claim again: a replacement (frequency 7) or, after a rejection, an original."""
+    row = await unit.claims.lock(claim_id)
+    if row is None or row.tenant != tenant:
+        raise ClaimNotFound()
+
+    async def command(state: ClaimState) -> Command | None:
+        if state.content is None:
+            return None
+        context = await unit.reference.scrub_context(tenant, state.content)
+        return Resubmit(reason, corrections, context, today)
+
+    state, _ = await run_claim_command(unit, tenant, claim_id, command, metadata)
+    return state
+
+
+def fixed_command(command: Command) -> CommandFor:
+    """A command that does not depend on the claim's state (skipped for a claim that does not exist)."""
+
+    async def build(state: ClaimState) -> Command | None:
+        return command if state.exists else None
+
+    return build

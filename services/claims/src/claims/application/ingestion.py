@@ -1,0 +1,320 @@
+"""Ingestion of the payer's answers (999, 277CA, 835), from the API or the inbound folder.
+
+A file is read and checked whole first, then applied in one transaction: it lands entirely or not
+at all. Each file is recorded by its SHA-256, so the same bytes twice change nothing; each 835
+payment is a Remittance stream keyed by payer and trace number (TRN02), so the same payment in
+another file changes nothing either.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from billing_events.contracts.claims import RejectionReason, RemittanceReceived
+from billing_events.decider import load_state
+from billing_events.envelope import Metadata
+from billing_events.store import EventStore, Session
+from claims.application.handlers import CommandFor, fixed_command, run_claim_command
+from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
+from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
+from claims.domain.identifiers import remittance_id_for
+from claims.domain.inbound import ClaimPaymentAdvice, GroupAnswer, InboundDocument, Reason, RemittanceAdvice
+from claims.domain.remittance import ReceiveRemittance, adjudication, remittance_decider
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["applied", "duplicate"]
+CLEARINGHOUSE_ACTOR = "clearinghouse"
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    tenant: str
+    outcome: Outcome
+    remittance_ids: list[str] = field(default_factory=list)
+    matched_claims: int = 0
+    unmatched_claims: int = 0
+    acknowledged: int = 0
+    rejected: int = 0
+
+
+def _reasons(reasons: tuple[Reason, ...]) -> tuple[RejectionReason, ...]:
+    return tuple(RejectionReason(code=r.code, description=r.description) for r in reasons)
+
+
+class Ingestion:
+    def __init__(self, store: EventStore, unit_for: Callable[[Session], Unit]) -> None:
+        self.store = store
+        self.unit_for = unit_for
+
+    async def ingest(
+        self,
+        document: InboundDocument,
+        *,
+        sha256: str,
+        file_name: str,
+        tenant: str | None,
+        metadata_for: Callable[[str], Metadata],
+    ) -> IngestResult:
+        """Apply a read file in its own transaction (the inbound folder)."""
+        async with self.store.session() as session:
+            return await self.apply(
+                self.unit_for(session),
+                document,
+                sha256=sha256,
+                file_name=file_name,
+                tenant=tenant,
+                metadata_for=metadata_for,
+            )
+
+    async def apply(
+        self,
+        unit: Unit,
+        document: InboundDocument,
+        *,
+        sha256: str,
+        file_name: str,
+        tenant: str | None,
+        metadata_for: Callable[[str], Metadata],
+    ) -> IngestResult:
+        """Apply a read file within the caller's transaction. `tenant` is the caller's (API); None
+        resolves it from ISA08, the submitter id the service sent the claims under (folder)."""
+        session = unit.session
+        addressed_to = await unit.batches.tenant_of_submitter(document.receiver_id)
+        if tenant is None:
+            if addressed_to is None:
+                raise FileRefused("the file's receiver (ISA08) is none of this service's submitter ids")
+            tenant = addressed_to
+        elif addressed_to is not None and addressed_to != tenant:
+            raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
+        first = await session.connection.fetchval(
+            "INSERT INTO inbound_files (sha256, tenant, file_name, kind, outcome) "
+            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (sha256) DO NOTHING RETURNING true",
+            sha256,
+            tenant,
+            file_name,
+            document.kind,
+        )
+        result = IngestResult(document.kind, tenant, "applied" if first else "duplicate")
+        if not first:
+            return result
+        metadata = metadata_for(tenant)
+        if document.kind == "835":
+            for advice in document.remittances:
+                await self._remittance(unit, tenant, advice, file_name, metadata, result)
+        elif document.kind == "999":
+            for group in document.groups:
+                await self._implementation_ack(unit, tenant, group, file_name, metadata, result)
+        else:
+            await self._claim_acks(unit, tenant, document, file_name, metadata, result)
+        return result
+
+    async def _remittance(
+        self,
+        unit: Unit,
+        tenant: str,
+        advice: RemittanceAdvice,
+        file_name: str,
+        metadata: Metadata,
+        result: IngestResult,
+    ) -> None:
+        remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
+        result.remittance_ids.append(remittance_id)
+        # Two files carrying the same payment at once: the second waits here, then finds it applied.
+        await unit.session.connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", remittance_id
+        )
+        state, version = await load_state(unit.session, remittance_decider, remittance_id)
+        if state.received:
+            return  # this payment was applied from an earlier file
+        payer_id = await unit.session.connection.fetchval(
+            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "
+            "ORDER BY payer_id LIMIT 1",
+            tenant,
+            advice.payer_key,
+        )
+        rows = await unit.claims.by_patient_control_numbers(
+            tenant, [claim.patient_control_number for claim in advice.claims]
+        )
+        matched: list[str] = []
+        unmatched: list[str] = []
+        for claim in advice.claims:
+            row = rows.get(claim.patient_control_number)
+            if row is None:
+                unmatched.append(claim.patient_control_number)
+                await unit.session.connection.execute(
+                    "INSERT INTO unmatched_remittance_claims (tenant, remittance_id, patient_control_number, "
+                    "payer_claim_control_number, claim_status_code, charge_cents, paid_cents, payer_name) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    tenant,
+                    remittance_id,
+                    claim.patient_control_number,
+                    claim.payer_claim_control_number,
+                    claim.status_code,
+                    claim.charge_cents,
+                    claim.paid_cents,
+                    advice.payer_name,
+                )
+                continue
+            await run_claim_command(
+                unit, tenant, row.claim_id, _adjudicate(claim, remittance_id, advice.payment_date), metadata
+            )
+            if row.claim_id not in matched:
+                matched.append(row.claim_id)
+        result.matched_claims += len(advice.claims) - len(unmatched)
+        result.unmatched_claims += len(unmatched)
+        received = RemittanceReceived(
+            remittance_id=remittance_id,
+            payer_id=payer_id,
+            payer_name=advice.payer_name,
+            trace_number=advice.trace_number,
+            payment_cents=advice.payment_cents,
+            payment_date=advice.payment_date,
+            claim_count=len(advice.claims),
+            matched_claim_ids=tuple(matched),
+            unmatched_patient_control_numbers=tuple(unmatched),
+            provider_adjustment_cents=advice.provider_adjustment_cents,
+            file_name=file_name,
+            interchange_control_number=advice.interchange_control_number,
+        )
+        events = remittance_decider.decide(ReceiveRemittance(received), state)
+        await unit.session.append(remittance_id, remittance_decider.stream_type, version, events, metadata)
+
+    async def _implementation_ack(
+        self,
+        unit: Unit,
+        tenant: str,
+        group: GroupAnswer,
+        file_name: str,
+        metadata: Metadata,
+        result: IngestResult,
+    ) -> None:
+        number = int(group.group_control_number) if group.group_control_number.isdigit() else 0
+        batch = await unit.batches.find(tenant, number)
+        if batch is None:
+            raise FileRefused("the 999 answers a functional group (AK102) this service never sent")
+        answer = next(
+            (
+                ts
+                for ts in group.transaction_sets
+                if ts.control_number.isdigit() and int(ts.control_number) == batch.control_number
+            ),
+            None,
+        )
+        accepted = answer.accepted if answer is not None else group.accepted
+        reasons = (answer.reasons if answer is not None else ()) + group.reasons
+        for claim_id in batch.claim_ids:
+            command: Command
+            if accepted:
+                command = Acknowledge(
+                    "999", group.interchange_control_number, None, file_name, batch.batch_id
+                )
+                result.acknowledged += 1
+            else:
+                fallback = (Reason("AK9:R", "the functional group was rejected"),)
+                command = Reject(
+                    "999",
+                    group.interchange_control_number,
+                    _reasons(reasons or fallback),
+                    file_name,
+                    batch.batch_id,
+                )
+                result.rejected += 1
+            await run_claim_command(unit, tenant, claim_id, fixed_command(command), metadata)
+
+    async def _claim_acks(
+        self,
+        unit: Unit,
+        tenant: str,
+        document: InboundDocument,
+        file_name: str,
+        metadata: Metadata,
+        result: IngestResult,
+    ) -> None:
+        rows = await unit.claims.by_patient_control_numbers(
+            tenant, [answer.patient_control_number for answer in document.claim_statuses]
+        )
+        for answer in document.claim_statuses:
+            row = rows.get(answer.patient_control_number)
+            if row is None or answer.disposition == "pending":
+                result.unmatched_claims += row is None
+                continue
+            batch_id = await unit.session.connection.fetchval(
+                "SELECT last_batch_id FROM claims WHERE claim_id = $1", row.claim_id
+            )
+            command: Command
+            if answer.disposition == "accepted":
+                command = Acknowledge(
+                    "277CA",
+                    answer.interchange_control_number,
+                    answer.payer_claim_control_number,
+                    file_name,
+                    batch_id,
+                )
+                result.acknowledged += 1
+            else:
+                reasons = answer.reasons or (Reason("A3", "rejected by the payer"),)
+                command = Reject(
+                    "277CA", answer.interchange_control_number, _reasons(reasons), file_name, batch_id
+                )
+                result.rejected += 1
+            await run_claim_command(unit, tenant, row.claim_id, fixed_command(command), metadata)
+
+
+def _adjudicate(advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date) -> CommandFor:
+    async def command(state: ClaimState) -> Command | None:
+        if state.content is None:
+            return None
+        return adjudication(advice, state.content, remittance_id, paid_on)
+
+    return command
+
+
+class InboundFolder:
+    """The inbound folder worker: each file once, then to processed/ or, refused, to rejected/."""
+
+    def __init__(self, ingestion: Ingestion, inbox: Inbox, read: InboundReader) -> None:
+        self.ingestion = ingestion
+        self.inbox = inbox
+        self.read = read
+
+    async def run_once(self) -> list[IngestResult]:
+        results = []
+        for item in self.inbox.waiting():
+            try:
+                document = self.read(item.content)
+            except FileRefused as refused:
+                self._reject(item, refused.reason)
+                continue
+            except Exception as error:
+                # A reader bug must not block the files behind this one: the file waits in
+                # rejected/ for a person, named by the error's type only.
+                self._reject(item, f"the file could not be read ({type(error).__name__})")
+                continue
+            try:
+                result = await self.ingestion.ingest(
+                    document,
+                    sha256=item.sha256,
+                    file_name=item.name,
+                    tenant=None,
+                    metadata_for=lambda tenant: Metadata(
+                        tenant=tenant, actor=CLEARINGHOUSE_ACTOR, correlation_id=str(uuid.uuid4())
+                    ),
+                )
+            except FileRefused as refused:
+                self._reject(item, refused.reason)
+                continue
+            # Any other error (the database is away) leaves the file in place for the next round.
+            self.inbox.processed(item)
+            results.append(result)
+        return results
+
+    def _reject(self, item: InboundItem, reason: str) -> None:
+        log.warning("inbound file refused", extra={"file_name": item.name, "reason": reason})
+        self.inbox.rejected(item, reason)

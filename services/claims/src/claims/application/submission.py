@@ -1,0 +1,478 @@
+"""Submission: ready claims leave in one 837P file per tenant and payer.
+
+Order of effects, and why. In one transaction the worker picks the claims (row locks, SKIP LOCKED),
+draws the tenant's next control number, records the batch, and appends ClaimSubmitted for each claim
+and SubmissionBatchSent. Only after that commit does it write the file, named from the batch id and
+its control number, then marks the batch written. A crash before the commit leaves nothing: no file,
+no events, and the control number was never used anywhere. A crash after the commit leaves a
+recorded batch without its file; the next run (any worker) finds it unwritten and writes it again
+under the same name, so the events and the files always agree and a control number in a file is
+always one the database committed. Writing first and appending after would instead leave, after a
+crash, a file the log never mentions, whose claims would go out a second time in another batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from billing_events.contracts.base import Event
+from billing_events.contracts.claims import Finding
+from billing_events.decider import load_state
+from billing_events.envelope import Metadata
+from billing_events.phi import KeyDestroyed
+from billing_events.store import EventStore, Session
+from claims.application.ports import (
+    BatchRecord,
+    ClaimFileFormat,
+    ClaimParties,
+    CoverageRecord,
+    Outbox,
+    PatientRecord,
+    ProviderRecord,
+    Unit,
+    Vault,
+)
+from claims.domain import scrubber
+from claims.domain.claim import ClaimState, FailScrub, Submit, claim_decider
+from claims.domain.outbound import (
+    Address837,
+    Claim837,
+    Interchange837,
+    Line837,
+    OtherCoverage837,
+    Payer837,
+    Person837,
+    Priority,
+    Problem837,
+    Provider837,
+    Submitter837,
+)
+from claims.domain.submission_batch import ControlNumbers, SendBatch, batch_decider, file_name_for
+
+log = logging.getLogger(__name__)
+
+PRIORITY_CODES: dict[str, Priority] = {"primary": "P", "secondary": "S", "tertiary": "T"}
+SYSTEM_ACTOR = "claims-submission"
+
+
+@dataclass(frozen=True)
+class SubmissionConfig:
+    max_claims_per_file: int = 500
+    usage: Literal["P", "T"] = "P"
+    submitter_name: str = "BILLING PLATFORM"
+    submitter_contact_name: str = "BILLING OFFICE"
+    submitter_phone: str = "8005550100"
+    submitter_id: str | None = None
+
+
+class Unreadable(Exception):
+    """Decrypted patient data that does not have the shape registration publishes (field named only)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+# Building the 837's content from sealed records -----------------------------------------------------
+
+
+async def _open(vault: Vault, sealed: Any, field: str, where: str) -> Any:
+    if sealed is None:
+        return None
+    try:
+        return await vault.open(sealed, field)
+    except KeyDestroyed:
+        raise
+    except Exception:
+        raise Unreadable(where) from None
+
+
+def _address(value: Any, where: str) -> Address837 | None:
+    if value is None:
+        return None
+    try:
+        return Address837(
+            line1=str(value["line1"]),
+            line2=value.get("line2"),
+            city=str(value["city"]),
+            state=str(value["state"]),
+            postal_code=str(value["postal_code"]),
+        )
+    except (KeyError, TypeError, AttributeError):
+        raise Unreadable(where) from None
+
+
+def _name(value: Any, where: str) -> tuple[str, str | None]:
+    try:
+        return str(value["family"]), value.get("given")
+    except (KeyError, TypeError, AttributeError):
+        raise Unreadable(where) from None
+
+
+def _birth_date(value: Any, where: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Unreadable(where) from None
+
+
+async def _patient_person(vault: Vault, patient: PatientRecord) -> Person837:
+    name = await _open(vault, patient.name, "name", "patient.name")
+    family, given = _name(name, "patient.name") if name is not None else ("", None)
+    birth = await _open(vault, patient.birth_date, "birth_date", "patient.birth_date")
+    address = await _open(vault, patient.address, "address", "patient.address")
+    return Person837(
+        family_name=family,
+        given_name=given,
+        birth_date=_birth_date(birth, "patient.birth_date"),
+        sex=patient.sex or "U",
+        address=_address(address, "patient.address"),
+    )
+
+
+async def _subscriber_person(vault: Vault, coverage: CoverageRecord, patient: Person837) -> Person837:
+    if coverage.relationship == "self":
+        return patient
+    value = await _open(vault, coverage.subscriber, "subscriber", "subscriber")
+    if value is None:
+        return Person837(family_name="")
+    if not isinstance(value, dict):
+        raise Unreadable("subscriber")
+    family, given = _name(value.get("name"), "subscriber.name")
+    return Person837(
+        family_name=family,
+        given_name=given,
+        birth_date=_birth_date(value.get("birth_date"), "subscriber.birth_date"),
+        sex=str(value.get("sex") or "U"),
+        address=_address(value.get("address"), "subscriber.address"),
+    )
+
+
+def _provider(record: ProviderRecord) -> Provider837:
+    address = record.address
+    return Provider837(
+        npi=record.npi,
+        taxonomy_code=record.taxonomy_code,
+        organization_name=record.organization_name,
+        family_name=record.family_name,
+        given_name=record.given_name,
+        tax_id=record.tax_id,
+        address=Address837(address.line1, address.city, address.state, address.postal_code, address.line2),
+    )
+
+
+async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, frequency: str) -> Claim837:
+    """Decrypt what the claim's 837 needs. Raises KeyDestroyed or Unreadable (naming a field only)."""
+    content = state.content
+    assert content is not None
+    patient = await _patient_person(vault, parties.patient)
+    coverage = parties.coverage
+    subscriber = await _subscriber_person(vault, coverage, patient)
+    member_id = await _open(vault, coverage.member_id, "member_id", "coverage.member_id")
+    others = []
+    for other, other_payer in parties.other_coverages:
+        other_member = await _open(vault, other.member_id, "member_id", "other_coverage.member_id")
+        others.append(
+            OtherCoverage837(
+                priority=PRIORITY_CODES.get(other.priority, "S"),
+                relationship=other.relationship,
+                member_id=str(other_member or ""),
+                subscriber=await _subscriber_person(vault, other, patient),
+                payer=Payer837(
+                    other_payer.name, other_payer.edi_payer_id, other_payer.claim_filing_indicator
+                ),
+                group_number=other.group_number,
+            )
+        )
+    billing = _provider(parties.billing_provider)
+    rendering = _provider(parties.rendering_provider) if parties.rendering_provider else None
+    return Claim837(
+        patient_control_number=content.patient_control_number,
+        total_charge_cents=content.total_charge_cents,
+        place_of_service=content.place_of_service,
+        frequency_code=frequency,
+        diagnoses=content.diagnoses,
+        lines=tuple(
+            Line837(
+                line_number=line.line_number,
+                line_control_number=line.line_control_number,
+                code=line.code,
+                modifiers=line.modifiers,
+                units=line.units,
+                charge_cents=line.charge_cents,
+                diagnosis_pointers=line.diagnosis_pointers,
+                service_date=content.service_date,
+            )
+            for line in content.lines
+        ),
+        billing_provider=billing,
+        payer=Payer837(parties.payer.name, parties.payer.edi_payer_id, parties.payer.claim_filing_indicator),
+        priority=PRIORITY_CODES.get(coverage.priority, "P"),
+        relationship=coverage.relationship,
+        member_id=str(member_id or ""),
+        subscriber=subscriber,
+        patient=None if coverage.relationship == "self" else patient,
+        group_number=coverage.group_number,
+        rendering_provider=rendering,
+        payer_claim_control_number=state.original_reference if frequency in ("7", "8") else None,
+        other_coverages=tuple(others),
+    )
+
+
+def _edit_for(field: str) -> str:
+    if field.startswith("patient"):
+        return scrubber.PATIENT
+    if field.startswith("billing_provider"):
+        return scrubber.ZIP9 if field.endswith("postal_code") else scrubber.BILLING_NPI
+    return scrubber.SUBSCRIBER
+
+
+def findings_from(problems: Iterable[Problem837]) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(
+            edit_id=_edit_for(p.field), field=p.field, message=f"The {p.field.replace('_', ' ')} {p.message}."
+        )
+        for p in problems
+    )
+
+
+# The worker ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    claim_id: str
+    state: ClaimState
+    version: int
+    patient_id: str
+    claim: Claim837
+
+    @property
+    def frequency(self) -> str:
+        return self.claim.frequency_code
+
+
+class Submission:
+    def __init__(
+        self,
+        store: EventStore,
+        unit_for: Callable[[Session], Unit],
+        vault: Vault,
+        file_format: ClaimFileFormat,
+        outbox: Outbox,
+        config: SubmissionConfig,
+    ) -> None:
+        self.store = store
+        self.unit_for = unit_for
+        self.vault = vault
+        self.format = file_format
+        self.outbox = outbox
+        self.config = config
+
+    async def run_once(self, now: datetime | None = None) -> list[str]:
+        """Write what a crash left unwritten, then send every claim waiting; the ids of new batches."""
+        await self.finish_unwritten()
+        async with self.store.session() as session:
+            pairs = await self.unit_for(session).claims.payers_with_claims_to_send()
+        sent: list[str] = []
+        for tenant, payer_id in pairs:
+            while True:
+                batch, progressed = await self._send_one(tenant, payer_id, now or datetime.now(UTC))
+                if batch is not None:
+                    sent.append(batch.batch_id)
+                if not progressed:
+                    break
+        return sent
+
+    async def _prepare(
+        self, unit: Unit, tenant: str, state: ClaimState, today: date
+    ) -> Claim837 | tuple[Finding, ...]:
+        """The claim's 837 content, or the findings that hold it back."""
+        content, frequency = state.content, state.pending_frequency
+        assert content is not None and frequency is not None
+        if frequency == "1":
+            # The data may have changed, or the filing limit passed, since the claim became ready.
+            findings = scrubber.scrub(content, await unit.reference.scrub_context(tenant, content), today)
+            if findings:
+                return findings
+        parties = await unit.reference.parties(tenant, content)
+        if parties is None:
+            return (_missing(),)
+        try:
+            claim = await claim_for_837(self.vault, state, parties, frequency)
+        except KeyDestroyed:
+            return (
+                Finding(edit_id=scrubber.PATIENT, field="patient", message="The patient's data was erased."),
+            )
+        except Unreadable as error:
+            message = f"The {error.field} is not readable."
+            return (Finding(edit_id=_edit_for(error.field), field=error.field, message=message),)
+        return findings_from(self.format.check(claim)) or claim
+
+    async def _send_one(self, tenant: str, payer_id: str, now: datetime) -> tuple[BatchRecord | None, bool]:
+        """One file for up to max_claims_per_file waiting claims; claims whose data cannot be sent go
+        back to the work queue. Returns the batch (if any) and whether any claim left the queue."""
+        metadata = Metadata(tenant=tenant, actor=SYSTEM_ACTOR, correlation_id=str(uuid.uuid4()))
+        batch: BatchRecord | None = None
+        text = ""
+        async with self.store.session() as session:
+            unit = self.unit_for(session)
+            prepared: list[Prepared] = []
+            appends: list[tuple[str, str, int, list[Event]]] = []
+            for claim_id in await unit.claims.claims_to_send(
+                tenant, payer_id, self.config.max_claims_per_file
+            ):
+                state, version = await load_state(unit.session, claim_decider, claim_id)
+                if state.content is None or not state.awaiting_submission:
+                    continue
+                outcome = await self._prepare(unit, tenant, state, now.date())
+                if isinstance(outcome, Claim837):
+                    prepared.append(Prepared(claim_id, state, version, state.content.patient_id, outcome))
+                    continue
+                events = list(claim_decider.decide(FailScrub(outcome), state))
+                await unit.claims.save(tenant, claim_decider.fold(events, state), version + len(events), now)
+                appends.append((claim_id, claim_decider.stream_type, version, events))
+            if prepared:
+                batch, text = await self._record_batch(unit, tenant, payer_id, prepared, now, appends)
+            # Appends last: they hold the log's head lock until commit.
+            for stream_id, stream_type, version, events in appends:
+                await session.append(stream_id, stream_type, version, events, metadata)
+        if batch is not None:
+            await self._write(batch, text)
+        return batch, bool(appends)
+
+    async def _record_batch(
+        self,
+        unit: Unit,
+        tenant: str,
+        payer_id: str,
+        prepared: list[Prepared],
+        now: datetime,
+        appends: list[tuple[str, str, int, list[Event]]],
+    ) -> tuple[BatchRecord, str]:
+        numbers = ControlNumbers(await unit.batches.next_control_number(tenant))
+        batch_id = str(uuid.uuid4())
+        file_name = file_name_for(batch_id, numbers)
+        sender = await unit.batches.submitter_id(tenant, self.config.submitter_id)
+        payer = prepared[0].claim.payer
+        batch = BatchRecord(
+            batch_id=batch_id,
+            tenant=tenant,
+            payer_id=payer_id,
+            control_number=numbers.value,
+            file_name=file_name,
+            claim_ids=tuple(p.claim_id for p in prepared),
+            frequencies=tuple(p.frequency for p in prepared),
+            sender_id=sender,
+            receiver_id=payer.edi_payer_id,
+            created_at=now,
+        )
+        text = self.format.render(self._interchange(batch, payer.name, [p.claim for p in prepared]))
+        await unit.batches.record(batch)
+        for item in prepared:
+            # What GET /claims/{id}/837 answers: this claim alone, in its batch's envelope, sealed
+            # under the patient's key so that erasing the patient erases it too.
+            single = self.format.render(self._interchange(batch, payer.name, [item.claim]))
+            sealed = (await self.vault.seal_fields(item.patient_id, {"x12_837": single}))["x12_837"]
+            assert sealed is not None
+            await unit.batches.record_claim_file(tenant, item.claim_id, batch_id, item.frequency, sealed, now)
+            events = list(
+                claim_decider.decide(
+                    Submit(batch_id, numbers.interchange, numbers.group, numbers.transaction_set, file_name),
+                    item.state,
+                )
+            )
+            new_state = claim_decider.fold(events, item.state)
+            await unit.claims.save(tenant, new_state, item.version + len(events), now)
+            appends.append((item.claim_id, claim_decider.stream_type, item.version, events))
+        batch_events = list(
+            batch_decider.decide(
+                SendBatch(batch_id, payer_id, batch.claim_ids, numbers, file_name), batch_decider.initial
+            )
+        )
+        appends.append((batch_id, batch_decider.stream_type, 0, batch_events))
+        return batch, text
+
+    def _interchange(self, batch: BatchRecord, receiver_name: str, claims: list[Claim837]) -> Interchange837:
+        config = self.config
+        return Interchange837(
+            sender_id=batch.sender_id,
+            receiver_id=batch.receiver_id,
+            receiver_name=receiver_name,
+            control_number=batch.control_number,
+            created_at=batch.created_at,
+            submitter=Submitter837(
+                config.submitter_name, batch.sender_id, config.submitter_contact_name, config.submitter_phone
+            ),
+            claims=tuple(claims),
+            usage=config.usage,
+            reference=batch.batch_id,
+        )
+
+    async def _write(self, batch: BatchRecord, text: str) -> None:
+        async with self.store.session() as session:
+            written = await session.connection.fetchval(
+                "SELECT file_written_at IS NOT NULL FROM submission_batches WHERE batch_id = $1 FOR UPDATE",
+                batch.batch_id,
+            )
+            if written:
+                return
+            self.outbox.write_outbound(batch.file_name, text)
+            await self.unit_for(session).batches.mark_written(batch.batch_id)
+
+    async def finish_unwritten(self) -> int:
+        """Write the files of batches committed before a crash took their writer."""
+        async with self.store.session() as session:
+            pending = await self.unit_for(session).batches.unwritten()
+        finished = 0
+        for batch in pending:
+            async with self.store.session() as session:
+                locked = await session.connection.fetchval(
+                    "SELECT batch_id FROM submission_batches WHERE batch_id = $1 AND file_written_at IS NULL "
+                    "FOR UPDATE SKIP LOCKED",
+                    batch.batch_id,
+                )
+                if locked is None:
+                    continue
+                unit = self.unit_for(session)
+                if not self.outbox.outbound_exists(batch.file_name):
+                    text = await self._render_again(unit, batch)
+                    if text is None:
+                        log.warning(
+                            "a batch file cannot be written again", extra={"batch_id": batch.batch_id}
+                        )
+                        continue
+                    self.outbox.write_outbound(batch.file_name, text)
+                await unit.batches.mark_written(batch.batch_id)
+                finished += 1
+        return finished
+
+    async def _render_again(self, unit: Unit, batch: BatchRecord) -> str | None:
+        claims: list[Claim837] = []
+        receiver_name = ""
+        for claim_id, frequency in zip(batch.claim_ids, batch.frequencies, strict=True):
+            state, _ = await load_state(unit.session, claim_decider, claim_id)
+            if state.content is None:
+                return None
+            parties = await unit.reference.parties(batch.tenant, state.content)
+            if parties is None:
+                return None
+            try:
+                claims.append(await claim_for_837(self.vault, state, parties, frequency))
+            except (KeyDestroyed, Unreadable):
+                return None
+            receiver_name = parties.payer.name
+        return self.format.render(self._interchange(batch, receiver_name, claims))
+
+
+def _missing() -> Finding:
+    return Finding(
+        edit_id=scrubber.SUBSCRIBER, field="coverage_id", message="The claim's parties are not all on file."
+    )

@@ -1,0 +1,39 @@
+"""The claims service's named refusals. The API maps them to problem details in one place."""
+
+from __future__ import annotations
+
+from billing_events.contracts.claims import Finding
+
+
+class ClaimsError(Exception):
+    """A command the domain refuses. Messages name states and fields, never patient data."""
+
+
+class ClaimNotFound(ClaimsError):
+    def __init__(self) -> None:
+        super().__init__("no such claim")
+
+
+class InvalidTransition(ClaimsError):
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"a claim in status {status} cannot be {action}")
+        self.status = status
+        self.action = action
+
+
+class ScrubFailed(ClaimsError):
+    """A biller's command would send a claim that fails the scrubber's edits."""
+
+    def __init__(self, findings: tuple[Finding, ...]) -> None:
+        super().__init__("the claim fails " + ", ".join(sorted({f.edit_id for f in findings})))
+        self.findings = findings
+
+
+class EmptyBatch(ClaimsError):
+    def __init__(self) -> None:
+        super().__init__("a submission batch needs at least one claim")
+
+
+class BatchAlreadySent(ClaimsError):
+    def __init__(self) -> None:
+        super().__init__("this submission batch was already sent")

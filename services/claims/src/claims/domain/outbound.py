@@ -1,0 +1,125 @@
+"""A claim as it leaves: the 837's content with the patient's identifiers decrypted.
+
+Built in memory by the submission worker, handed to the writer, never stored or logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+Priority = Literal["P", "S", "T"]
+
+
+@dataclass(frozen=True)
+class Address837:
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
+class Person837:
+    family_name: str
+    given_name: str | None = None
+    birth_date: date | None = None
+    sex: str = "U"
+    address: Address837 | None = None
+
+
+@dataclass(frozen=True)
+class Provider837:
+    npi: str
+    taxonomy_code: str
+    organization_name: str | None = None
+    family_name: str | None = None
+    given_name: str | None = None
+    tax_id: str | None = None
+    address: Address837 | None = None
+
+    @property
+    def is_person(self) -> bool:
+        return not self.organization_name
+
+
+@dataclass(frozen=True)
+class Payer837:
+    name: str
+    edi_payer_id: str
+    claim_filing_indicator: str
+
+
+@dataclass(frozen=True)
+class OtherCoverage837:
+    """A coverage of the patient besides the one billed (COB), reported in loop 2320."""
+
+    priority: Priority
+    relationship: str
+    member_id: str
+    subscriber: Person837
+    payer: Payer837
+    group_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Line837:
+    line_number: int
+    line_control_number: str
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge_cents: int
+    diagnosis_pointers: tuple[int, ...]
+    service_date: date
+
+
+@dataclass(frozen=True)
+class Claim837:
+    patient_control_number: str
+    total_charge_cents: int
+    place_of_service: str
+    frequency_code: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[Line837, ...]
+    billing_provider: Provider837
+    payer: Payer837
+    priority: Priority
+    relationship: str
+    member_id: str
+    subscriber: Person837
+    # None when the patient is the subscriber (no 2000C loop).
+    patient: Person837 | None = None
+    group_number: str | None = None
+    rendering_provider: Provider837 | None = None
+    payer_claim_control_number: str | None = None
+    other_coverages: tuple[OtherCoverage837, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submitter837:
+    name: str
+    identifier: str
+    contact_name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Interchange837:
+    sender_id: str
+    receiver_id: str
+    receiver_name: str
+    control_number: int
+    created_at: datetime
+    submitter: Submitter837
+    claims: tuple[Claim837, ...]
+    usage: Literal["P", "T"] = "P"
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Problem837:
+    field: str
+    message: str

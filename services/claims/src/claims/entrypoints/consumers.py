@@ -1,0 +1,106 @@
+"""Subscribers: registration's reference data and invoicing's invoices, translated into application calls."""
+
+from __future__ import annotations
+
+from billing_events.consumer import Subscription, handlers
+from billing_events.contracts.invoicing import InvoiceIssued, InvoiceSettled, InvoiceVoided
+from billing_events.contracts.registration import (
+    CoverageAdded,
+    CoverageTerminated,
+    PatientDemographicsUpdated,
+    PatientRegistered,
+    PayerRegistered,
+    ProviderEnrolled,
+)
+from billing_events.envelope import EventEnvelope
+from billing_events.store import Session
+from billing_service.commands import metadata_caused_by
+from claims.adapters.postgres import postgres_unit
+from claims.application.handlers import (
+    close_claims_for_invoice,
+    create_claim_for_invoice,
+    void_claims_for_invoice,
+)
+from claims.application.reference import apply_reference_event
+
+REFERENCE_TABLES = ["claims_payers", "claims_providers", "claims_patients", "claims_coverages"]
+
+
+async def on_reference(session: Session, envelope: EventEnvelope) -> None:
+    # The event's own time, not the clock: a redelivery decides exactly as the first delivery did.
+    await apply_reference_event(
+        postgres_unit(session),
+        envelope.tenant,
+        envelope.event(),
+        metadata_caused_by(envelope),
+        envelope.occurred_at.date(),
+    )
+
+
+async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
+    invoice = envelope.event()
+    assert isinstance(invoice, InvoiceIssued)
+    await create_claim_for_invoice(
+        postgres_unit(session),
+        envelope.tenant,
+        invoice,
+        metadata_caused_by(envelope),
+        envelope.occurred_at.date(),
+    )
+
+
+async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
+    voided = envelope.event()
+    assert isinstance(voided, InvoiceVoided)
+    await void_claims_for_invoice(
+        postgres_unit(session),
+        envelope.tenant,
+        voided.invoice_id,
+        voided.reason,
+        metadata_caused_by(envelope),
+        envelope.occurred_at.date(),
+    )
+
+
+async def on_invoice_settled(session: Session, envelope: EventEnvelope) -> None:
+    settled = envelope.event()
+    assert isinstance(settled, InvoiceSettled)
+    await close_claims_for_invoice(
+        postgres_unit(session),
+        envelope.tenant,
+        settled.invoice_id,
+        "invoice settled",
+        metadata_caused_by(envelope),
+    )
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(
+            name="claims-reference",
+            topics=[
+                ("registration", "payer"),
+                ("registration", "provider"),
+                ("registration", "patient"),
+                ("registration", "coverage"),
+            ],
+            handlers=handlers(
+                (PayerRegistered, on_reference),
+                (ProviderEnrolled, on_reference),
+                (PatientRegistered, on_reference),
+                (PatientDemographicsUpdated, on_reference),
+                (CoverageAdded, on_reference),
+                (CoverageTerminated, on_reference),
+            ),
+            owned_tables=REFERENCE_TABLES,
+        ),
+        Subscription(
+            name="claims-invoices",
+            topics=[("invoicing", "invoice")],
+            handlers=handlers(
+                (InvoiceIssued, on_invoice_issued),
+                (InvoiceVoided, on_invoice_voided),
+                (InvoiceSettled, on_invoice_settled),
+            ),
+        ),
+    ]

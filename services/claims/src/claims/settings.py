@@ -1,0 +1,24 @@
+"""The claims service's own settings, read once from the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClaimsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    # The folder exchange with the clearinghouse (env CLEARINGHOUSE_DIR).
+    clearinghouse_dir: str = ".cache/clearinghouse"
+    submission_interval_seconds: float = 5.0
+    inbound_poll_seconds: float = 5.0
+    max_claims_per_file: int = 500
+    # ISA15: P in production, T for test exchanges.
+    x12_usage: Literal["P", "T"] = "P"
+    # 1000A: who sends the files. The submitter id (ETIN) defaults to one derived from the tenant.
+    submitter_name: str = "BILLING PLATFORM"
+    submitter_contact_name: str = "BILLING OFFICE"
+    submitter_phone: str = "8005550100"
+    submitter_id: str | None = None

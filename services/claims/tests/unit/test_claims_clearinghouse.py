@@ -1,0 +1,49 @@
+"""The folder exchange: atomic outbound files, complete inbound files only, nothing lost on a move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claims.adapters.clearinghouse import FolderClearinghouse
+from claims.domain.identifiers import claim_id_for, line_control_number, patient_control_number_for
+
+
+def test_writing_the_same_file_again_replaces_it_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    folder = FolderClearinghouse(tmp_path)
+    folder.write_outbound("837P-000000001-b.x12", "first")
+    folder.write_outbound("837P-000000001-b.x12", "second")
+    assert [p.name for p in (tmp_path / "outbound").iterdir()] == ["837P-000000001-b.x12"]
+    assert (tmp_path / "outbound" / "837P-000000001-b.x12").read_text() == "second"
+    assert folder.outbound_exists("837P-000000001-b.x12")
+
+
+def test_only_complete_inbound_files_are_read_and_each_ends_in_processed_or_rejected(tmp_path: Path) -> None:
+    folder = FolderClearinghouse(tmp_path)
+    folder.ensure_folders()
+    inbound = tmp_path / "inbound"
+    (inbound / "era.835").write_bytes(b"ISA...")
+    (inbound / ".era2.835.part").write_bytes(b"half written")
+    (inbound / "ack.999.tmp").write_bytes(b"half written")
+    (folder.processed_dir / "era.835").write_bytes(b"an older file of the same name")
+
+    (item,) = folder.waiting()
+    assert (item.name, item.content) == ("era.835", b"ISA...")
+    folder.processed(item)
+    (inbound / "junk.x12").write_bytes(b"junk")
+    (junk,) = folder.waiting()
+    folder.rejected(junk, "not a readable X12 file")
+
+    assert sorted(p.name for p in folder.processed_dir.iterdir()) == ["era.1.835", "era.835"]
+    assert (folder.processed_dir / "era.1.835").read_bytes() == b"ISA..."
+    assert (folder.rejected_dir / "junk.x12.reason.txt").read_text() == "not a readable X12 file\n"
+    assert folder.waiting() == []
+
+
+def test_claim_ids_and_control_numbers_are_derived_once_and_for_all() -> None:
+    claim_id = claim_id_for("tenant-a", "invoice-1")
+    assert claim_id == claim_id_for("tenant-a", "invoice-1")
+    assert claim_id != claim_id_for("tenant-b", "invoice-1")
+    number = patient_control_number_for(claim_id)
+    assert number == patient_control_number_for(claim_id)
+    assert len(number) == 16 and set(number) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    assert line_control_number(number, 3) == f"{number}-3"
