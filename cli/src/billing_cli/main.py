@@ -203,6 +203,17 @@ def simulate(
         raise typer.Exit(1)
 
 
+@app.command(
+    "payer-simulator",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+)
+def payer_simulator(ctx: typer.Context) -> None:
+    """Run the payer simulator (demo and tests): `billing payer-simulator --help` for its options."""
+    from payer_simulator.main import main as simulator_main
+
+    raise typer.Exit(simulator_main(ctx.args))
+
+
 @app.command()
 def version() -> None:
     """Print the platform's version."""
