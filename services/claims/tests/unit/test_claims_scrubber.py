@@ -220,3 +220,11 @@ def test_findings_name_the_field_and_never_a_value() -> None:
 )
 def test_npi_check_digit(npi: str, valid: bool) -> None:
     assert scrubber.valid_npi(npi) is valid
+
+
+@pytest.mark.parametrize(
+    ("edi_payer_id", "valid"), [("DEMO-AETNA", True), ("60054", True), ("-AETNA", False), ("A", False)]
+)
+def test_edi_payer_ids_may_carry_hyphens_as_x12_an_elements_allow(edi_payer_id: str, valid: bool) -> None:
+    context = replace(CONTEXT, payer=PayerFacts(edi_payer_id, "CI", 90))
+    assert ("SCRUB-PAYER-ID" not in edits(context=context)) is valid

@@ -64,7 +64,8 @@ CLAIM_FILING_INDICATORS = frozenset(
 )
 _TAXONOMY = re.compile(r"^[0-9A-Z]{9}X$")
 _TAX_ID = re.compile(r"^[0-9]{9}$")
-_EDI_PAYER_ID = re.compile(r"^[0-9A-Za-z]{2,80}$")
+# X12 AN elements allow the basic character set, hyphens included (payer ids such as "DEMO-AETNA").
+_EDI_PAYER_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{1,79}$")
 _PROCEDURE = re.compile(r"^[0-9A-Z]{5}$")
 _MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _PLACE_OF_SERVICE = re.compile(r"^[0-9]{2}$")
