@@ -11,6 +11,7 @@ for port in 8001 8002 8003 8004 8005; do
   done
 done
 "$billing" simulate --encounters "${DEMO_ENCOUNTERS:-40}" --tenant demo --seed 7 || echo "demo workload had failures (see above)"
+manager=$("$billing" token --tenant demo --role biller --sub demo-manager)
 cat <<TXT
 
 The billing platform is running (tenant "demo"):
@@ -19,8 +20,8 @@ The billing platform is running (tenant "demo"):
   invoicing     http://127.0.0.1:8003/docs
   claims        http://127.0.0.1:8004/docs
   reporting     http://127.0.0.1:8005/docs
-  dashboard     http://127.0.0.1:8005/
-A token:  .venv/bin/billing token --tenant demo --role biller
+  dashboard     http://127.0.0.1:8005/#token=$manager
+A token:  .venv/bin/billing token --tenant demo --role biller   (roles: front_desk coder biller auditor admin)
 More load: .venv/bin/billing simulate --encounters 200
 Logs: this terminal and $root/.cache/logs/. Ctrl-C stops everything.
 TXT
