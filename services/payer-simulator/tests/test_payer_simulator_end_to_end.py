@@ -498,9 +498,10 @@ SV1*HC:20610*2000*UN*1***1~
     assert inbound == ["277ca", "835", "999"]
     (remit,) = [p for p in (directory / "inbound").iterdir() if ".835." in p.name]
     (remittance,) = parse_835(remit.read_text())
-    # DEMO-BCBS: 85% of 2000.00 = 1700.00 allowed; 1000.00 deductible; 10% of 700.00 = 70.00.
-    assert remittance.claims[0].paid_cents == 63000
-    assert remittance.payment.amount_cents == 63000
+    # DEMO-BCBS: 85% of 2000.00 = 1700.00 allowed; 100.00 deductible; 10% of 1600.00 = 160.00;
+    # the payer pays 1700.00 - 100.00 - 160.00 = 1440.00.
+    assert remittance.claims[0].paid_cents == 144000
+    assert remittance.payment.amount_cents == 144000
 
 
 def test_the_command_refuses_a_missing_folder_or_rule_table(
