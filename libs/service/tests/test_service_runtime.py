@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -148,3 +149,22 @@ async def test_invalid_input_lists_every_field_without_echoing_values(
     assert "Jane Doe" not in response.text
     assert forbidden.status_code == 403
     assert log == []
+
+
+async def test_the_asyncapi_document_lists_published_and_consumed_topics_with_their_schemas(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with ServiceHarness.start(
+        TOY, database_url, kafka_bootstrap, topic_prefix, tmp_path, consume=False
+    ) as svc:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="http://service")
+        document = (await client.get("/asyncapi.json")).json()
+        await client.aclose()
+
+    payer = document["channels"]["billing_registration_payer"]
+    assert payer["address"] == "billing.registration.payer"
+    message = document["components"]["messages"]["PayerRegistered_v1"]
+    assert message["name"] == "billing.registration.PayerRegistered.v1"
+    assert "edi_payer_id" in message["payload"]["properties"]
+    assert document["operations"]["consume_billing_registration_payer"]["action"] == "receive"
+    assert document["operations"]["publish_billing_registration_payer"]["action"] == "send"

@@ -29,7 +29,7 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "billing_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
-UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics")
+UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/asyncapi.json")
 
 
 def _route_template(app: FastAPI, request: Request) -> str:

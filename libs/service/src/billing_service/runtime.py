@@ -27,6 +27,7 @@ from billing_events.kafka import KafkaSettings
 from billing_events.phi import BlindIndex, PostgresKeyProvider, Vault, decode_master_key
 from billing_events.relay import Relay
 from billing_events.store import EventStore, create_pool, ensure_database
+from billing_service.asyncapi import asyncapi_document
 from billing_service.http import create_app
 from billing_service.logging import configure_logging
 from billing_service.settings import ServiceSettings
@@ -163,6 +164,12 @@ def build_app(
         readiness_checks=[database],
         lifespan=lifespan,
     )
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> dict[str, object]:
+        current: Runtime = app.state.runtime
+        return asyncapi_document(definition.name, definition.title, definition.subscriptions(current))
+
     if runtime is not None:
         app.state.runtime = runtime
     return app
