@@ -56,7 +56,7 @@ down:
 	@$(INFRA) down
 
 infra-env:
-	@$(INFRA) env
+	@$(INFRA) env --export
 
 # Regenerate the published JSON Schemas of the event contracts (refuses changes that break consumers).
 schemas: install

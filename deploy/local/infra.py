@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             down(components)
         elif args.command == "env":
             for line in env_lines():
-                print(line)
+                print(f"export {line}" if args.export else line)
         else:
             state = load_state()
             for component in COMPONENTS:
