@@ -491,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["up", "down", "env", "status"])
     parser.add_argument("--only", action="append", choices=COMPONENTS)
+    parser.add_argument("--export", action="store_true", help="env: print `export NAME=value` lines")
     parser.add_argument(
         "--started-file",
         help="up: write the components this call started; down: stop only those listed in it",
