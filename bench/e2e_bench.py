@@ -80,7 +80,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def read_events(platform: Platform, topics: list[str]) -> list[EventEnvelope]:
     consumer = AIOKafkaConsumer(
-        *[f"{platform.prefix}.{t}" for t in topics], bootstrap_servers=platform.kafka_bootstrap,
+        *[f"{platform.prefix}.billing.{t}" for t in topics], bootstrap_servers=platform.kafka_bootstrap,
         auto_offset_reset="earliest", enable_auto_commit=False,
     )  # fmt: skip
     await consumer.start()
@@ -247,6 +247,7 @@ def measure(events: list[EventEnvelope], since: float) -> dict[str, Any]:
         "to_submitted_ms": to_submitted,
         "to_posted_ms": to_posted,
         "last_posted": max(posted.values(), default=0.0),
+        "first_posted": min(posted.values(), default=0.0),
     }
 
 
@@ -259,6 +260,8 @@ def print_level(level: Level) -> None:
         f"coded->posted p50/p99 {posted} ms",
         flush=True,
     )
+    for failure in level.failures[:3]:
+        print(f"    failure: {failure}", flush=True)
 
 
 if __name__ == "__main__":

@@ -38,18 +38,35 @@ PROVIDERS = [
 FEES = {
     "99203": 16500, "99213": 12000, "99214": 17500, "99395": 21000, "99393": 18000, "36415": 1500,
     "80053": 4500, "85025": 3200, "93000": 6000, "90471": 2800, "90686": 3500, "20610": 9500,
-    "G0439": 19500, "81002": 900, "J1100": 600,
+    "G0439": 19500, "81002": 900, "J1100": 600, "99396": 23000, "99394": 19000,
 }  # fmt: skip
-VISITS: list[dict[str, Any]] = [
+# Visits by patient age, so the coding edits (MCE age lists) accept them as a coder would.
+ADULT_VISITS: list[dict[str, Any]] = [
     {"diagnoses": ["I10", "E78.5"], "lines": [("99213", [], 1, [1, 2])]},
-    {"diagnoses": ["E11.9", "I10"],
-     "lines": [("99214", [], 1, [1, 2]), ("36415", [], 1, [1]), ("80053", [], 1, [1])]},
+    {
+        "diagnoses": ["E11.9", "I10"],
+        "lines": [("99214", [], 1, [1, 2]), ("36415", [], 1, [1]), ("80053", [], 1, [1])],
+    },
     {"diagnoses": ["J06.9"], "lines": [("99213", [], 1, [1])]},
     {"diagnoses": ["M17.11", "I10"], "lines": [("99213", ["25"], 1, [1, 2]), ("20610", ["RT"], 1, [1])]},
-    {"diagnoses": ["Z00.00"], "lines": [("99395", [], 1, [1]), ("85025", [], 1, [1]), ("36415", [], 1, [1])]},
     {"diagnoses": ["R07.9"], "lines": [("99203", [], 1, [1]), ("93000", [], 1, [1])]},
     {"diagnoses": ["Z23"], "lines": [("90471", [], 1, [1]), ("90686", [], 1, [1])]},
+]
+CHILD_VISITS: list[dict[str, Any]] = [
+    {"diagnoses": ["J06.9"], "lines": [("99213", [], 1, [1])]},
+    {"diagnoses": ["Z23"], "lines": [("90471", [], 1, [1]), ("90686", [], 1, [1])]},
 ]  # fmt: skip
+
+
+def visit_for(rng: random.Random, age: int) -> dict[str, Any]:
+    if age < 18:
+        checkup = "99393" if age < 12 else "99394"
+        return rng.choice([*CHILD_VISITS, {"diagnoses": ["Z00.129"], "lines": [(checkup, [], 1, [1])]}])
+    checkup = "99395" if age < 40 else "99396" if age < 65 else "G0439"
+    preventive = {"diagnoses": ["Z00.00"], "lines": [(checkup, [], 1, [1]), ("85025", [], 1, [1])]}
+    return rng.choice([*ADULT_VISITS, preventive])
+
+
 GIVEN = [
     "Olivia",
     "Liam",
@@ -171,6 +188,8 @@ async def simulate_one(
         await _post(client, f"{endpoints.registration}/patients", patient, desk, f"sim-p-{patient['mrn']}")
     )["patient_id"]
     service_date = date.today() - timedelta(days=rng.randint(0, 100))
+    born = date.fromisoformat(patient["birth_date"])
+    age = service_date.year - born.year - ((service_date.month, service_date.day) < (born.month, born.day))
     if rng.random() < 0.8:
         coverage = {
             "payer_id": rng.choice(reference.payer_ids),
@@ -197,7 +216,7 @@ async def simulate_one(
         await _post(client, f"{endpoints.registration}/encounters", encounter, desk, f"sim-e-{n}")
     )["encounter_id"]
     result.encounters += 1
-    visit = rng.choice(VISITS)
+    visit = visit_for(rng, age)
     coding = {
         "diagnoses": visit["diagnoses"],
         "lines": [

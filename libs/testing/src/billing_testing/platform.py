@@ -74,7 +74,7 @@ class Platform:
         if service == "payer-simulator":
             command = [
                 str(BIN / "payer-simulator"), "--dir", str(self.clearinghouse),
-                "--config", str(ROOT / "services/payer-simulator/demo-rules.yaml"),
+                "--config", str(ROOT / "services/payer-simulator/demo-rules.yaml"), "--interval", "0.5",
             ]  # fmt: skip
         else:
             command = [str(BIN / "billing"), "run", service]

@@ -12,8 +12,10 @@ class ClaimsSettings(BaseSettings):
 
     # The folder exchange with the clearinghouse (env CLEARINGHOUSE_DIR).
     clearinghouse_dir: str = ".cache/clearinghouse"
-    submission_interval_seconds: float = 5.0
-    inbound_poll_seconds: float = 5.0
+    # Short enough that a claim leaves within about a second of being ready; files stay batched per
+    # payer within that window.
+    submission_interval_seconds: float = 1.0
+    inbound_poll_seconds: float = 1.0
     max_claims_per_file: int = 500
     # ISA15: P in production, T for test exchanges.
     x12_usage: Literal["P", "T"] = "P"

@@ -121,14 +121,28 @@ class Simulator:
     # ----------------------------------------------------------------------------------- the pass
 
     def run_once(self) -> list[Path]:
-        """Answer every new file once; return the paths written into inbound."""
+        """Answer every new file once; return the paths written into inbound.
+
+        All the files of one pass are answered against one copy of the state and committed together
+        (one journal write), so a pass costs one state save however many files arrived: the state
+        grows with every claim ever answered, and saving it per file made a busy folder quadratic.
+        """
         for folder in (self.outbound, self.processed_dir, self.inbound, self.temp_dir):
             folder.mkdir(parents=True, exist_ok=True)
         state = load_state(self.directory)
         written = self._finish_pending(state)
+        work = state.model_copy(deep=True)
+        outputs: list[Output] = []
+        answered: list[Path] = []
         for path in self._candidates():
-            written.extend(self._process(path, state))
-            state = load_state(self.directory)
+            produced = self._process(path, work)
+            if produced is not None:
+                outputs.extend(produced)
+                answered.append(path)
+        if answered:
+            written.extend(self._commit(work, outputs))
+            for path in answered:
+                self._move_processed(path)
         return written
 
     def _candidates(self) -> list[Path]:
@@ -149,33 +163,31 @@ class Simulator:
             self._reported.add(digest)
             log.warning(message, path.name, *args)
 
-    def _process(self, path: Path, state: SimulatorState) -> list[Path]:
+    def _process(self, path: Path, work: SimulatorState) -> list[Output] | None:
+        """The answers to one file, recorded in `work`; None when the file is not answered now."""
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        if digest in state.processed:
+        if digest in work.processed:
             log.info("already answered file=%s: moving it to processed", path.name)
             self._move_processed(path)
-            return []
+            return None
         try:
             interchanges = read_interchanges(data, strict=False)
         except X12Error as error:
             self._report_once(path, digest, "not answering file=%s: not readable X12 (%s)", error)
-            return []
+            return None
         reviews = [review_interchange(interchange) for interchange in interchanges]
         payer_ids = frozenset(p for review in reviews for p in review.payer_ids)
         if not payer_ids & self.rules.payers.keys():
             self._report_once(path, digest, "not answering file=%s: no claim to a configured payer")
-            return []
+            return None
         now = self.clock()
-        work = state.model_copy(deep=True)
         outputs = self._answer(path, reviews, work, now)
         work.processed[digest] = ProcessedFile(
             name=path.name, processed_at=now, outputs=[output.name for output in outputs]
         )
-        written = self._commit(work, outputs)
-        self._move_processed(path)
         log.info("answered file=%s outputs=%d", path.name, len(outputs))
-        return written
+        return outputs
 
     # -------------------------------------------------------------------------------- the answers
 
