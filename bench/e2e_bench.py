@@ -39,14 +39,17 @@ class Level:
     to_posted_ms: list[float] = field(default_factory=list)
 
 
-def rss_bytes(pids: list[int]) -> int:
+def memory_bytes(pids: list[int]) -> int:
+    """Proportional set size summed over the processes: shared pages (PostgreSQL's shared buffers,
+    the Python interpreter's libraries) are divided among their sharers instead of counted in every
+    process, as a plain RSS sum would."""
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) * 1024
-        except (FileNotFoundError, ProcessLookupError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total
 
@@ -143,7 +146,7 @@ async def main() -> dict[str, Any]:
     async def sample() -> None:
         nonlocal peak
         while sampling:
-            peak = max(peak, rss_bytes(platform_pids(platform)))
+            peak = max(peak, memory_bytes(platform_pids(platform)))
             await asyncio.sleep(0.5)
 
     try:
