@@ -134,8 +134,8 @@ async def main() -> dict[str, Any]:
     server = os.environ["DATABASE_URL"]
     workdir = Path(os.environ.get("BENCH_WORKDIR", Path(__file__).resolve().parents[1] / ".cache" / "bench"))
     workdir.mkdir(parents=True, exist_ok=True)
-    levels = [Level(float(r), int(float(r) * float(os.environ.get("BENCH_SECONDS", "20"))))
-              for r in os.environ.get("BENCH_RATES", "10,25,50,100").split(",")]  # fmt: skip
+    levels = [Level(float(r), int(float(r) * float(os.environ.get("BENCH_SECONDS", "15"))))
+              for r in os.environ.get("BENCH_RATES", "5,10,20,40").split(",")]  # fmt: skip
     platform = Platform(workdir, kafka, server, base_port=int(os.environ.get("BENCH_BASE_PORT", "19000")))
     (platform.clearinghouse / "outbound").mkdir(parents=True, exist_ok=True)
     (platform.clearinghouse / "inbound").mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,17 @@ async def bench_appends(server_url: str, singles: int, batches: int) -> dict[str
 
     results["store_single_commands_per_s"] = singles / await concurrently(singles, WRITERS, single)
 
+    async def transactional_command(i: int) -> None:
+        # What an HTTP command does: read the stream, decide, append, all in one transaction.
+        stream = str(uuid.uuid4())
+        async with store.session() as session:
+            history = await session.load(stream)
+            await session.append(stream, "payer", len(history), [payer(i)], META)
+
+    results["store_transactional_commands_per_s"] = singles / await concurrently(
+        singles, WRITERS, transactional_command
+    )
+
     async def batch(i: int) -> None:
         await store.append(str(uuid.uuid4()), "payer", 0, [payer(i * 100 + j) for j in range(100)], META)
 

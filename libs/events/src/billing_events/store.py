@@ -195,8 +195,12 @@ class EventStore:
         events: Sequence[Event],
         metadata: Metadata,
     ) -> list[EventEnvelope]:
-        async with self.session() as session:
-            return await session.append(stream_id, stream_type, expected_version, events, metadata)
+        # One statement is atomic on its own: without BEGIN/COMMIT round trips the log's head lock is
+        # held only while the append function runs.
+        async with self.pool.acquire() as connection:
+            return await Session(connection, self.source).append(
+                stream_id, stream_type, expected_version, events, metadata
+            )
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         async with self.pool.acquire() as connection:
