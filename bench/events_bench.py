@@ -286,6 +286,12 @@ def print_table(results: dict[str, Any]) -> None:
             "eventsourcing_single_commands_per_s",
         ),
         (
+            "  as a command: load + append in a transaction",
+            "store_transactional_commands_per_s",
+            "raw_single_inserts_per_s",
+            None,
+        ),
+        (
             "append, batches of 100 events",
             "store_batch100_events_per_s",
             "raw_batch100_events_per_s",
