@@ -105,3 +105,32 @@ async def test_verify_names_the_first_event_altered_behind_the_stores_back(store
 
     assert report.first_broken_position == 3
     assert report.checked == 2
+
+
+async def test_serialized_sessions_see_what_the_other_committed(store: EventStore) -> None:
+    async with store.pool.acquire() as connection:
+        await connection.execute("CREATE TABLE coverages (id int)")
+    first_holds_the_lock = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def writer() -> None:
+        async with store.session() as session:
+            await session.serialize("coverages")
+            await session.connection.execute("INSERT INTO coverages VALUES (1)")
+            first_holds_the_lock.set()
+            await release_first.wait()
+
+    async def reader() -> int:
+        await first_holds_the_lock.wait()
+        async with store.session() as session:
+            await session.serialize("coverages")
+            return int(await session.connection.fetchval("SELECT count(*) FROM coverages"))
+
+    writing = asyncio.create_task(writer())
+    reading = asyncio.create_task(reader())
+    await first_holds_the_lock.wait()
+    await asyncio.sleep(0.2)
+    assert not reading.done()  # waits for the writer's transaction to end
+    release_first.set()
+    await writing
+    assert await reading == 1

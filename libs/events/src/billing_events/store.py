@@ -99,6 +99,15 @@ class Session:
         self.connection = connection
         self.source = source
 
+    async def serialize(self, name: str) -> None:
+        """Run after any other transaction that serialises on `name` committed (until this one ends).
+
+        Two consumers of one service read what the other writes (a claim created from an invoice, the
+        coverage it needs arriving on another topic); without this, each can miss the other's
+        uncommitted row and both commit a state that nothing will correct.
+        """
+        await self.connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         rows = await self.connection.fetch(
             f"{_SELECT} WHERE stream_id = $1 ORDER BY stream_version", stream_id

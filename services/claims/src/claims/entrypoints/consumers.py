@@ -24,9 +24,13 @@ from claims.application.handlers import (
 from claims.application.reference import apply_reference_event
 
 REFERENCE_TABLES = ["claims_payers", "claims_providers", "claims_patients", "claims_coverages"]
+# Reference data and the claims that wait on it are written by two consumers: one at a time, so a
+# claim scrubbed without its coverage is always seen, and scrubbed again, by the coverage's arrival.
+REFERENCE_LOCK = "claims:reference-data"
 
 
 async def on_reference(session: Session, envelope: EventEnvelope) -> None:
+    await session.serialize(REFERENCE_LOCK)
     # The event's own time, not the clock: a redelivery decides exactly as the first delivery did.
     await apply_reference_event(
         postgres_unit(session),
@@ -40,6 +44,7 @@ async def on_reference(session: Session, envelope: EventEnvelope) -> None:
 async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
     invoice = envelope.event()
     assert isinstance(invoice, InvoiceIssued)
+    await session.serialize(REFERENCE_LOCK)
     await create_claim_for_invoice(
         postgres_unit(session),
         envelope.tenant,
@@ -52,6 +57,7 @@ async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
 async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
     voided = envelope.event()
     assert isinstance(voided, InvoiceVoided)
+    await session.serialize(REFERENCE_LOCK)
     await void_claims_for_invoice(
         postgres_unit(session),
         envelope.tenant,

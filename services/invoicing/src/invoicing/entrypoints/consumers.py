@@ -45,11 +45,18 @@ def _safe(handler: Handler) -> Handler:
     return run
 
 
+# Coverages and codings arrive through two consumers; pricing an invoice reads the coverages. One at a
+# time, so a coding never misses a coverage that another transaction was committing at that moment.
+COVERAGE_LOCK = "invoicing:coverages"
+
+
 async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
+    await session.serialize(COVERAGE_LOCK)
     await projections.save_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageAdded))
 
 
 async def on_coverage_terminated(session: Session, envelope: EventEnvelope) -> None:
+    await session.serialize(COVERAGE_LOCK)
     await projections.end_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageTerminated))
 
 
@@ -61,6 +68,7 @@ async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     if not isinstance(event, EncounterCoded | EncounterRecoded):
         raise SafeError(f"expected a coding event, got {envelope.event_type}")
+    await session.serialize(COVERAGE_LOCK)
     await app.invoice_coding(
         session,
         PostgresViews(session.connection),
