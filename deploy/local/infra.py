@@ -40,7 +40,7 @@ KAFKA_HOME = CACHE / "kafka"
 KAFKA_LIBS = KAFKA_HOME / "libs"
 KAFKA_PORT = int(os.environ.get("BILLING_KAFKA_PORT", "19092"))
 KAFKA_CONTROLLER_PORT = int(os.environ.get("BILLING_KAFKA_CONTROLLER_PORT", "19093"))
-KAFKA_HEAP = os.environ.get("BILLING_KAFKA_HEAP", "768m")
+KAFKA_HEAP = os.environ.get("BILLING_KAFKA_HEAP", "512m")
 
 PG_HOME = CACHE / "postgres"
 PG_DATA = PG_HOME / "data"
