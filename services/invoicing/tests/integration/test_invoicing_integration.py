@@ -481,3 +481,34 @@ async def test_the_read_models_rebuilt_from_the_log_equal_the_live_ones(
 
     assert events == len(await svc.runtime.store.read_all())
     assert await snapshot(svc) == live
+
+
+async def test_a_coverage_that_arrives_after_the_coding_takes_over_the_unpaid_self_pay_invoice(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    imported = await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
+    assert imported.status_code == 201, imported.text
+    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    assert (await invoice_of(svc))["responsibility"] == "self_pay"
+
+    # Registration recorded the coverage first, but its topic reached invoicing later.
+    await play(svc, kafka_bootstrap, topic_prefix, payer(PAYER), coverage(COVERAGE, PATIENT, PAYER))
+
+    replacement = ids.reassigned_invoice_id(TENANT, ENCOUNTER, 1, COVERAGE)
+    assert (await invoice_of(svc))["status"] == "voided"
+    taken_over = await invoice_of(svc, replacement)
+    assert taken_over["status"] == "open"
+    assert (taken_over["responsibility"], taken_over["payer_id"]) == ("insurance", PAYER)
+    assert taken_over["total_charge_cents"] == 17000  # 140.00 + 2 x 15.00, the same coding
+    published = envelopes(
+        await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.invoice", expect=3)
+    )
+    assert [(e.event_type, e.stream_id) for e in published if e.event_type != "InvoiceIssued"] == [
+        ("InvoiceVoided", INVOICE)
+    ]
+    issued = [e for e in published if e.event_type == "InvoiceIssued"]
+    assert [e.payload["responsibility"] for e in issued] == ["self_pay", "insurance"]
+    # Redelivering the coding does not undo the hand-over.
+    await svc.runtime.store.pool.execute("DELETE FROM processed_events")
+    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    assert (await invoice_of(svc, replacement))["status"] == "open"

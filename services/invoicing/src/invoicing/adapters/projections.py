@@ -244,6 +244,15 @@ class PostgresViews:
         )
         return [r["invoice_id"] for r in rows]
 
+    async def self_pay_invoice_ids(self, tenant: str, patient_id: str) -> list[str]:
+        rows = await self.connection.fetch(
+            "SELECT invoice_id FROM invoicing_invoices WHERE tenant = $1 AND patient_id = $2 "
+            "AND responsibility = 'self_pay' AND status <> 'voided' ORDER BY first_position",
+            tenant,
+            patient_id,
+        )
+        return [r["invoice_id"] for r in rows]
+
     async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]:
         rows = await self.connection.fetch(
             "SELECT invoice_id, patient_responsibility_cents FROM invoicing_invoices "

@@ -192,6 +192,10 @@ async def invoice_coding(
     existing = await views.invoices_of_encounter(tenant, coding.encounter_id)
     if any(other.coding_version > coding.coding_version for other in existing):
         return  # a later coding already superseded this one
+    if any(
+        other.coding_version == coding.coding_version and other.invoice_id != invoice_id for other in existing
+    ):
+        return  # this coding was invoiced, then handed to a coverage that arrived late
     for other in existing:
         if other.invoice_id != invoice_id and other.status != "voided":
             # Coding's free-text reason is not copied: it may mention the patient.
@@ -212,6 +216,50 @@ async def invoice_coding(
         )
     if any(isinstance(e, InvoiceIssued) for e in outcome.events):
         await _statement_if_self_pay(session, views, metadata, outcome.after, on)
+
+
+async def reassign_to_late_coverage(
+    session: Session, views: Views, metadata: Metadata, patient_id: str
+) -> int:
+    """Policy: a coverage that reaches invoicing after an encounter was invoiced as self-pay.
+
+    Registration records the coverage before the encounter, but its events travel on another topic
+    than coding's, so a lagging consumer can price a coding before it sees the coverage. A self-pay
+    invoice that nobody has paid yet is then voided and the same coding invoiced to the payer that
+    covers its date of service; one that already carries payments stays as it is, for a biller.
+    """
+    tenant = metadata.tenant
+    moved = 0
+    for invoice_id in await views.self_pay_invoice_ids(tenant, patient_id):
+        state, _ = await _load_invoice(session, invoice_id, tenant)
+        if state.lifecycle != "issued" or state.paid_cents != 0 or state.service_date is None:
+            continue
+        coverage = await views.primary_coverage_on(tenant, patient_id, state.service_date)
+        if coverage is None:
+            continue
+        coding = Coding(
+            encounter_id=state.encounter_id,
+            patient_id=state.patient_id,
+            coding_version=state.coding_version,
+            service_date=state.service_date,
+            billing_provider_id=state.billing_provider_id or "",
+            rendering_provider_id=state.rendering_provider_id or "",
+            place_of_service=state.place_of_service or "",
+            diagnoses=state.diagnoses,
+            lines=state.coded_lines,
+        )
+        await _on_invoice(
+            session, views, invoice_id, VoidInvoice(reason="coverage recorded after invoicing"), metadata
+        )
+        replacement = ids.reassigned_invoice_id(
+            tenant, state.encounter_id, state.coding_version, coverage.coverage_id
+        )
+        price_list = await views.price_list_on(tenant, state.service_date)
+        await _on_invoice(
+            session, views, replacement, IssueInvoice(replacement, coding, price_list, coverage), metadata
+        )
+        moved += 1
+    return moved
 
 
 # Claims.

@@ -16,6 +16,11 @@ def invoice_id(tenant: str, encounter_id: str, coding_version: int) -> str:
     return _uuid("invoice", tenant, encounter_id, str(coding_version))
 
 
+def reassigned_invoice_id(tenant: str, encounter_id: str, coding_version: int, coverage_id: str) -> str:
+    """The invoice that takes over a self-pay invoice when the patient's coverage arrives late."""
+    return _uuid("invoice", tenant, encounter_id, str(coding_version), "coverage", coverage_id)
+
+
 def fee_schedule_id(tenant: str, name: str) -> str:
     return _uuid("fee-schedule", tenant, name)
 

@@ -52,7 +52,11 @@ COVERAGE_LOCK = "invoicing:coverages"
 
 async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
     await session.serialize(COVERAGE_LOCK)
-    await projections.save_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageAdded))
+    coverage = _typed(envelope, CoverageAdded)
+    await projections.save_coverage(session.connection, envelope.tenant, coverage)
+    await app.reassign_to_late_coverage(
+        session, PostgresViews(session.connection), metadata_caused_by(envelope), coverage.patient_id
+    )
 
 
 async def on_coverage_terminated(session: Session, envelope: EventEnvelope) -> None:
