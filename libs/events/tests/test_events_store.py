@@ -134,3 +134,18 @@ async def test_serialized_sessions_see_what_the_other_committed(store: EventStor
     release_first.set()
     await writing
     assert await reading == 1
+
+
+async def test_services_starting_together_create_a_shared_database_once(database_server_url: str) -> None:
+    from billing_events.store import ensure_database
+    from billing_testing.plugin import database_url_for
+
+    name = f"t_shared_{uuid.uuid4().hex[:10]}"
+    url = database_url_for(database_server_url, name)
+    await asyncio.gather(*(ensure_database(url) for _ in range(6)))
+    admin = await asyncpg.connect(database_server_url)
+    try:
+        assert await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name) == 1
+        await admin.execute(f'DROP DATABASE "{name}"')
+    finally:
+        await admin.close()

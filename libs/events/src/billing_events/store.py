@@ -25,6 +25,7 @@ from billing_events.metrics import EVENTS_APPENDED
 
 GENESIS_HASH = bytes(32)
 _SCHEMA_LOCK = 72_100_001
+_CREATE_DATABASE_LOCK = 72_100_003
 
 
 class VersionConflict(Exception):
@@ -55,12 +56,15 @@ async def ensure_database(dsn: str) -> None:
     name = parts.path.lstrip("/")
     admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
     try:
+        # Services starting together all want the shared key database: one creates, the others wait
+        # and find it (two concurrent CREATE DATABASE race on pg_database's unique index).
+        await admin.execute("SELECT pg_advisory_lock($1)", _CREATE_DATABASE_LOCK)
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            with suppress(asyncpg.DuplicateDatabaseError):
+            with suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
-        await admin.close()
+        await admin.close()  # ends the session, and with it the advisory lock
 
 
 async def apply_schema(connection: asyncpg.Connection, sql: str, lock_id: int = _SCHEMA_LOCK) -> None:
