@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from billing_events.contracts.claims import ClaimLine
+from billing_events.identifiers import is_valid_npi
 from claims.domain import scrubber
 from claims.domain.model import (
     ClaimContent,
@@ -219,7 +220,7 @@ def test_findings_name_the_field_and_never_a_value() -> None:
     ("npi", "valid"), [("1234567893", True), ("1245319599", True), ("1245319598", False)]
 )
 def test_npi_check_digit(npi: str, valid: bool) -> None:
-    assert scrubber.valid_npi(npi) is valid
+    assert is_valid_npi(npi) is valid
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from billing_events.identifiers import is_valid_npi, luhn_check_digit
 from registration.domain.errors import InvalidInput
 from registration.domain.validation import (
     CLAIM_FILING_INDICATORS,
@@ -13,8 +14,6 @@ from registration.domain.validation import (
     STATE_CODES,
     Issues,
     age_in_years,
-    is_valid_npi,
-    luhn_check_digit,
 )
 from registration.domain.values import AddressInput, NameInput
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from billing_events.contracts.claims import Finding
+from billing_events.identifiers import is_valid_npi
 from claims.domain.model import ClaimContent, ProviderFacts, ScrubContext
 
 BILLING_NPI = "SCRUB-BILLING-NPI"
@@ -74,21 +75,6 @@ _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
 Edit = Callable[[ClaimContent, ScrubContext, date], Iterator[Finding]]
 
 
-def valid_npi(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit over the card-issuer prefix 80840 (CMS rule)."""
-    if not re.fullmatch(r"[0-9]{10}", npi):
-        return False
-    total = 24  # the prefix 80840 contributes 24 to the Luhn sum
-    for i, char in enumerate(reversed(npi[:9])):
-        digit = int(char)
-        if i % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10 == int(npi[9])
-
-
 def digits(value: str | None) -> str:
     return re.sub(r"[^0-9]", "", value or "")
 
@@ -101,7 +87,7 @@ def billing_npi(claim: ClaimContent, context: ScrubContext, today: date) -> Iter
     provider = context.billing_provider
     if provider is None:
         yield _finding(BILLING_NPI, "billing_provider_id", "The billing provider is not enrolled.")
-    elif not valid_npi(provider.npi):
+    elif not is_valid_npi(provider.npi):
         yield _finding(BILLING_NPI, "billing_provider.npi", "The billing provider's NPI is not valid.")
 
 
@@ -135,7 +121,7 @@ def rendering_npi(claim: ClaimContent, context: ScrubContext, today: date) -> It
     provider: ProviderFacts | None = context.rendering_provider
     if provider is None:
         yield _finding(RENDERING_NPI, "rendering_provider_id", "The rendering provider is not enrolled.")
-    elif not valid_npi(provider.npi):
+    elif not is_valid_npi(provider.npi):
         yield _finding(RENDERING_NPI, "rendering_provider.npi", "The rendering provider's NPI is not valid.")
 
 

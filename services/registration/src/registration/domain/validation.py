@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Collection
 from datetime import date
 
+from billing_events.identifiers import is_valid_npi
 from registration.domain.errors import FieldIssue, InvalidInput
 from registration.domain.values import AddressInput, NameInput, PersonName, PostalAddress
 
@@ -111,31 +112,10 @@ RELATIONSHIPS = ("self", "spouse", "child", "other")
 PROVIDER_ROLES = ("billing", "rendering")
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-NPI_PREFIX = "80840"  # the ISO 7812 issuer prefix of US health identifiers the check digit covers
 TAXONOMY_CODE = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")
 POSTAL_CODE = re.compile(r"([0-9]{5})(?:-?([0-9]{4}))?")
 EDI_PAYER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{1,79}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/]*")
-
-
-def luhn_check_digit(payload: str) -> int:
-    """The Luhn digit that completes `payload` (digits only)."""
-    total = 0
-    for index, char in enumerate(reversed(payload)):
-        digit = int(char)
-        if index % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10
-
-
-def is_valid_npi(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit of 80840 followed by the first nine."""
-    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():
-        return False
-    return luhn_check_digit(NPI_PREFIX + npi[:9]) == int(npi[9])
 
 
 def age_in_years(birth_date: date, on: date) -> int:
