@@ -163,3 +163,19 @@ def test_a_kpi_without_a_denominator_has_no_value() -> None:
     assert k.net_collection_rate.percent is None
     assert k.average_days_to_payment is None
     assert k.ar_cents == 17000  # the balances are still there
+
+
+def test_a_claim_voided_before_it_was_sent_does_not_count_toward_the_clean_claim_rate() -> None:
+    from dataclasses import replace
+
+    # c6 was created in March and voided the same day (its invoice was recoded): c1, c2, c3 remain,
+    # and the scrubber stopped c2, so the rate stays 2 of 3.
+    facts = replace(
+        FACTS,
+        claims=(*FACTS.claims, claim("c6", "i6", d(3, 10), 9000)),
+        claim_steps=(*FACTS.claim_steps, step("c6", "voided", d(3, 10))),
+    )
+    k = kpis(facts, d(3, 31), 31)
+    assert (k.clean_claim_rate.numerator, k.clean_claim_rate.denominator) == (2, 3)
+    unvoided = replace(FACTS, claims=(*FACTS.claims, claim("c6", "i6", d(3, 10), 9000)))
+    assert (kpis(unvoided, d(3, 31), 31).clean_claim_rate.denominator) == 4

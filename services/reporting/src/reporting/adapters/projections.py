@@ -25,6 +25,7 @@ from billing_events.contracts.claims import (
     ClaimResubmitted,
     ClaimScrubFailed,
     ClaimSubmitted,
+    ClaimVoided,
 )
 from billing_events.contracts.invoicing import (
     InsurancePaymentPosted,
@@ -269,6 +270,7 @@ STEPS: dict[str, tuple[str, Any]] = {
     ClaimRejected.event_type: ("rejected", lambda e: {"reasons": [r.code for r in e.reasons]}),
     ClaimResubmitted.event_type: ("resubmitted", lambda e: {"frequency_code": e.frequency_code}),
     ClaimClosed.event_type: ("closed", lambda e: {}),
+    ClaimVoided.event_type: ("voided", lambda e: {}),
 }
 
 
@@ -328,6 +330,7 @@ def projection_handlers() -> dict[str, Handler]:
         (ClaimRejected, on_claim_step),
         (ClaimResubmitted, on_claim_step),
         (ClaimClosed, on_claim_step),
+        (ClaimVoided, on_claim_step),
         (ClaimAdjudicated, on_claim_adjudicated),
     )
 

@@ -18,7 +18,7 @@ from typing import Literal, Protocol, TypeVar
 Responsibility = Literal["insurance", "self_pay"]
 Outcome = Literal["paid", "partially_paid", "denied", "reversed"]
 ClaimStepKind = Literal[
-    "scrub_failed", "ready", "submitted", "acknowledged", "rejected", "resubmitted", "closed"
+    "scrub_failed", "ready", "submitted", "acknowledged", "rejected", "resubmitted", "closed", "voided"
 ]
 
 SELF_PAY = "self_pay"

@@ -43,8 +43,10 @@ def window_start(as_of: date, window_days: int) -> date:
 
 
 def clean_claim_rate(facts: Facts, start: date, end: date) -> Ratio:
-    """Claims created in the window that no scrubber edit stopped (HFMA MAP Key: Clean Claim Rate)."""
-    created = {c.claim_id for c in facts.claims if start <= c.stamp.on <= end}
+    """Claims created in the window that no scrubber edit stopped (HFMA MAP Key: Clean Claim Rate).
+    A claim voided before it was ever sent (its invoice was recoded) is no claim at all."""
+    never_sent = {s.claim_id for s in facts.claim_steps if s.kind == "voided"}
+    created = {c.claim_id for c in facts.claims if start <= c.stamp.on <= end} - never_sent
     stopped = {s.claim_id for s in facts.claim_steps if s.kind == "scrub_failed"}
     return Ratio(len(created - stopped), len(created))
 
