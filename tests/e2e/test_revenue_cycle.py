@@ -284,3 +284,19 @@ async def test_a_service_killed_during_a_workload_loses_and_duplicates_nothing(
             assert reconciles(invoice)
     # Nothing was created twice while the services were down and replaying.
     assert len(encounters) == 12
+
+
+async def test_every_service_log_verifies_through_the_operator_command(platform: Platform) -> None:
+    """`billing verify-log` walks each service's hash chain after the whole suite's traffic."""
+    import sys
+    from pathlib import Path
+
+    billing = Path(sys.executable).parent / "billing"
+    for service in ("registration", "coding", "invoicing", "claims", "reporting"):
+        process = await asyncio.create_subprocess_exec(
+            str(billing), "verify-log", service, env=platform.environment(),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, output.decode()
+        assert "intact" in output.decode()
