@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import pyx12.params
 import pyx12.x12n_document
+from billing_x12 import format_cents as money
 from billing_x12 import parse_837p
 
-from claims.adapters.x12_837 import check_claim, money, text, write_837
+from claims.adapters.x12_837 import check_claim, text, write_837
 from claims.domain.outbound import (
     Address837,
     Claim837,

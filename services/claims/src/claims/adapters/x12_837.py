@@ -19,6 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from billing_x12 import format_cents
+from billing_x12.writer import Element, SegmentOut, TransactionSetOut, render_single_group, seg
+
 from claims.domain.outbound import (
     Address837,
     Claim837,
@@ -29,10 +32,6 @@ from claims.domain.outbound import (
     Provider837,
 )
 
-SEGMENT_TERMINATOR = "~"
-ELEMENT_SEPARATOR = "*"
-COMPONENT_SEPARATOR = ":"
-REPETITION_SEPARATOR = "^"
 IMPLEMENTATION = "005010X222A1"
 
 # PAT01 / SBR02 individual relationship codes for the patient's relationship to the subscriber.
@@ -65,15 +64,6 @@ def text(value: str | None, max_length: int) -> str:
 def identifier(value: str | None, max_length: int) -> str:
     """An id as issued (member ids keep their case and their . - _ /), without X12 separators."""
     return re.sub(r"[^A-Za-z0-9./_-]", "", value or "")[:max_length]
-
-
-def money(cents: int) -> str:
-    """X12 decimal: no trailing zeros after the point, none at all for whole dollars."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    if rest == 0:
-        return f"{sign}{dollars}"
-    return f"{sign}{dollars}.{rest:02d}".rstrip("0")
 
 
 def digits(value: str | None) -> str:
@@ -142,13 +132,10 @@ def check_claim(claim: Claim837) -> list[Problem837]:
 
 @dataclass
 class _Segments:
-    items: list[str] = field(default_factory=list)
+    items: list[SegmentOut] = field(default_factory=list)
 
-    def add(self, *elements: str) -> None:
-        values = list(elements)
-        while values and values[-1] == "":
-            values.pop()
-        self.items.append(ELEMENT_SEPARATOR.join(values))
+    def add(self, segment_id: str, *elements: Element) -> None:
+        self.items.append(seg(segment_id, *elements))
 
 
 def _name_segment(out: _Segments, qualifier: str, provider: Provider837) -> None:
@@ -209,10 +196,10 @@ def _claim(out: _Segments, claim: Claim837) -> None:
     out.add(
         "CLM",
         claim.patient_control_number,
-        money(claim.total_charge_cents),
+        format_cents(claim.total_charge_cents),
         "",
         "",
-        COMPONENT_SEPARATOR.join((claim.place_of_service, "B", claim.frequency_code)),
+        (claim.place_of_service, "B", claim.frequency_code),
         "Y",  # provider signature on file
         "A",  # assignment accepted
         "Y",  # benefits assigned
@@ -223,7 +210,7 @@ def _claim(out: _Segments, claim: Claim837) -> None:
     codes = [code.replace(".", "").upper() for code in claim.diagnoses[:12]]
     out.add(
         "HI",
-        *(COMPONENT_SEPARATOR.join(("ABK" if i == 0 else "ABF", code)) for i, code in enumerate(codes)),
+        *(("ABK" if i == 0 else "ABF", code) for i, code in enumerate(codes)),
     )
     rendering = claim.rendering_provider
     if rendering is not None and rendering.npi != claim.billing_provider.npi:
@@ -259,9 +246,9 @@ def _claim(out: _Segments, claim: Claim837) -> None:
         )
     for line in claim.lines:
         out.add("LX", str(line.line_number))
-        procedure = COMPONENT_SEPARATOR.join(("HC", line.code, *line.modifiers[:4]))
-        pointers = COMPONENT_SEPARATOR.join(str(p) for p in line.diagnosis_pointers[:4])
-        out.add("SV1", procedure, money(line.charge_cents), "UN", str(line.units), "", "", pointers)
+        procedure = ("HC", line.code, *line.modifiers[:4])
+        pointers = tuple(str(p) for p in line.diagnosis_pointers[:4])
+        out.add("SV1", procedure, format_cents(line.charge_cents), "UN", str(line.units), "", "", pointers)
         out.add("DTP", "472", "D8", d8(line.service_date))
         out.add("REF", "6R", identifier(line.line_control_number, 50))
 
@@ -269,7 +256,6 @@ def _claim(out: _Segments, claim: Claim837) -> None:
 def _transaction(out: _Segments, interchange: Interchange837) -> None:
     created = interchange.created_at
     control = f"{interchange.control_number:04d}"
-    out.add("ST", "837", control, IMPLEMENTATION)
     out.add(
         "BHT",
         "0019",
@@ -351,58 +337,26 @@ def _transaction(out: _Segments, interchange: Interchange837) -> None:
                 _address(out, claim.patient.address)
                 _demographics(out, claim.patient)
             _claim(out, claim)
-    out.add("SE", str(len(out.items) + 1), control)
 
 
 def write_837(interchange: Interchange837) -> str:
-    """The whole file: segments end with `~` and a newline, which X12 readers ignore."""
-    created = interchange.created_at
-    number = f"{interchange.control_number:09d}"
-    sender = identifier(interchange.sender_id, 15)
-    receiver = identifier(interchange.receiver_id, 15)
+    """The whole file: segments end with `~` and a newline, which X12 readers ignore. The envelope and
+    its counts come from billing_x12's writer, like every other file the platform writes."""
     body = _Segments()
     _transaction(body, interchange)
-    isa = ELEMENT_SEPARATOR.join(
-        (
-            "ISA",
-            "00",
-            " " * 10,
-            "00",
-            " " * 10,
-            "ZZ",
-            sender.ljust(15),
-            "ZZ",
-            receiver.ljust(15),
-            created.strftime("%y%m%d"),
-            created.strftime("%H%M"),
-            REPETITION_SEPARATOR,
-            "00501",
-            number,
-            "0",
-            interchange.usage,
-            COMPONENT_SEPARATOR,
-        )
+    return render_single_group(
+        functional_id="HC",
+        version=IMPLEMENTATION,
+        transaction_sets=[
+            TransactionSetOut("837", interchange.control_number, body.items, implementation=IMPLEMENTATION)
+        ],
+        sender_id=identifier(interchange.sender_id, 15),
+        receiver_id=identifier(interchange.receiver_id, 15),
+        interchange_control_number=interchange.control_number,
+        group_control_number=interchange.control_number,
+        created=interchange.created_at,
+        usage_indicator=interchange.usage,
     )
-    segments = [
-        isa,
-        ELEMENT_SEPARATOR.join(
-            (
-                "GS",
-                "HC",
-                sender,
-                receiver,
-                d8(created.date()),
-                created.strftime("%H%M"),
-                str(interchange.control_number),
-                "X",
-                IMPLEMENTATION,
-            )
-        ),
-        *body.items,
-        ELEMENT_SEPARATOR.join(("GE", "1", str(interchange.control_number))),
-        ELEMENT_SEPARATOR.join(("IEA", "1", number)),
-    ]
-    return "".join(segment + SEGMENT_TERMINATOR + "\n" for segment in segments)
 
 
 class X12ClaimFormat:
