@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from billing_events.contracts.claims import Finding
-from billing_events.identifiers import is_valid_npi
+from billing_events.identifiers import is_valid_edi_payer_id, is_valid_npi
 from claims.domain.model import ClaimContent, ProviderFacts, ScrubContext
 
 BILLING_NPI = "SCRUB-BILLING-NPI"
@@ -65,8 +65,6 @@ CLAIM_FILING_INDICATORS = frozenset(
 )
 _TAXONOMY = re.compile(r"^[0-9A-Z]{9}X$")
 _TAX_ID = re.compile(r"^[0-9]{9}$")
-# X12 AN elements allow the basic character set, hyphens included (payer ids such as "DEMO-AETNA").
-_EDI_PAYER_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{1,79}$")
 _PROCEDURE = re.compile(r"^[0-9A-Z]{5}$")
 _MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 _PLACE_OF_SERVICE = re.compile(r"^[0-9]{2}$")
@@ -175,7 +173,7 @@ def payer_id(claim: ClaimContent, context: ScrubContext, today: date) -> Iterato
     if payer is None:
         yield _finding(PAYER_ID, "payer_id", "The payer is not registered.")
         return
-    if not _EDI_PAYER_ID.match(payer.edi_payer_id or ""):
+    if not is_valid_edi_payer_id(payer.edi_payer_id or ""):
         yield _finding(PAYER_ID, "payer.edi_payer_id", "The payer has no valid EDI payer id.")
     if payer.claim_filing_indicator not in CLAIM_FILING_INDICATORS:
         yield _finding(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from billing_events.contracts.base import Event
 from billing_events.contracts.registration import PayerRegistered
 from billing_events.decider import Decider
+from billing_events.identifiers import EDI_PAYER_ID
 from registration.domain.errors import AlreadyExists
-from registration.domain.validation import CLAIM_FILING_INDICATORS, EDI_PAYER_ID, Issues
+from registration.domain.validation import CLAIM_FILING_INDICATORS, Issues
 from registration.domain.values import AddressInput
 
 

@@ -114,7 +114,6 @@ PROVIDER_ROLES = ("billing", "rendering")
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 TAXONOMY_CODE = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")
 POSTAL_CODE = re.compile(r"([0-9]{5})(?:-?([0-9]{4}))?")
-EDI_PAYER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{1,79}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/]*")
 
 
