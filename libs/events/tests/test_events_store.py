@@ -11,7 +11,7 @@ import pytest
 
 from billing_events.contracts.registration import PayerRegistered
 from billing_events.envelope import Metadata
-from billing_events.store import EventStore, VersionConflict, create_pool
+from billing_events.store import EventStore, EventTooLarge, VersionConflict, create_pool
 
 META = Metadata(tenant="acme", actor="admin-1")
 
@@ -149,3 +149,13 @@ async def test_services_starting_together_create_a_shared_database_once(database
         await admin.execute(f'DROP DATABASE "{name}"')
     finally:
         await admin.close()
+
+
+async def test_an_event_too_large_for_one_kafka_message_is_refused_before_it_reaches_the_log(
+    store: EventStore,
+) -> None:
+    stream = str(uuid.uuid4())
+    huge = payer("x" * (600 * 1024))
+    with pytest.raises(EventTooLarge, match="PayerRegistered"):
+        await store.append(stream, "payer", 0, [huge], META)
+    assert await store.load(stream) == []

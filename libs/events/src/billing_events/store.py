@@ -28,6 +28,22 @@ _SCHEMA_LOCK = 72_100_001
 _CREATE_DATABASE_LOCK = 72_100_003
 
 
+# An event is a fact, not a file: every event must fit in one Kafka message (1 MiB by default) with
+# room for headers and the envelope. A larger one would stop the relay forever once in the log, so it
+# is refused before it gets there; large inputs are split into parts (FeeScheduleRowsStaged).
+MAX_EVENT_BYTES = 512 * 1024
+
+
+class EventTooLarge(Exception):
+    def __init__(self, event_type: str, size: int) -> None:
+        super().__init__(
+            f"a {event_type} event of {size} bytes exceeds the {MAX_EVENT_BYTES}-byte event limit; "
+            "split large inputs into parts"
+        )
+        self.event_type = event_type
+        self.size = size
+
+
 class VersionConflict(Exception):
     """The stream moved on since it was read; the caller may reload and decide again."""
 
@@ -132,6 +148,10 @@ class Session:
             return []
         event_ids = [uuid.uuid4() for _ in events]
         payloads = [event.model_dump(mode="json") for event in events]
+        for event in events:
+            size = len(event.model_dump_json())
+            if size > MAX_EVENT_BYTES:
+                raise EventTooLarge(event.event_type, size)
         occurred_at = datetime.now(UTC)
         meta = metadata.as_dict()
         try:

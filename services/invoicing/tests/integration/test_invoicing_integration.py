@@ -513,3 +513,38 @@ async def test_a_coverage_that_arrives_after_the_coding_takes_over_the_unpaid_se
     await svc.runtime.store.pool.execute("DELETE FROM processed_events")
     await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
     assert (await invoice_of(svc, replacement))["status"] == "open"
+
+
+async def test_a_chargemaster_sized_fee_schedule_is_published_in_parts_and_still_prices_the_next_invoice(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    # 60,000 rows, as a hospital's chargemaster, holding the two codes the encounter needs.
+    rows = [
+        {"code": f"A{n:04d}", "modifier": m, "amount_cents": 100 + n}
+        for n in range(10_000)
+        for m in (None, "26", "TC", "59", "25", "76")
+    ]
+    rows[0:2] = [
+        {"code": "99213", "modifier": "25", "amount_cents": 14000},
+        {"code": "81002", "amount_cents": 1500},
+    ]
+    assert len(rows) == 60_000
+    imported = await svc.client(["admin"]).put(
+        "/fee-schedules/hospital", json={"effective_from": "2026-01-01", "rows": rows}
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["row_count"] == 60_000
+
+    await play(svc, kafka_bootstrap, topic_prefix, payer(PAYER), coverage(COVERAGE, PATIENT, PAYER))
+    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+
+    parts = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.fee-schedule", expect=31)
+    assert [e.event_type for e in envelopes(parts)] == ["FeeScheduleRowsStaged"] * 30 + [
+        "FeeScheduleImported"
+    ]
+    assert max(len(record.value or b"") for record in parts) < 256 * 1024
+    records = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.invoice", expect=1)
+    issued = envelopes(records)[0]
+    # 99213-25 at 140.00 and 2 x 81002 at 15.00, from the big schedule.
+    assert issued.payload["fee_schedule"] == "hospital"
+    assert issued.payload["total_charge_cents"] == 17000

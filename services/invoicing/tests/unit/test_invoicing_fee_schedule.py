@@ -213,3 +213,40 @@ def test_one_bad_amount_anywhere_refuses_the_file_naming_exactly_its_line(
     text[bad + 1] = f"{code},{modifier or ''},{data.draw(st.sampled_from(['-5', '0', '1.5', 'ten']))}"
     _, errors = validate_rows(read_csv("\n".join(text)).rows)
     assert [e.field for e in errors] == [f"line {bad + 2}.amount_cents"]
+
+
+def chargemaster_sized(count: int) -> tuple[FeeScheduleRow, ...]:
+    """`count` distinct rows: HCPCS-shaped codes A0000..V9999 with and without a modifier."""
+    rows = [
+        FeeScheduleRow(code=f"{letter}{number:04d}", modifier=modifier, amount_cents=100 + number)
+        for letter in "ABCDEFGHJKLMPQRSTV"
+        for number in range(10_000)
+        for modifier in (None,)
+    ]
+    return tuple(rows[:count])
+
+
+def test_a_chargemaster_sized_schedule_is_stored_in_parts_each_far_under_the_message_limit() -> None:
+    rows = chargemaster_sized(60_000)
+    command = ImportFeeSchedule("fs-1", "hospital", JAN, rows)
+
+    events = DECIDER.decide(command, FeeScheduleState())
+
+    # 60,000 rows at 2,000 a part: 30 parts, then the event that puts the version in effect.
+    assert [type(e).__name__ for e in events] == ["FeeScheduleRowsStaged"] * 30 + ["FeeScheduleImported"]
+    assert all(len(e.model_dump_json()) < 256 * 1024 for e in events)
+    imported = events[-1]
+    assert isinstance(imported, FeeScheduleImported)
+    assert (imported.rows, imported.parts, imported.row_count) == ((), 30, 60_000)
+    state = DECIDER.fold(events)
+    assert state.versions[JAN] == rows  # every row back, in canonical order
+    assert state.staged == ()
+    assert DECIDER.decide(command, state) == []  # the same rows again change nothing
+
+
+def test_a_small_schedule_stays_one_event_with_its_rows() -> None:
+    rows = chargemaster_sized(2_000)
+    events = DECIDER.decide(ImportFeeSchedule("fs-1", "clinic", JAN, rows), FeeScheduleState())
+    assert len(events) == 1
+    assert isinstance(events[0], FeeScheduleImported)
+    assert (len(events[0].rows), events[0].parts) == (2_000, 0)

@@ -25,11 +25,29 @@ class FeeScheduleRow(BaseModel):
 
 
 @event(service=SERVICE, aggregate="fee-schedule", subject="fee_schedule_id")
+class FeeScheduleRowsStaged(Event):
+    """One part of a large fee schedule version (an event is a fact, not a file: it stays far under
+    Kafka's message limit). The version takes effect only with the FeeScheduleImported that follows."""
+
+    fee_schedule_id: str
+    effective_from: date
+    part: int
+    parts: int
+    rows: tuple[FeeScheduleRow, ...]
+
+
+@event(service=SERVICE, aggregate="fee-schedule", subject="fee_schedule_id")
 class FeeScheduleImported(Event):
+    """A version of the fee schedule takes effect. Its rows are here, or, for a large version
+    (`parts` > 0), in the `parts` FeeScheduleRowsStaged events just before it in the same stream; then
+    `rows` is empty and `row_count` is the version's size."""
+
     fee_schedule_id: str
     name: str
     effective_from: date
     rows: tuple[FeeScheduleRow, ...]
+    parts: int = 0
+    row_count: int | None = None
 
 
 class InvoiceLine(BaseModel):

@@ -16,8 +16,8 @@ import asyncpg
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
 from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
 from billing_events.store import EventStore
-from invoicing.application.ports import EncounterInvoice
-from invoicing.domain import invoice, patient_account
+from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion
+from invoicing.domain import fee_schedule, invoice, patient_account
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -202,16 +202,41 @@ class PostgresViews:
         self.connection = connection
 
     async def price_list_on(self, tenant: str, service_date: date) -> PriceList | None:
-        row = await self.connection.fetchrow(
-            "SELECT name, effective_from, rows FROM invoicing_fee_schedules "
+        # The version in effect is found by its key alone; its rows (tens of thousands for a hospital)
+        # are read and parsed once per stored version, not once per invoice.
+        key = await self.connection.fetchrow(
+            "SELECT fee_schedule_id, effective_from, position, imported_at FROM invoicing_fee_schedules "
             "WHERE tenant = $1 AND effective_from <= $2 ORDER BY effective_from DESC, position DESC LIMIT 1",
             tenant,
             service_date,
         )
+        if key is None:
+            return None
+        cache_key = (
+            tenant,
+            key["fee_schedule_id"],
+            key["effective_from"],
+            key["position"],
+            key["imported_at"],
+        )
+        cached = _PRICE_LISTS.get(cache_key)
+        if cached is not None:
+            return cached
+        row = await self.connection.fetchrow(
+            "SELECT name, effective_from, rows FROM invoicing_fee_schedules "
+            "WHERE tenant = $1 AND fee_schedule_id = $2 AND effective_from = $3",
+            tenant,
+            key["fee_schedule_id"],
+            key["effective_from"],
+        )
         if row is None:
             return None
         rows = [FeeScheduleRow.model_validate(r) for r in row["rows"]]
-        return PriceList.of(row["name"], row["effective_from"], rows)
+        price_list = PriceList.of(row["name"], row["effective_from"], rows)
+        if len(_PRICE_LISTS) >= _PRICE_LIST_CACHE_SIZE:
+            _PRICE_LISTS.pop(next(iter(_PRICE_LISTS)))
+        _PRICE_LISTS[cache_key] = price_list
+        return price_list
 
     async def primary_coverage_on(
         self, tenant: str, patient_id: str, service_date: date
@@ -316,7 +341,7 @@ class PostgresViews:
         )
 
     async def save_fee_schedule_version(
-        self, tenant: str, event: FeeScheduleImported, position: int, imported_at: datetime
+        self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None:
         await self.connection.execute(
             "INSERT INTO invoicing_fee_schedules (tenant, fee_schedule_id, name, effective_from, rows, "
@@ -325,11 +350,11 @@ class PostgresViews:
             "row_count = excluded.row_count, position = excluded.position, "
             "imported_at = excluded.imported_at",
             tenant,
-            event.fee_schedule_id,
-            event.name,
-            event.effective_from,
-            [row.model_dump(mode="json") for row in event.rows],
-            len(event.rows),
+            version.fee_schedule_id,
+            version.name,
+            version.effective_from,
+            [row.model_dump(mode="json") for row in version.rows],
+            len(version.rows),
             position,
             imported_at,
         )
@@ -374,6 +399,13 @@ async def save_payer(connection: asyncpg.Connection, tenant: str, event: PayerRe
     )
 
 
+# Parsed price lists keyed by the stored version's identity and the moment it was written: a re-import
+# writes a new position and time, so a cached version is never stale (nor mistaken for another
+# database's version with the same ids, as in tests that run several databases in one process).
+_PRICE_LIST_CACHE_SIZE = 32
+_PRICE_LISTS: dict[tuple[str, str, date, int, datetime], PriceList] = {}
+
+
 # Rebuilding the own read models from the event table.
 
 
@@ -382,7 +414,8 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
     transaction so that readers see either the old or the new tables. Returns the events read."""
     invoices: dict[str, tuple[str, InvoiceState, int, int]] = {}
     accounts: dict[str, tuple[str, PatientAccountState, int]] = {}
-    imports: list[tuple[str, FeeScheduleImported, int, datetime]] = []
+    imports: list[tuple[str, FeeScheduleVersion, int, datetime]] = []
+    schedules: dict[str, fee_schedule.FeeScheduleState] = {}
     after, count = 0, 0
     while True:
         envelopes = await store.read_all(after, batch)
@@ -392,8 +425,19 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
             position = envelope.position or 0
             after, count = position, count + 1
             event = envelope.event()
-            if isinstance(event, FeeScheduleImported):
-                imports.append((envelope.tenant, event, position, envelope.occurred_at))
+            if event.aggregate == "fee-schedule":
+                schedule = fee_schedule.evolve(
+                    schedules.get(envelope.stream_id, fee_schedule.DECIDER.initial), event
+                )
+                schedules[envelope.stream_id] = schedule
+                if isinstance(event, FeeScheduleImported):
+                    version = FeeScheduleVersion(
+                        event.fee_schedule_id,
+                        event.name,
+                        event.effective_from,
+                        schedule.versions[event.effective_from],
+                    )
+                    imports.append((envelope.tenant, version, position, envelope.occurred_at))
             elif event.aggregate == "invoice":
                 _, state, first, _ = invoices.get(
                     envelope.stream_id, (envelope.tenant, invoice.DECIDER.initial, position, position)

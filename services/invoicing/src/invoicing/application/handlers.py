@@ -26,7 +26,7 @@ from billing_events.contracts.invoicing import (
 from billing_events.decider import Decider
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
-from invoicing.application.ports import Views
+from invoicing.application.ports import FeeScheduleVersion, Views
 from invoicing.domain import fee_schedule, ids, invoice, patient_account
 from invoicing.domain.errors import StreamOfAnotherTenant, UnknownInvoice
 from invoicing.domain.invoice import (
@@ -135,10 +135,12 @@ async def import_fee_schedule(
     schedule_id = ids.fee_schedule_id(metadata.tenant, name)
     command = fee_schedule.ImportFeeSchedule(schedule_id, name, effective_from, rows)
     outcome = await _run(session, fee_schedule.DECIDER, schedule_id, command, metadata)
-    for envelope in outcome.appended:
-        event = envelope.event()
-        assert isinstance(event, FeeScheduleImported) and envelope.position is not None
-        await views.save_fee_schedule_version(metadata.tenant, event, envelope.position, envelope.occurred_at)
+    if outcome.appended:
+        last = outcome.appended[-1]
+        version = FeeScheduleVersion(
+            schedule_id, name, effective_from, outcome.after.versions[effective_from]
+        )
+        await views.save_fee_schedule_version(metadata.tenant, version, last.position or 0, last.occurred_at)
     return ImportResult(
         schedule_id, name, effective_from, len(rows), bool(outcome.appended), len(outcome.after.versions)
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from billing_events.contracts.invoicing import FeeScheduleImported
+from billing_events.contracts.invoicing import FeeScheduleRow
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -17,6 +17,14 @@ class EncounterInvoice:
     invoice_id: str
     coding_version: int
     status: str
+
+
+@dataclass(frozen=True)
+class FeeScheduleVersion:
+    fee_schedule_id: str
+    name: str
+    effective_from: date
+    rows: tuple[FeeScheduleRow, ...]
 
 
 class Views(Protocol):
@@ -43,5 +51,5 @@ class Views(Protocol):
     async def save_account(self, tenant: str, state: PatientAccountState, last_position: int) -> None: ...
 
     async def save_fee_schedule_version(
-        self, tenant: str, event: FeeScheduleImported, position: int, imported_at: datetime
+        self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None: ...

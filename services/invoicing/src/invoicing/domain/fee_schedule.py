@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
+from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow, FeeScheduleRowsStaged
 from billing_events.decider import Decider
 from invoicing.domain.errors import InvalidInput, RowError
 
@@ -22,7 +22,9 @@ CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")
 MODIFIER = re.compile(r"^[A-Z0-9]{2}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_AMOUNT_CENTS = 10_000_000_00  # ten million dollars: anything above is a typo, not a price
-MAX_ROWS = 50_000
+MAX_ROWS = 100_000  # a hospital's chargemaster has 20,000-60,000 rows
+# Rows per event: 2,000 rows are about 110 KB of JSON, far under Kafka's 1 MiB message limit.
+ROWS_PER_PART = 2_000
 MAX_REPORTED_ERRORS = 500
 
 
@@ -141,6 +143,8 @@ class FeeScheduleState:
     fee_schedule_id: str | None = None
     name: str | None = None
     versions: dict[date, tuple[FeeScheduleRow, ...]] = field(default_factory=dict)
+    # Parts of a large version received so far, waiting for the FeeScheduleImported that completes it.
+    staged: tuple[FeeScheduleRow, ...] = ()
 
 
 def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
@@ -157,22 +161,45 @@ def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
         raise InvalidInput(errors)
     if state.versions.get(command.effective_from) == rows:
         return []
+    if len(rows) <= ROWS_PER_PART:
+        parts: list[Event] = []
+        inline = rows
+    else:
+        chunks = [rows[i : i + ROWS_PER_PART] for i in range(0, len(rows), ROWS_PER_PART)]
+        parts = [
+            FeeScheduleRowsStaged(
+                fee_schedule_id=command.fee_schedule_id,
+                effective_from=command.effective_from,
+                part=number,
+                parts=len(chunks),
+                rows=chunk,
+            )
+            for number, chunk in enumerate(chunks, start=1)
+        ]
+        inline = ()
     return [
+        *parts,
         FeeScheduleImported(
             fee_schedule_id=command.fee_schedule_id,
             name=command.name,
             effective_from=command.effective_from,
-            rows=rows,
-        )
+            rows=inline,
+            parts=len(parts),
+            row_count=len(rows) if parts else None,
+        ),
     ]
 
 
 def evolve(state: FeeScheduleState, event: Event) -> FeeScheduleState:
+    if isinstance(event, FeeScheduleRowsStaged):
+        staged = () if event.part == 1 else state.staged
+        return replace(state, staged=staged + event.rows)
     if isinstance(event, FeeScheduleImported):
+        rows = canonical(state.staged) if event.parts else canonical(event.rows)
         return FeeScheduleState(
             fee_schedule_id=event.fee_schedule_id,
             name=event.name,
-            versions={**state.versions, event.effective_from: canonical(event.rows)},
+            versions={**state.versions, event.effective_from: rows},
         )
     return state
 
