@@ -6,7 +6,6 @@ Nothing here touches a database or Kafka: it is what an EHR integration or a fro
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 
 from billing_service.auth import issue_token
+from billing_service.endpoints import Endpoints
 from billing_service.settings import ServiceSettings
 
 DEMO_TENANT = "demo"
@@ -83,15 +83,6 @@ GIVEN = [
 ]
 FAMILY = ["Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Davis", "Lopez", "Wilson"]
 STATES = [("IL", "62701"), ("MA", "02110"), ("TX", "73301"), ("CA", "94105"), ("NY", "10001")]
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    registration: str = os.environ.get("REGISTRATION_URL", "http://127.0.0.1:8001")
-    coding: str = os.environ.get("CODING_URL", "http://127.0.0.1:8002")
-    invoicing: str = os.environ.get("INVOICING_URL", "http://127.0.0.1:8003")
-    claims: str = os.environ.get("CLAIMS_URL", "http://127.0.0.1:8004")
-    reporting: str = os.environ.get("REPORTING_URL", "http://127.0.0.1:8005")
 
 
 def token(tenant: str, *roles: str, subject: str = "demo-operator") -> dict[str, str]:

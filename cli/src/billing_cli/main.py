@@ -17,6 +17,7 @@ from rich.table import Table
 from billing_cli import demo
 from billing_events.consumer import replay as replay_subscription
 from billing_service.auth import Role, issue_token
+from billing_service.endpoints import Endpoints
 from billing_service.runtime import (
     ServiceDefinition,
     open_runtime,
@@ -156,7 +157,7 @@ def verify_log(service: Service) -> None:
 @app.command()
 def seed(tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT) -> None:
     """Load demo reference data (payers, providers, fee schedule) through the APIs."""
-    reference = asyncio.run(demo.seed(demo.Endpoints(), tenant))
+    reference = asyncio.run(demo.seed(Endpoints(), tenant))
     console.print(
         f"seeded tenant {tenant}: {len(reference.payer_ids)} payers, "
         f"{1 + len(reference.rendering_provider_ids)} providers, a fee schedule of {len(demo.FEES)} codes"
@@ -179,7 +180,7 @@ def simulate(
         task = progress.add_task("simulate", total=encounters)
         result = asyncio.run(
             demo.simulate(
-                demo.Endpoints(),
+                Endpoints(),
                 encounters,
                 tenant=tenant,
                 concurrency=concurrency,

@@ -3,18 +3,31 @@
     decide(command, state) -> events      (raises a named domain error to refuse)
     evolve(state, event) -> state
 
-`execute` is the one place that loads a stream, folds it, decides and appends at the loaded version.
+`execute` is the one place that runs a command: every service's commands and policies go through it.
+In one transaction (the caller's Session) it
+
+    locks (optional hook)  ->  loads the stream  ->  checks the tenant and the expected version
+    ->  decides  ->  seals (optional hook)  ->  appends at the loaded version  ->  projects (hook)
+
+Why append before projecting: the append is where a concurrent writer of the same stream loses
+(VersionConflict), so a losing command has touched no read-model row; the projection sees the
+envelopes with their log positions; and a transaction that takes the log's head lock before any
+read-model row never holds such a row while it waits for that lock (no deadlock between a consumer
+batch and an HTTP command). Everything in the Session commits together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from billing_events.contracts.base import Event
 from billing_events.envelope import EventEnvelope, Metadata
-from billing_events.store import Session
+from billing_events.errors import VersionConflict
+
+if TYPE_CHECKING:  # the domain imports this module; only the edges need the store (and asyncpg)
+    from billing_events.store import Session
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -34,6 +47,44 @@ class Decider(Generic[C, S]):
         return current
 
 
+class StreamOfAnotherTenant(Exception):
+    """The stream exists but belongs to another tenant: to the caller it does not exist."""
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__("the stream belongs to another tenant")
+        self.stream_id = stream_id
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S]):
+    """What a command did: the state before and after, the events decided and their envelopes."""
+
+    before: S
+    after: S
+    version: int  # the stream's version before the command
+    events: tuple[Event, ...]
+    appended: list[EventEnvelope]
+    first_position: int  # log position of the stream's first event (0 for an empty stream)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.appended)
+
+    @property
+    def new_version(self) -> int:
+        return self.version + len(self.events)
+
+    @property
+    def last_position(self) -> int:
+        return (self.appended[-1].position or 0) if self.appended else 0
+
+
+Lock = Callable[[], Awaitable[object]]
+Seal = Callable[[list[Event]], Awaitable[list[Event]]]
+Project = Callable[["Outcome[S]"], Awaitable[None]]
+CommandFor = Callable[[S], Awaitable["C | None"]]
+
+
 async def load_state(session: Session, decider: Decider[C, S], stream_id: str) -> tuple[S, int]:
     history = await session.load(stream_id)
     return decider.fold(e.event() for e in history), len(history)
@@ -43,18 +94,44 @@ async def execute(
     session: Session,
     decider: Decider[C, S],
     stream_id: str,
-    command: C,
+    command: C | CommandFor[S, C],
     metadata: Metadata,
     *,
     expected_version: int | None = None,
-) -> tuple[S, list[EventEnvelope]]:
-    """Decide on the stream's current state and append. With `expected_version` (If-Match), a stream
-    that moved on raises VersionConflict even before deciding."""
-    state, version = await load_state(session, decider, stream_id)
-    if expected_version is not None and expected_version != version:
-        from billing_events.store import VersionConflict
+    lock: Lock | None = None,
+    seal: Seal | None = None,
+    project: Project[S] | None = None,
+) -> Outcome[S]:
+    """Run one command on one stream (see the module's docstring for the order and why).
 
+    `command` is the command, or an async function of the loaded state that returns it (None: do
+    nothing) for commands that need the current state to be built. `expected_version` (If-Match)
+    raises VersionConflict when the stream moved on, before deciding. `lock` serialises writers of
+    the stream before it is loaded; `seal` encrypts what the events carry before they are stored;
+    `project` brings the service's read models up to date, in the same transaction, after the append.
+    """
+    if lock is not None:
+        await lock()
+    history = await session.load(stream_id)
+    if any(envelope.tenant != metadata.tenant for envelope in history):
+        raise StreamOfAnotherTenant(stream_id)
+    version = len(history)
+    if expected_version is not None and expected_version != version:
         raise VersionConflict(stream_id, expected_version)
-    events = decider.decide(command, state)
-    appended = await session.append(stream_id, decider.stream_type, version, events, metadata)
-    return decider.fold(events, state), appended
+    state = decider.fold(envelope.event() for envelope in history)
+    first_position = (history[0].position or 0) if history else 0
+    decided_command = await command(state) if callable(command) else command
+    if decided_command is None:
+        return Outcome(state, state, version, (), [], first_position)
+    events = list(decider.decide(decided_command, state))
+    if not events:
+        return Outcome(state, state, version, (), [], first_position)
+    after = decider.fold(events, state)
+    stored = await seal(events) if seal is not None else events
+    appended = await session.append(stream_id, decider.stream_type, version, stored, metadata)
+    if not history:
+        first_position = appended[0].position or 0
+    outcome = Outcome(state, after, version, tuple(events), appended, first_position)
+    if project is not None:
+        await project(outcome)
+    return outcome

@@ -21,6 +21,7 @@ import asyncpg
 
 from billing_events.contracts.base import Event
 from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.errors import VersionConflict as VersionConflict
 from billing_events.metrics import EVENTS_APPENDED
 
 GENESIS_HASH = bytes(32)
@@ -42,15 +43,6 @@ class EventTooLarge(Exception):
         )
         self.event_type = event_type
         self.size = size
-
-
-class VersionConflict(Exception):
-    """The stream moved on since it was read; the caller may reload and decide again."""
-
-    def __init__(self, stream_id: str, expected: int | None) -> None:
-        super().__init__(f"stream {stream_id} is not at version {expected}")
-        self.stream_id = stream_id
-        self.expected = expected
 
 
 async def init_connection(connection: asyncpg.Connection) -> None:

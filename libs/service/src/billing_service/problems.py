@@ -11,16 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from billing_events.decider import StreamOfAnotherTenant
+from billing_events.errors import FieldError as FieldError
 from billing_events.phi import KeyDestroyed
 from billing_events.store import VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
 
 
 @dataclass
@@ -92,7 +88,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             Problem(410, "Gone", "This patient's data was erased.", "/problems/patient-data-erased")
         )
 
+    async def on_other_tenant(_: Request, exc: Exception) -> JSONResponse:
+        # Another tenant's record is as absent as no record: nothing about it is told.
+        return problem_response(Problem(404, "Not Found", "Not found.", "/problems/not-found"))
+
     app.add_exception_handler(VersionConflict, on_version_conflict)
+    app.add_exception_handler(StreamOfAnotherTenant, on_other_tenant)
     app.add_exception_handler(KeyDestroyed, on_key_destroyed)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

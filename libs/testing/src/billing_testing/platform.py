@@ -18,8 +18,8 @@ from typing import IO, TypeVar
 
 import httpx
 
-from billing_cli.demo import Endpoints
 from billing_service.auth import issue_token
+from billing_service.endpoints import Endpoints
 from billing_service.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -67,7 +67,7 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.contracts.registration import Address, PayerRegistered, ProviderEnrolled
 from billing_testing.harness import ServiceHarness, publish_events
-from reporting.application import rebuild
+from reporting.adapters.rebuild import rebuild
 from reporting.entrypoints import SERVICE
 
 ACME, BLUE = "payer-acme", "payer-blue"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from billing_events.decider import load_state
 from billing_service.runtime import Runtime
-from claims.adapters.postgres import PostgresClaimViews
+from claims.adapters.projections import PostgresClaimViews
 from claims.domain.claim import claim_decider
 
 

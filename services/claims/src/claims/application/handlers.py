@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimLine
 from billing_events.contracts.invoicing import InvoiceIssued
-from billing_events.decider import load_state
+from billing_events.decider import Outcome, execute
 from billing_events.envelope import Metadata
 from claims.application.ports import Unit
 from claims.domain.claim import (
@@ -32,22 +31,19 @@ from claims.domain.model import ClaimContent
 CommandFor = Callable[[ClaimState], Awaitable[Command | None]]
 
 
-async def run_claim_command(
-    unit: Unit, tenant: str, claim_id: str, command_for: CommandFor, metadata: Metadata
-) -> tuple[ClaimState, list[Event]]:
-    """Lock the claim's row, fold its stream, decide, save the read model, append (last)."""
-    await unit.claims.lock(claim_id)
-    state, version = await load_state(unit.session, claim_decider, claim_id)
-    command = await command_for(state)
-    if command is None:
-        return state, []
-    events = list(claim_decider.decide(command, state))
-    if not events:
-        return state, []
-    new_state = claim_decider.fold(events, state)
-    await unit.claims.save(tenant, new_state, version + len(events), datetime.now(UTC))
-    await unit.session.append(claim_id, claim_decider.stream_type, version, events, metadata)
-    return new_state, events
+async def on_claim(
+    unit: Unit, tenant: str, claim_id: str, command: Command | CommandFor, metadata: Metadata
+) -> Outcome[ClaimState]:
+    """A claim command through execute: the claim's row is locked before its stream is loaded (two
+    workers on one claim wait instead of conflicting), and the read model is saved after the append."""
+
+    async def lock() -> None:
+        await unit.claims.lock(claim_id)
+
+    async def project(outcome: Outcome[ClaimState]) -> None:
+        await unit.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))
+
+    return await execute(unit.session, claim_decider, claim_id, command, metadata, lock=lock, project=project)
 
 
 def content_from_invoice(tenant: str, invoice: InvoiceIssued) -> ClaimContent:
@@ -95,7 +91,7 @@ async def create_claim_for_invoice(
         context = await unit.reference.scrub_context(tenant, content)
         return CreateClaim(content, context, today)
 
-    await run_claim_command(unit, tenant, content.claim_id, command, metadata)
+    await on_claim(unit, tenant, content.claim_id, command, metadata)
     return content.claim_id
 
 
@@ -105,8 +101,8 @@ async def rescrub_waiting(
     """Reference data changed: scrub again every claim of the tenant that waits on it."""
     changed = 0
     for claim_id in await unit.claims.waiting_on(tenant, column=column, value=value):
-        _, events = await run_claim_command(unit, tenant, claim_id, _rescrub(unit, tenant, today), metadata)
-        changed += bool(events)
+        outcome = await on_claim(unit, tenant, claim_id, _rescrub(unit, tenant, today), metadata)
+        changed += outcome.changed
     return changed
 
 
@@ -123,8 +119,9 @@ async def void_claims_for_invoice(
     unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata, today: date
 ) -> None:
     for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
-        state, events = await run_claim_command(unit, tenant, claim_id, fixed_command(Void(reason)), metadata)
-        if events and state.content is not None:
+        outcome = await on_claim(unit, tenant, claim_id, Void(reason), metadata)
+        state = outcome.after
+        if outcome.changed and state.content is not None:
             # A voided claim no longer makes its twin a duplicate.
             await rescrub_waiting(
                 unit,
@@ -140,7 +137,7 @@ async def close_claims_for_invoice(
     unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata
 ) -> None:
     for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
-        await run_claim_command(unit, tenant, claim_id, fixed_command(Close(reason)), metadata)
+        await on_claim(unit, tenant, claim_id, Close(reason), metadata)
 
 
 async def resubmit_claim(
@@ -163,14 +160,4 @@ async def resubmit_claim(
         context = await unit.reference.scrub_context(tenant, state.content)
         return Resubmit(reason, corrections, context, today)
 
-    state, _ = await run_claim_command(unit, tenant, claim_id, command, metadata)
-    return state
-
-
-def fixed_command(command: Command) -> CommandFor:
-    """A command that does not depend on the claim's state (skipped for a claim that does not exist)."""
-
-    async def build(state: ClaimState) -> Command | None:
-        return command if state.exists else None
-
-    return build
+    return (await on_claim(unit, tenant, claim_id, command, metadata)).after

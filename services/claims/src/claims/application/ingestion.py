@@ -16,10 +16,10 @@ from datetime import date
 from typing import Literal
 
 from billing_events.contracts.claims import RejectionReason, RemittanceReceived
-from billing_events.decider import load_state
+from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
-from claims.application.handlers import CommandFor, fixed_command, run_claim_command
+from claims.application.handlers import CommandFor, on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
 from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
 from claims.domain.identifiers import remittance_id_for
@@ -85,7 +85,6 @@ class Ingestion:
     ) -> IngestResult:
         """Apply a read file within the caller's transaction. `tenant` is the caller's (API); None
         resolves it from ISA08, the submitter id the service sent the claims under (folder)."""
-        session = unit.session
         addressed_to = await unit.batches.tenant_of_submitter(document.receiver_id)
         if tenant is None:
             if addressed_to is None:
@@ -93,14 +92,7 @@ class Ingestion:
             tenant = addressed_to
         elif addressed_to is not None and addressed_to != tenant:
             raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
-        first = await session.connection.fetchval(
-            "INSERT INTO inbound_files (sha256, tenant, file_name, kind, outcome) "
-            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (sha256) DO NOTHING RETURNING true",
-            sha256,
-            tenant,
-            file_name,
-            document.kind,
-        )
+        first = await unit.inbound.record_file(sha256, tenant, file_name, document.kind)
         result = IngestResult(document.kind, tenant, "applied" if first else "duplicate")
         if not first:
             return result
@@ -127,18 +119,11 @@ class Ingestion:
         remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
         result.remittance_ids.append(remittance_id)
         # Two files carrying the same payment at once: the second waits here, then finds it applied.
-        await unit.session.connection.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", remittance_id
-        )
+        await unit.inbound.lock_remittance(remittance_id)
         state, version = await load_state(unit.session, remittance_decider, remittance_id)
         if state.received:
             return  # this payment was applied from an earlier file
-        payer_id = await unit.session.connection.fetchval(
-            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "
-            "ORDER BY payer_id LIMIT 1",
-            tenant,
-            advice.payer_key,
-        )
+        payer_id = await unit.reference.payer_id_for_edi(tenant, advice.payer_key)
         rows = await unit.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in advice.claims]
         )
@@ -148,21 +133,9 @@ class Ingestion:
             row = rows.get(claim.patient_control_number)
             if row is None:
                 unmatched.append(claim.patient_control_number)
-                await unit.session.connection.execute(
-                    "INSERT INTO unmatched_remittance_claims (tenant, remittance_id, patient_control_number, "
-                    "payer_claim_control_number, claim_status_code, charge_cents, paid_cents, payer_name) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                    tenant,
-                    remittance_id,
-                    claim.patient_control_number,
-                    claim.payer_claim_control_number,
-                    claim.status_code,
-                    claim.charge_cents,
-                    claim.paid_cents,
-                    advice.payer_name,
-                )
+                await unit.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
                 continue
-            await run_claim_command(
+            await on_claim(
                 unit, tenant, row.claim_id, _adjudicate(claim, remittance_id, advice.payment_date), metadata
             )
             if row.claim_id not in matched:
@@ -183,8 +156,14 @@ class Ingestion:
             file_name=file_name,
             interchange_control_number=advice.interchange_control_number,
         )
-        events = remittance_decider.decide(ReceiveRemittance(received), state)
-        await unit.session.append(remittance_id, remittance_decider.stream_type, version, events, metadata)
+        await execute(
+            unit.session,
+            remittance_decider,
+            remittance_id,
+            ReceiveRemittance(received),
+            metadata,
+            expected_version=version,
+        )
 
     async def _implementation_ack(
         self,
@@ -226,7 +205,7 @@ class Ingestion:
                     batch.batch_id,
                 )
                 result.rejected += 1
-            await run_claim_command(unit, tenant, claim_id, fixed_command(command), metadata)
+            await on_claim(unit, tenant, claim_id, command, metadata)
 
     async def _claim_acks(
         self,
@@ -245,9 +224,7 @@ class Ingestion:
             if row is None or answer.disposition == "pending":
                 result.unmatched_claims += row is None
                 continue
-            batch_id = await unit.session.connection.fetchval(
-                "SELECT last_batch_id FROM claims WHERE claim_id = $1", row.claim_id
-            )
+            batch_id = await unit.claims.last_batch_id(row.claim_id)
             command: Command
             if answer.disposition == "accepted":
                 command = Acknowledge(
@@ -264,7 +241,7 @@ class Ingestion:
                     "277CA", answer.interchange_control_number, _reasons(reasons), file_name, batch_id
                 )
                 result.rejected += 1
-            await run_claim_command(unit, tenant, row.claim_id, fixed_command(command), metadata)
+            await on_claim(unit, tenant, row.claim_id, command, metadata)
 
 
 def _adjudicate(advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date) -> CommandFor:

@@ -418,14 +418,11 @@ class Submission:
 
     async def _write(self, batch: BatchRecord, text: str) -> None:
         async with self.store.session() as session:
-            written = await session.connection.fetchval(
-                "SELECT file_written_at IS NOT NULL FROM submission_batches WHERE batch_id = $1 FOR UPDATE",
-                batch.batch_id,
-            )
-            if written:
+            batches = self.unit_for(session).batches
+            if not await batches.lock_unwritten(batch.batch_id, wait=True):
                 return
             self.outbox.write_outbound(batch.file_name, text)
-            await self.unit_for(session).batches.mark_written(batch.batch_id)
+            await batches.mark_written(batch.batch_id)
 
     async def finish_unwritten(self) -> int:
         """Write the files of batches committed before a crash took their writer."""
@@ -434,14 +431,9 @@ class Submission:
         finished = 0
         for batch in pending:
             async with self.store.session() as session:
-                locked = await session.connection.fetchval(
-                    "SELECT batch_id FROM submission_batches WHERE batch_id = $1 AND file_written_at IS NULL "
-                    "FOR UPDATE SKIP LOCKED",
-                    batch.batch_id,
-                )
-                if locked is None:
-                    continue
                 unit = self.unit_for(session)
+                if not await unit.batches.lock_unwritten(batch.batch_id, wait=False):
+                    continue
                 if not self.outbox.outbound_exists(batch.file_name):
                     text = await self._render_again(unit, batch)
                     if text is None:

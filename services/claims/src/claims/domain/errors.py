@@ -5,23 +5,23 @@ from __future__ import annotations
 from billing_events.contracts.claims import Finding
 
 
-class ClaimsError(Exception):
+class DomainError(Exception):
     """A command the domain refuses. Messages name states and fields, never patient data."""
 
 
-class ClaimNotFound(ClaimsError):
+class ClaimNotFound(DomainError):
     def __init__(self) -> None:
         super().__init__("no such claim")
 
 
-class InvalidTransition(ClaimsError):
+class InvalidTransition(DomainError):
     def __init__(self, status: str, action: str) -> None:
         super().__init__(f"a claim in status {status} cannot be {action}")
         self.status = status
         self.action = action
 
 
-class ScrubFailed(ClaimsError):
+class ScrubFailed(DomainError):
     """A biller's command would send a claim that fails the scrubber's edits."""
 
     def __init__(self, findings: tuple[Finding, ...]) -> None:
@@ -29,11 +29,11 @@ class ScrubFailed(ClaimsError):
         self.findings = findings
 
 
-class EmptyBatch(ClaimsError):
+class EmptyBatch(DomainError):
     def __init__(self) -> None:
         super().__init__("a submission batch needs at least one claim")
 
 
-class BatchAlreadySent(ClaimsError):
+class BatchAlreadySent(DomainError):
     def __init__(self) -> None:
         super().__init__("this submission batch was already sent")

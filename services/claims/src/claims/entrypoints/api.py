@@ -17,16 +17,16 @@ from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
-from claims.adapters import views
-from claims.adapters.postgres import postgres_unit
+from claims.adapters import queries
+from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_inbound import read_inbound
 from claims.application.handlers import resubmit_claim
 from claims.application.ingestion import Ingestion, IngestResult
 from claims.application.ports import FileRefused
 from claims.domain.claim import ClaimState, claim_decider
-from claims.domain.errors import ClaimsError
+from claims.domain.errors import DomainError
 from claims.domain.inbound import InboundKind
-from claims.entrypoints.errors import to_problem
+from claims.entrypoints.errors import problem_of
 
 router = APIRouter(tags=["claims"])
 
@@ -78,12 +78,12 @@ async def list_claims(
         if v
     }
     async with runtime_of(request).pool.acquire() as db:
-        rows = await views.list_claims(db, principal.tenant, filters, limit, _cursor(cursor))
-    return _page([views.claim_summary(r) for r in rows], rows, limit)
+        rows = await queries.list_claims(db, principal.tenant, filters, limit, _cursor(cursor))
+    return _page([queries.claim_summary(r) for r in rows], rows, limit)
 
 
 async def _load(session: Session, tenant: str, claim_id: str) -> tuple[Any, ClaimState]:
-    row = await views.get_claim(session.connection, tenant, claim_id)
+    row = await queries.get_claim(session.connection, tenant, claim_id)
     if row is None:
         raise not_found("claim")
     state, _ = await load_state(session, claim_decider, claim_id)
@@ -96,7 +96,7 @@ async def get_claim(claim_id: str, request: Request, principal: Reader) -> dict[
         row, state = await _load(session, principal.tenant, claim_id)
     assert state.content is not None
     return {
-        **views.claim_summary(row),
+        **queries.claim_summary(row),
         "place_of_service": state.content.place_of_service,
         "diagnoses": list(state.content.diagnoses),
         "lines": [line.model_dump(mode="json") for line in state.content.lines],
@@ -125,13 +125,13 @@ _FILE_EVENTS = {
 async def claim_history(claim_id: str, request: Request, principal: Reader) -> dict[str, Any]:
     """Every transition of the claim, and every file that carried it, linked by control numbers."""
     async with runtime_of(request).pool.acquire() as db:
-        if await views.get_claim(db, principal.tenant, claim_id) is None:
+        if await queries.get_claim(db, principal.tenant, claim_id) is None:
             raise not_found("claim")
-        rows = await views.history(db, principal.tenant, claim_id)
+        rows = await queries.history(db, principal.tenant, claim_id)
         remittance_ids = [
             r["payload"]["remittance_id"] for r in rows if r["event_type"] == "ClaimAdjudicated"
         ]
-        remittances = await views.remittance_files(db, principal.tenant, remittance_ids)
+        remittances = await queries.remittance_files(db, principal.tenant, remittance_ids)
     items, files = [], []
     for row in rows:
         payload = row["payload"]
@@ -187,9 +187,9 @@ async def claim_837(claim_id: str, request: Request, principal: Reader) -> Plain
     """The X12 837P of the claim's latest submission (the claim alone, in its batch's envelope)."""
     runtime = runtime_of(request)
     async with runtime.pool.acquire() as db:
-        if await views.get_claim(db, principal.tenant, claim_id) is None:
+        if await queries.get_claim(db, principal.tenant, claim_id) is None:
             raise not_found("claim")
-        sealed = await views.latest_claim_file(db, principal.tenant, claim_id)
+        sealed = await queries.latest_claim_file(db, principal.tenant, claim_id)
     if sealed is None:
         raise Problem(404, "Not Found", "The claim has not been submitted yet.", "/problems/not-submitted")
     text = await runtime.vault.open(sealed, "x12_837")
@@ -220,8 +220,8 @@ async def resubmit(claim_id: str, body: ResubmitBody, request: Request, principa
                 metadata,
                 datetime.now(UTC).date(),
             )
-        except ClaimsError as error:
-            raise to_problem(error) from None
+        except DomainError as error:
+            raise problem_of(error) from None
         return 202, {
             "claim_id": claim_id,
             "status": state.status,
@@ -250,7 +250,7 @@ async def denials(
 ) -> dict[str, Any]:
     """Claims the payer denied in whole or in part, with CARC/RARC codes and the amounts at stake."""
     async with runtime_of(request).pool.acquire() as db:
-        rows = await views.denied_claims(db, principal.tenant, limit, _cursor(cursor))
+        rows = await queries.denied_claims(db, principal.tenant, limit, _cursor(cursor))
     items = []
     for row in rows:
         adjudication = row["adjudication"]
@@ -283,7 +283,7 @@ async def unmatched_remittances(
     """Claims in remittances that match no claim of the tenant, waiting for a person."""
     offset = _cursor(cursor)
     async with runtime_of(request).pool.acquire() as db:
-        rows = await views.unmatched(db, principal.tenant, limit, offset)
+        rows = await queries.unmatched(db, principal.tenant, limit, offset)
     items = [
         {
             "remittance_id": r["remittance_id"],
@@ -303,7 +303,7 @@ async def unmatched_remittances(
 @router.get("/submission-batches/{batch_id}")
 async def get_batch(batch_id: str, request: Request, principal: Reader) -> dict[str, Any]:
     async with runtime_of(request).pool.acquire() as db:
-        row = await views.batch(db, principal.tenant, batch_id)
+        row = await queries.batch(db, principal.tenant, batch_id)
     if row is None:
         raise not_found("submission batch")
     return {

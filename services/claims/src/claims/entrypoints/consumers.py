@@ -15,7 +15,7 @@ from billing_events.contracts.registration import (
 from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
-from claims.adapters.postgres import postgres_unit
+from claims.adapters.projections import postgres_unit
 from claims.application.handlers import (
     close_claims_for_invoice,
     create_claim_for_invoice,

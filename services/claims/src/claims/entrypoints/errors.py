@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from billing_service.problems import FieldError, Problem, conflict, invalid, not_found
-from claims.domain.errors import ClaimNotFound, ClaimsError, InvalidTransition, ScrubFailed
+from claims.domain.errors import ClaimNotFound, DomainError, InvalidTransition, ScrubFailed
 
 
-def to_problem(error: ClaimsError) -> Problem:
+def problem_of(error: DomainError) -> Problem:
     if isinstance(error, ClaimNotFound):
         return not_found("claim")
     if isinstance(error, InvalidTransition):

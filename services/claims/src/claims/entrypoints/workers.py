@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
-from claims.adapters.postgres import postgres_unit
+from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_837 import X12ClaimFormat
 from claims.adapters.x12_inbound import read_inbound
 from claims.application.ingestion import InboundFolder, Ingestion

@@ -15,7 +15,7 @@ from coding.domain.values import EncounterFacts, Sex
 
 PROJECTION_TABLES = ["coding_encounters", "coding_patient_sex"]
 
-SCHEMA_SQL = """
+PROJECTIONS_SQL = """
 CREATE TABLE IF NOT EXISTS coding_encounters (
     tenant text NOT NULL,
     encounter_id text NOT NULL,
@@ -170,3 +170,22 @@ async def delete_cpt_list(connection: asyncpg.Connection, tenant: str) -> bool:
         "DELETE FROM coding_cpt_imports WHERE tenant = $1 RETURNING true", tenant
     )
     return bool(deleted)
+
+
+class PostgresViews:
+    """application.ports.Views on one transaction's connection."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def encounter_facts(self, tenant: str, encounter_id: str) -> EncounterFacts | None:
+        return await encounter_facts(self.connection, tenant, encounter_id)
+
+    async def cpt_licence(self, tenant: str, codes: Sequence[str]) -> CptLicence:
+        return await cpt_licence(self.connection, tenant, codes)
+
+    async def record_encounter(self, tenant: str, event: EncounterOpened, opened_at: datetime) -> None:
+        await record_encounter(self.connection, tenant, event, opened_at)
+
+    async def record_sex_correction(self, tenant: str, patient_id: str, sex: Sex, as_of: datetime) -> None:
+        await record_sex_correction(self.connection, tenant, patient_id, sex, as_of)

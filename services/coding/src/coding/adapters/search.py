@@ -15,8 +15,8 @@ import heapq
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from coding.application.ports import Hit, SearchResult
 from coding.domain.codesets import IcdCode, undotted
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -24,19 +24,6 @@ _CODE_TERM = re.compile(r"^[A-Z][0-9A-Z]?[0-9][0-9A-Z.]*$")
 _STOPWORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"})
 PREFIX_MIN = 3
 _UNION_CACHE = 2048
-
-
-@dataclass(frozen=True)
-class Hit:
-    code: str
-    description: str
-    billable: bool
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    items: list[Hit]
-    total: int
 
 
 class CodeSearchIndex:

@@ -11,8 +11,7 @@ from billing_events.contracts.registration import EncounterOpened, PatientDemogr
 from billing_events.decider import execute
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
-from coding.adapters import projections
-from coding.adapters.search import CodeSearchIndex, SearchResult
+from coding.application.ports import CodeSearch, SearchResult, Views
 from coding.domain.codesets import CPT_FORMAT, CodeSets, ReferenceData, code_system
 from coding.domain.encounter_coding import DECIDER, CodeEncounter, EncounterCoding
 from coding.domain.errors import EncounterUnknown
@@ -27,6 +26,7 @@ class Coded:
 
 async def code_encounter(
     session: Session,
+    views: Views,
     reference: ReferenceData,
     tenant: str,
     encounter_id: str,
@@ -35,16 +35,16 @@ async def code_encounter(
     *,
     expected_version: int | None = None,
 ) -> Coded:
-    facts = await projections.encounter_facts(session.connection, tenant, encounter_id)
+    facts = await views.encounter_facts(tenant, encounter_id)
     if facts is None:
         raise EncounterUnknown()
     cpt_codes = [line.code for line in coding.lines if code_system(line.code) == "CPT"]
-    licence = await projections.cpt_licence(session.connection, tenant, cpt_codes)
+    licence = await views.cpt_licence(tenant, cpt_codes)
     command = CodeEncounter(facts, coding, CodeSets(reference, licence))
-    state, appended = await execute(
+    outcome = await execute(
         session, DECIDER, encounter_id, command, metadata, expected_version=expected_version
     )
-    return Coded(state, changed=bool(appended))
+    return Coded(outcome.after, changed=outcome.changed)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ async def coding_of(session: Session, tenant: str, encounter_id: str) -> CodingV
 
 
 def search_icd10cm(
-    index: CodeSearchIndex, query: str, *, limit: int, offset: int, billable_only: bool
+    index: CodeSearch, query: str, *, limit: int, offset: int, billable_only: bool
 ) -> SearchResult:
     return index.search(query, limit=limit, offset=offset, billable_only=billable_only)
 
@@ -74,19 +74,17 @@ def search_icd10cm(
 # The projection of registration's events ---------------------------------------------------------
 
 
-async def on_encounter_opened(session: Session, envelope: EventEnvelope) -> None:
+async def on_encounter_opened(views: Views, envelope: EventEnvelope) -> None:
     event = envelope.event()
     assert isinstance(event, EncounterOpened)
-    await projections.record_encounter(session.connection, envelope.tenant, event, envelope.occurred_at)
+    await views.record_encounter(envelope.tenant, event, envelope.occurred_at)
 
 
-async def on_demographics_updated(session: Session, envelope: EventEnvelope) -> None:
+async def on_demographics_updated(views: Views, envelope: EventEnvelope) -> None:
     event = envelope.event()
     assert isinstance(event, PatientDemographicsUpdated)
     if event.sex is not None:  # the only clear-text demographic coding's edits need
-        await projections.record_sex_correction(
-            session.connection, envelope.tenant, event.patient_id, event.sex, envelope.occurred_at
-        )
+        await views.record_sex_correction(envelope.tenant, event.patient_id, event.sex, envelope.occurred_at)
 
 
 # A tenant's licensed CPT list ----------------------------------------------------------------------

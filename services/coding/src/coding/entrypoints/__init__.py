@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from billing_service.runtime import ServiceDefinition
-from coding.adapters.projections import SCHEMA_SQL
+from coding.adapters.projections import PROJECTIONS_SQL
 from coding.adapters.reference import ReferenceProvider
 from coding.entrypoints.api import router_for
 from coding.entrypoints.consumers import registration_view
@@ -27,7 +27,7 @@ def coding_service(settings: CodingSettings | None = None) -> ServiceDefinition:
         title="Coding",
         routers=routers,
         subscriptions=lambda _runtime: [registration_view()],
-        schema_sql=SCHEMA_SQL,
+        schema_sql=PROJECTIONS_SQL,
     )
 
 

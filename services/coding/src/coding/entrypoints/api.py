@@ -18,13 +18,14 @@ from billing_service.commands import metadata_from
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
 from coding.adapters import projections
+from coding.adapters.projections import PostgresViews
 from coding.adapters.reference import ReferenceProvider
 from coding.application import handlers
 from coding.domain.edits import CATALOGUE
 from coding.domain.encounter_coding import EncounterCoding
 from coding.domain.errors import CodingRejected, DomainError, NotCoded
 from coding.domain.values import ProposedCoding, ProposedLine
-from coding.entrypoints.errors import problem_for, rejected
+from coding.entrypoints.errors import problem_of, rejected
 from coding.metrics import CODINGS, EDIT_FINDINGS
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
             async with runtime.store.session() as session:
                 outcome = await handlers.code_encounter(
                     session,
+                    PostgresViews(session.connection),
                     reference,
                     principal.tenant,
                     encounter_id,
@@ -124,7 +126,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
             )
             return rejected(error)
         except DomainError as error:
-            raise problem_for(error) from None
+            raise problem_of(error) from None
         state = outcome.state
         log.info(
             "encounter coded" if outcome.changed else "coding unchanged",
@@ -150,7 +152,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
         async with runtime_of(request).store.session() as session:
             view = await handlers.coding_of(session, principal.tenant, encounter_id)
         if view is None:
-            raise problem_for(NotCoded())
+            raise problem_of(NotCoded())
         body = {
             **_coding_json(encounter_id, view.state),
             "coded_by": view.coded_by,

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from billing_events.consumer import Subscription, handlers
 from billing_events.contracts.registration import EncounterOpened, PatientDemographicsUpdated
-from coding.adapters.projections import PROJECTION_TABLES
+from billing_events.envelope import EventEnvelope
+from billing_events.store import Session
+from coding.adapters.projections import PROJECTION_TABLES, PostgresViews
 from coding.application.handlers import on_demographics_updated, on_encounter_opened
+
+
+async def _encounter_opened(session: Session, envelope: EventEnvelope) -> None:
+    await on_encounter_opened(PostgresViews(session.connection), envelope)
+
+
+async def _demographics_updated(session: Session, envelope: EventEnvelope) -> None:
+    await on_demographics_updated(PostgresViews(session.connection), envelope)
 
 
 def registration_view() -> Subscription:
@@ -13,8 +23,8 @@ def registration_view() -> Subscription:
         name="coding-registration-view",
         topics=[("registration", "encounter"), ("registration", "patient")],
         handlers=handlers(
-            (EncounterOpened, on_encounter_opened),
-            (PatientDemographicsUpdated, on_demographics_updated),
+            (EncounterOpened, _encounter_opened),
+            (PatientDemographicsUpdated, _demographics_updated),
         ),
         owned_tables=PROJECTION_TABLES,
     )

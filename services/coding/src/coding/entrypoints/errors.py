@@ -25,7 +25,7 @@ def rejected(error: CodingRejected) -> JSONResponse:
     return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
 
 
-def problem_for(error: DomainError) -> Problem:
+def problem_of(error: DomainError) -> Problem:
     if isinstance(error, EncounterUnknown):
         return Problem(
             404,

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from invoicing.domain.errors import RowError
+from invoicing.domain.errors import FieldError
 from invoicing.domain.fee_schedule import RawRow
 
 CSV_COLUMNS = ("code", "modifier", "amount_cents")
@@ -22,7 +22,7 @@ _SPACE = re.compile(r"\s*")
 @dataclass
 class ParsedFile:
     rows: list[RawRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
     effective_from: object = None
 
 
@@ -45,7 +45,7 @@ def read_csv(text: str) -> ParsedFile:
                 continue
             if len(record) != len(header):
                 parsed.errors.append(
-                    RowError(
+                    FieldError(
                         f"line {line}", f"line {line}: has {len(record)} fields, the header has {len(header)}"
                     )
                 )
@@ -63,28 +63,28 @@ def read_csv(text: str) -> ParsedFile:
             )
     except csv.Error as error:
         parsed.errors.append(
-            RowError(f"line {reader.line_num}", f"line {reader.line_num}: not valid CSV ({error})")
+            FieldError(f"line {reader.line_num}", f"line {reader.line_num}: not valid CSV ({error})")
         )
     if header is None:
-        parsed.errors.append(RowError("line 1", "line 1: the header code,modifier,amount_cents is missing"))
+        parsed.errors.append(FieldError("line 1", "line 1: the header code,modifier,amount_cents is missing"))
     return parsed
 
 
-def _header_errors(header: list[str], line: int) -> list[RowError]:
+def _header_errors(header: list[str], line: int) -> list[FieldError]:
     errors = []
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:
         errors.append(
-            RowError(
+            FieldError(
                 f"line {line}",
                 f"line {line}: unknown column(s) {', '.join(unknown)}; expected code,modifier,amount_cents",
             )
         )
     missing = [name for name in ("code", "amount_cents") if name not in header]
     if missing:
-        errors.append(RowError(f"line {line}", f"line {line}: the header lacks {', '.join(missing)}"))
+        errors.append(FieldError(f"line {line}", f"line {line}: the header lacks {', '.join(missing)}"))
     if len(set(header)) != len(header):
-        errors.append(RowError(f"line {line}", f"line {line}: a column is named twice"))
+        errors.append(FieldError(f"line {line}", f"line {line}: a column is named twice"))
     return errors
 
 
@@ -94,26 +94,28 @@ def read_json(text: str) -> ParsedFile:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        parsed.errors.append(RowError("body", f"line {error.lineno}: not valid JSON ({error.msg})"))
+        parsed.errors.append(FieldError("body", f"line {error.lineno}: not valid JSON ({error.msg})"))
         return parsed
     if not isinstance(document, dict):
-        parsed.errors.append(RowError("body", "must be a JSON object with effective_from and rows"))
+        parsed.errors.append(FieldError("body", "must be a JSON object with effective_from and rows"))
         return parsed
     parsed.effective_from = document.get("effective_from")
     rows = document.get("rows")
     if not isinstance(rows, list):
-        parsed.errors.append(RowError("rows", "must be a list of {code, modifier, amount_cents}"))
+        parsed.errors.append(FieldError("rows", "must be a list of {code, modifier, amount_cents}"))
         return parsed
     lines = _row_lines(text)
     for index, row in enumerate(rows):
         line = lines[index] if index < len(lines) else None
         where = f"line {line} (row {index + 1})" if line else f"row {index + 1}"
         if not isinstance(row, dict):
-            parsed.errors.append(RowError(f"rows.{index}", f"{where}: must be an object"))
+            parsed.errors.append(FieldError(f"rows.{index}", f"{where}: must be an object"))
             continue
         unknown = sorted(set(row) - set(CSV_COLUMNS))
         if unknown:
-            parsed.errors.append(RowError(f"rows.{index}", f"{where}: unknown field(s) {', '.join(unknown)}"))
+            parsed.errors.append(
+                FieldError(f"rows.{index}", f"{where}: unknown field(s) {', '.join(unknown)}")
+            )
         parsed.rows.append(
             RawRow(
                 field_prefix=f"rows.{index}",

@@ -1,20 +1,17 @@
 """Commands and policies: load an aggregate, decide, append, then bring the read models up to date.
 
-Every function runs inside the caller's Session (one PostgreSQL transaction): events and read models
-commit together or not at all. Appends come before read-model writes on purpose: the append takes the
-log's head lock, and taking it first means no transaction ever holds a read-model row while waiting
-for that lock, so a consumer batch and an HTTP command cannot deadlock each other.
+Every function runs inside the caller's Session (one PostgreSQL transaction) and every command goes
+through billing_events.decider.execute: events and read models commit together or not at all, the
+read models are brought up to date after the append (why: see execute).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.invoicing import (
     FeeScheduleImported,
@@ -23,12 +20,12 @@ from billing_events.contracts.invoicing import (
     InvoiceIssued,
     PatientPaymentApplied,
 )
-from billing_events.decider import Decider
-from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.decider import Outcome, StreamOfAnotherTenant, execute
+from billing_events.envelope import Metadata
 from billing_events.store import Session
 from invoicing.application.ports import FeeScheduleVersion, Views
 from invoicing.domain import fee_schedule, ids, invoice, patient_account
-from invoicing.domain.errors import StreamOfAnotherTenant, UnknownInvoice
+from invoicing.domain.errors import UnknownInvoice
 from invoicing.domain.invoice import (
     ApplyPatientPayment,
     Coding,
@@ -46,55 +43,27 @@ C = TypeVar("C")
 S = TypeVar("S")
 
 
-@dataclass(frozen=True)
-class Outcome(Generic[S]):
-    before: S
-    after: S
-    events: Sequence[Event]
-    appended: list[EventEnvelope]
-    first_position: int
-
-    @property
-    def last_position(self) -> int:
-        if not self.appended:
-            return 0
-        return self.appended[-1].position or 0
-
-
-async def _run(
-    session: Session, decider: Decider[C, S], stream_id: str, command: C, metadata: Metadata
-) -> Outcome[S]:
-    history = await session.load(stream_id)
-    if any(envelope.tenant != metadata.tenant for envelope in history):
-        raise StreamOfAnotherTenant(stream_id)
-    state = decider.fold(envelope.event() for envelope in history)
-    events = decider.decide(command, state)
-    appended = await session.append(stream_id, decider.stream_type, len(history), events, metadata)
-    first = history[0].position if history else (appended[0].position if appended else None)
-    return Outcome(state, decider.fold(events, state), events, appended, first or 0)
-
-
 async def _on_invoice(
     session: Session, views: Views, invoice_id: str, command: invoice.Command, metadata: Metadata
 ) -> Outcome[InvoiceState]:
-    try:
-        outcome = await _run(session, invoice.DECIDER, invoice_id, command, metadata)
-    except StreamOfAnotherTenant:
-        raise UnknownInvoice(invoice_id) from None
-    if outcome.appended:
+    async def project(outcome: Outcome[InvoiceState]) -> None:
         await views.save_invoice(
             metadata.tenant, outcome.after, outcome.first_position, outcome.last_position
         )
-    return outcome
+
+    try:
+        return await execute(session, invoice.DECIDER, invoice_id, command, metadata, project=project)
+    except StreamOfAnotherTenant:
+        raise UnknownInvoice(invoice_id) from None
 
 
 async def _on_account(
     session: Session, views: Views, patient_id: str, command: patient_account.Command, metadata: Metadata
 ) -> Outcome[PatientAccountState]:
-    outcome = await _run(session, patient_account.DECIDER, patient_id, command, metadata)
-    if outcome.appended:
+    async def project(outcome: Outcome[PatientAccountState]) -> None:
         await views.save_account(metadata.tenant, outcome.after, outcome.last_position)
-    return outcome
+
+    return await execute(session, patient_account.DECIDER, patient_id, command, metadata, project=project)
 
 
 async def _send_statement(
@@ -134,7 +103,7 @@ async def import_fee_schedule(
 ) -> ImportResult:
     schedule_id = ids.fee_schedule_id(metadata.tenant, name)
     command = fee_schedule.ImportFeeSchedule(schedule_id, name, effective_from, rows)
-    outcome = await _run(session, fee_schedule.DECIDER, schedule_id, command, metadata)
+    outcome = await execute(session, fee_schedule.DECIDER, schedule_id, command, metadata)
     if outcome.appended:
         last = outcome.appended[-1]
         version = FeeScheduleVersion(

@@ -7,25 +7,18 @@ dead-letter reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from billing_events.errors import FieldError as FieldError
 
 
 class DomainError(Exception):
     """A command that the rules refuse."""
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One broken rule in an input, located by field (and, for files, by line)."""
-
-    field: str
-    message: str
-
-
 class InvalidInput(DomainError):
     """One or more fields break a rule; every broken field is listed at once."""
 
-    def __init__(self, errors: Sequence[RowError]) -> None:
+    def __init__(self, errors: Sequence[FieldError]) -> None:
         super().__init__(f"{len(errors)} invalid field(s)")
         self.errors = tuple(errors)
 
@@ -52,7 +45,3 @@ class NothingToReverse(DomainError):
 
     def __init__(self, invoice_id: str, claim_id: str) -> None:
         super().__init__(f"invoice {invoice_id} has no posting of claim {claim_id} to reverse")
-
-
-class StreamOfAnotherTenant(DomainError):
-    """The id exists, but in another tenant: to this caller it does not exist."""

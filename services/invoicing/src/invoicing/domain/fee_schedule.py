@@ -15,7 +15,7 @@ from datetime import date
 from billing_events.contracts.base import Event
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow, FeeScheduleRowsStaged
 from billing_events.decider import Decider
-from invoicing.domain.errors import InvalidInput, RowError
+from invoicing.domain.errors import FieldError, InvalidInput
 
 # CPT (five digits; category II/III end in F/T; 4 digits + U for PLA) or HCPCS Level II (letter + 4 digits).
 CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")
@@ -60,11 +60,11 @@ def _amount(raw: RawRow) -> int | str:
     return value
 
 
-def validate_row(raw: RawRow) -> tuple[FeeScheduleRow | None, list[RowError]]:
-    errors: list[RowError] = []
+def validate_row(raw: RawRow) -> tuple[FeeScheduleRow | None, list[FieldError]]:
+    errors: list[FieldError] = []
 
     def refuse(column: str, problem: str) -> None:
-        errors.append(RowError(f"{raw.field_prefix}.{column}", f"{raw.where}: {column} {problem}"))
+        errors.append(FieldError(f"{raw.field_prefix}.{column}", f"{raw.where}: {column} {problem}"))
 
     code = raw.code.strip().upper() if isinstance(raw.code, str) else None
     if not code:
@@ -86,14 +86,14 @@ def validate_row(raw: RawRow) -> tuple[FeeScheduleRow | None, list[RowError]]:
     return FeeScheduleRow(code=code, modifier=modifier, amount_cents=amount), []
 
 
-def validate_rows(raw_rows: Sequence[RawRow]) -> tuple[tuple[FeeScheduleRow, ...], list[RowError]]:
+def validate_rows(raw_rows: Sequence[RawRow]) -> tuple[tuple[FeeScheduleRow, ...], list[FieldError]]:
     """Check every row; on any error the caller must refuse the whole import."""
     if not raw_rows:
-        return (), [RowError("rows", "the fee schedule has no rows")]
+        return (), [FieldError("rows", "the fee schedule has no rows")]
     if len(raw_rows) > MAX_ROWS:
-        return (), [RowError("rows", f"a fee schedule has at most {MAX_ROWS} rows")]
+        return (), [FieldError("rows", f"a fee schedule has at most {MAX_ROWS} rows")]
     rows: list[FeeScheduleRow] = []
-    errors: list[RowError] = []
+    errors: list[FieldError] = []
     seen: dict[tuple[str, str | None], str] = {}
     for raw in raw_rows:
         row, row_errors = validate_row(raw)
@@ -103,14 +103,14 @@ def validate_rows(raw_rows: Sequence[RawRow]) -> tuple[tuple[FeeScheduleRow, ...
         key = (row.code, row.modifier)
         if key in seen:
             errors.append(
-                RowError(f"{raw.field_prefix}.code", f"{raw.where}: duplicates the price at {seen[key]}")
+                FieldError(f"{raw.field_prefix}.code", f"{raw.where}: duplicates the price at {seen[key]}")
             )
             continue
         seen[key] = raw.where
         rows.append(row)
     if len(errors) > MAX_REPORTED_ERRORS:
         more = len(errors) - MAX_REPORTED_ERRORS
-        errors = [*errors[:MAX_REPORTED_ERRORS], RowError("rows", f"and {more} more errors")]
+        errors = [*errors[:MAX_REPORTED_ERRORS], FieldError("rows", f"and {more} more errors")]
     return canonical(rows), errors
 
 
@@ -119,11 +119,11 @@ def canonical(rows: Sequence[FeeScheduleRow]) -> tuple[FeeScheduleRow, ...]:
     return tuple(sorted(rows, key=lambda r: (r.code, r.modifier or "")))
 
 
-def validate_name(name: str) -> list[RowError]:
+def validate_name(name: str) -> list[FieldError]:
     if NAME.match(name):
         return []
     return [
-        RowError("name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        FieldError("name", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     ]
 
 
@@ -151,12 +151,12 @@ def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
     errors = validate_name(command.name)
     rows = canonical(command.rows)
     if not rows:
-        errors.append(RowError("rows", "the fee schedule has no rows"))
+        errors.append(FieldError("rows", "the fee schedule has no rows"))
     keys = [(r.code, r.modifier) for r in rows]
     if len(set(keys)) != len(keys):
-        errors.append(RowError("rows", "a code and modifier may have one price only"))
+        errors.append(FieldError("rows", "a code and modifier may have one price only"))
     if any(r.amount_cents <= 0 or r.amount_cents > MAX_AMOUNT_CENTS for r in rows):
-        errors.append(RowError("rows", "every amount must be above zero and at most the maximum"))
+        errors.append(FieldError("rows", "every amount must be above zero and at most the maximum"))
     if errors:
         raise InvalidInput(errors)
     if state.versions.get(command.effective_from) == rows:

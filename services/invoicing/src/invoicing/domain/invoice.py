@@ -38,10 +38,10 @@ from billing_events.contracts.invoicing import (
 from billing_events.decider import Decider
 from invoicing.domain import ids
 from invoicing.domain.errors import (
+    FieldError,
     InvalidInput,
     InvoiceNotPayable,
     NothingToReverse,
-    RowError,
     UnknownInvoice,
 )
 from invoicing.domain.pricing import PriceList, price
@@ -525,7 +525,7 @@ def _negated(line: PostedLine) -> PostedLine:
 
 def _patient_payment(command: ApplyPatientPayment, state: InvoiceState) -> list[Event]:
     if command.amount_cents <= 0:
-        raise InvalidInput([RowError("amount_cents", "must be greater than zero")])
+        raise InvalidInput([FieldError("amount_cents", "must be greater than zero")])
     _require_posted_to(command.invoice_id, state, allow_voided=False)
     if state.has_posting(command.payment_id):
         return []

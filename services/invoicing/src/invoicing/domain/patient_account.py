@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from billing_events.contracts.base import Event
 from billing_events.contracts.invoicing import PatientPaymentReceived, PatientStatementIssued
 from billing_events.decider import Decider
-from invoicing.domain.errors import InvalidInput, RowError
+from invoicing.domain.errors import FieldError, InvalidInput
 
 STATEMENT_DUE_DAYS = 30
 
@@ -103,9 +103,9 @@ def decide(command: Command, state: PatientAccountState) -> list[Event]:
         return []
     errors = []
     if command.amount_cents <= 0:
-        errors.append(RowError("amount_cents", "must be greater than zero"))
+        errors.append(FieldError("amount_cents", "must be greater than zero"))
     if not 0 <= command.applied_cents <= command.amount_cents:
-        errors.append(RowError("amount_cents", "the applied part must be between zero and the amount"))
+        errors.append(FieldError("amount_cents", "the applied part must be between zero and the amount"))
     if errors:
         raise InvalidInput(errors)
     return [

@@ -21,7 +21,6 @@ from invoicing.adapters import queries
 from invoicing.adapters.fee_schedule_files import ParsedFile, read_csv, read_json
 from invoicing.adapters.projections import PostgresViews
 from invoicing.application import handlers
-from invoicing.domain.errors import RowError
 from invoicing.domain.fee_schedule import validate_name, validate_rows
 from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
 from invoicing.entrypoints.errors import domain_errors
@@ -54,10 +53,6 @@ def parse_day(value: object, field: str, errors: list[FieldError], *, required: 
     return None
 
 
-def _field_errors(errors: list[RowError]) -> list[FieldError]:
-    return [FieldError(e.field, e.message) for e in errors]
-
-
 # Fee schedules.
 
 
@@ -76,7 +71,7 @@ async def import_fee_schedule(
     if len(body) > MAX_FILE_BYTES:
         raise Problem(413, "Content Too Large", "A fee schedule file is at most 5 MB.", "/problems/too-large")
     parsed: ParsedFile
-    errors = _field_errors(validate_name(name))
+    errors = list(validate_name(name))
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -95,10 +90,10 @@ async def import_fee_schedule(
             "Send the fee schedule as text/csv or application/json.",
             "/problems/unsupported-media-type",
         )
-    errors += _field_errors(parsed.errors)
+    errors += list(parsed.errors)
     rows, row_errors = validate_rows(parsed.rows)
     if parsed.rows or not parsed.errors:
-        errors += _field_errors(row_errors)
+        errors += list(row_errors)
     if errors or effective is None:
         raise invalid(errors, "The fee schedule was not imported: fix the listed lines and send it again.")
     runtime = runtime_of(request)

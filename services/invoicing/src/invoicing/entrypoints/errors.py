@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from billing_service.problems import FieldError, Problem, conflict, invalid, not_found
+from billing_service.problems import Problem, conflict, invalid, not_found
 from invoicing.domain.errors import (
     DomainError,
     InvalidInput,
     InvoiceNotPayable,
-    StreamOfAnotherTenant,
     UnknownInvoice,
 )
 
 
 def problem_of(error: DomainError) -> Problem:
     if isinstance(error, InvalidInput):
-        return invalid([FieldError(e.field, e.message) for e in error.errors])
-    if isinstance(error, UnknownInvoice | StreamOfAnotherTenant):
+        return invalid(list(error.errors))
+    if isinstance(error, UnknownInvoice):
         return not_found("invoice")
     if isinstance(error, InvoiceNotPayable):
         return conflict(

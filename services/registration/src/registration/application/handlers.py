@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
-from billing_events.contracts.base import Sealed
-from billing_events.decider import Decider, load_state
-from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.contracts.base import Event, Sealed
+from billing_events.decider import Outcome, Seal, execute
+from billing_events.envelope import Metadata
 from billing_events.phi import BlindIndex
-from billing_events.store import Session, VersionConflict
+from billing_events.store import Session
 from registration.application.ports import Phi, Views
 from registration.application.sealing import DeferredSealer
 from registration.domain import coverage, encounter, patient, payer, provider
@@ -30,9 +30,6 @@ from registration.domain.values import (
     PostalAddress,
     SubscriberInput,
 )
-
-C = TypeVar("C")
-S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -48,34 +45,22 @@ class CommandContext:
     def tenant(self) -> str:
         return self.metadata.tenant
 
+    async def project(self, outcome: Outcome[Any]) -> None:
+        """execute's projection hook: the views follow every appended event, in this transaction."""
+        for envelope in outcome.appended:
+            await self.views.apply(envelope)
+
+    def sealing(self, sealer: DeferredSealer) -> Seal:
+        """execute's sealing hook: what the events carry is sealed under the patient's key."""
+
+        async def seal(events: list[Event]) -> list[Event]:
+            return await sealer.seal(self.vault, events)
+
+        return seal
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-async def _run(
-    ctx: CommandContext,
-    decider: Decider[C, S],
-    stream_id: str,
-    command: C,
-    *,
-    expected_version: int | None = None,
-    sealer: DeferredSealer | None = None,
-) -> tuple[int, list[EventEnvelope]]:
-    """Decide on the stream's state, seal what the events carry, append, update the views.
-    Returns the stream's version after the command and what was appended."""
-    state, version = await load_state(ctx.session, decider, stream_id)
-    if expected_version is not None and expected_version != version:
-        raise VersionConflict(stream_id, expected_version)
-    events = list(decider.decide(command, state))
-    if not events:
-        return version, []
-    if sealer is not None:
-        events = await sealer.seal(ctx.vault, events)
-    appended = await ctx.session.append(stream_id, decider.stream_type, version, events, ctx.metadata)
-    for envelope in appended:
-        await ctx.views.apply(envelope)
-    return version + len(events), appended
 
 
 async def register_payer(
@@ -96,7 +81,7 @@ async def register_payer(
         address=address,
         timely_filing_days=timely_filing_days,
     )
-    await _run(ctx, payer.payer, payer_id, command)
+    await execute(ctx.session, payer.payer, payer_id, command, ctx.metadata, project=ctx.project)
     return payer_id
 
 
@@ -125,7 +110,7 @@ async def enroll_provider(
         tax_id=tax_id,
         npi_enrolled_in_role=taken,
     )
-    await _run(ctx, provider.provider, provider_id, command)
+    await execute(ctx.session, provider.provider, provider_id, command, ctx.metadata, project=ctx.project)
     return provider_id
 
 
@@ -160,7 +145,15 @@ async def register_patient(
         seal=sealer,
         mrn_taken=taken,
     )
-    await _run(ctx, patient.patient, patient_id, command, sealer=sealer)
+    await execute(
+        ctx.session,
+        patient.patient,
+        patient_id,
+        command,
+        ctx.metadata,
+        seal=ctx.sealing(sealer),
+        project=ctx.project,
+    )
     return patient_id
 
 
@@ -210,10 +203,17 @@ async def update_demographics(
         address=address,
         phone=phone,
     )
-    version, _ = await _run(
-        ctx, patient.patient, patient_id, command, expected_version=expected_version, sealer=sealer
+    outcome = await execute(
+        ctx.session,
+        patient.patient,
+        patient_id,
+        command,
+        ctx.metadata,
+        expected_version=expected_version,
+        seal=ctx.sealing(sealer),
+        project=ctx.project,
     )
-    return version
+    return outcome.new_version
 
 
 async def add_coverage(
@@ -257,7 +257,15 @@ async def add_coverage(
         payer_known=payer_known,
         same_priority=spans,
     )
-    await _run(ctx, coverage.coverage, coverage_id, command, sealer=sealer)
+    await execute(
+        ctx.session,
+        coverage.coverage,
+        coverage_id,
+        command,
+        ctx.metadata,
+        seal=ctx.sealing(sealer),
+        project=ctx.project,
+    )
     return coverage_id
 
 
@@ -267,8 +275,10 @@ async def terminate_coverage(ctx: CommandContext, coverage_id: str, *, effective
         raise NotRegistered("coverage")
     await ctx.views.lock(ctx.tenant, "coverages", row["patient_id"])
     command = coverage.TerminateCoverage(coverage_id=coverage_id, effective_to=effective_to)
-    _, appended = await _run(ctx, coverage.coverage, coverage_id, command)
-    return date.fromisoformat(appended[0].payload["effective_to"])
+    outcome = await execute(
+        ctx.session, coverage.coverage, coverage_id, command, ctx.metadata, project=ctx.project
+    )
+    return date.fromisoformat(outcome.appended[0].payload["effective_to"])
 
 
 async def open_encounter(
@@ -301,5 +311,5 @@ async def open_encounter(
         billing_provider=billing,
         rendering_provider=rendering,
     )
-    await _run(ctx, encounter.encounter, encounter_id, command)
+    await execute(ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project)
     return encounter_id

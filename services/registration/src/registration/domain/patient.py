@@ -14,7 +14,7 @@ from typing import Any
 from billing_events.contracts.base import Event
 from billing_events.contracts.registration import PatientDemographicsUpdated, PatientRegistered
 from billing_events.decider import Decider
-from registration.domain.errors import AlreadyExists, DuplicateMrn, FieldIssue, InvalidInput, NotRegistered
+from registration.domain.errors import AlreadyExists, DuplicateMrn, FieldError, InvalidInput, NotRegistered
 from registration.domain.validation import IDENTIFIER, Issues
 from registration.domain.values import AddressInput, Demographics, NameInput, Sealer
 
@@ -108,7 +108,7 @@ def _update(command: UpdateDemographics, state: PatientState) -> list[Event]:
         raise NotRegistered("patient")
     given = {f for f in UPDATABLE if getattr(command, f) is not None}
     if not given:
-        raise InvalidInput([FieldIssue("body", "must change at least one of " + ", ".join(UPDATABLE))])
+        raise InvalidInput([FieldError("body", "must change at least one of " + ", ".join(UPDATABLE))])
     issues = Issues()
     name = issues.name("name", command.name) if "name" in given else None
     birth_date = (

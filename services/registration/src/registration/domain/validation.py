@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import date
 
 from billing_events.identifiers import is_valid_npi
-from registration.domain.errors import FieldIssue, InvalidInput
+from registration.domain.errors import FieldError, InvalidInput
 from registration.domain.values import AddressInput, NameInput, PersonName, PostalAddress
 
 # USPS codes of the states, DC, the territories and the armed forces' "states".
@@ -134,10 +134,10 @@ class Issues:
     """Collects broken rules of one command; `raise_if_any` refuses it with all of them."""
 
     def __init__(self) -> None:
-        self.items: list[FieldIssue] = []
+        self.items: list[FieldError] = []
 
     def add(self, field: str, message: str) -> None:
-        self.items.append(FieldIssue(field, message))
+        self.items.append(FieldError(field, message))
 
     def __bool__(self) -> bool:
         return bool(self.items)

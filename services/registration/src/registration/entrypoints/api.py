@@ -20,7 +20,7 @@ from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
 from billing_service.problems import FieldError, Problem, invalid
 from billing_service.runtime import runtime_of
-from registration.adapters.views import PostgresViews
+from registration.adapters.queries import PostgresViews
 from registration.application import handlers, queries
 from registration.application.handlers import CommandContext
 from registration.application.queries import QueryContext, Reader

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from billing_service.problems import FieldError, conflict, invalid, not_found
+from billing_service.problems import conflict, invalid, not_found
 from registration.domain.errors import (
     AlreadyExists,
     CoverageAlreadyTerminated,
@@ -24,7 +24,7 @@ def domain_errors() -> Iterator[None]:
     try:
         yield
     except InvalidInput as error:
-        raise invalid([FieldError(i.field, i.message) for i in error.issues]) from None
+        raise invalid(error.issues) from None
     except NotRegistered as error:
         raise not_found(error.what) from None
     except DuplicateMrn:

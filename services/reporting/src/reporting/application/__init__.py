@@ -1,3 +1,1 @@
-from reporting.application.rebuild import rebuild
-
-__all__ = ["rebuild"]
+"""Reporting's use cases: the reports, computed from the projected facts."""

@@ -32,6 +32,7 @@ from claims.application.ports import (
 )
 from claims.domain.claim import ClaimState
 from claims.domain.identifiers import base32
+from claims.domain.inbound import ClaimPaymentAdvice
 from claims.domain.model import (
     ClaimContent,
     CoverageFacts,
@@ -223,6 +224,15 @@ class PostgresReferenceData:
         )
         return None if row is None else _coverage(row)
 
+    async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
+        value = await self.db.fetchval(
+            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "
+            "ORDER BY payer_id LIMIT 1",
+            tenant,
+            edi_payer_id,
+        )
+        return None if value is None else str(value)
+
     async def scrub_context(self, tenant: str, content: ClaimContent) -> ScrubContext:
         billing = await self._provider(tenant, content.billing_provider_id)
         rendering = await self._provider(tenant, content.rendering_provider_id)
@@ -317,6 +327,43 @@ def _claim_row(row: asyncpg.Record) -> ClaimRow:
     )
 
 
+class PostgresInboundRecords:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.db = connection
+
+    async def record_file(self, sha256: str, tenant: str, file_name: str, kind: str) -> bool:
+        first = await self.db.fetchval(
+            "INSERT INTO inbound_files (sha256, tenant, file_name, kind, outcome) "
+            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (sha256) DO NOTHING RETURNING true",
+            sha256,
+            tenant,
+            file_name,
+            kind,
+        )
+        return bool(first)
+
+    async def lock_remittance(self, remittance_id: str) -> None:
+        # Two files carrying the same payment at once: the second waits here, then finds it applied.
+        await self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", remittance_id)
+
+    async def record_unmatched(
+        self, tenant: str, remittance_id: str, claim: ClaimPaymentAdvice, payer_name: str
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO unmatched_remittance_claims (tenant, remittance_id, patient_control_number, "
+            "payer_claim_control_number, claim_status_code, charge_cents, paid_cents, payer_name) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            tenant,
+            remittance_id,
+            claim.patient_control_number,
+            claim.payer_claim_control_number,
+            claim.status_code,
+            claim.charge_cents,
+            claim.paid_cents,
+            payer_name,
+        )
+
+
 class PostgresClaimViews:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.db = connection
@@ -324,6 +371,10 @@ class PostgresClaimViews:
     async def lock(self, claim_id: str) -> ClaimRow | None:
         row = await self.db.fetchrow("SELECT * FROM claims WHERE claim_id = $1 FOR UPDATE", claim_id)
         return None if row is None else _claim_row(row)
+
+    async def last_batch_id(self, claim_id: str) -> str | None:
+        value = await self.db.fetchval("SELECT last_batch_id FROM claims WHERE claim_id = $1", claim_id)
+        return None if value is None else str(value)
 
     async def save(
         self, tenant: str, state: ClaimState, version: int, at: datetime, created_at: datetime | None = None
@@ -525,6 +576,15 @@ class PostgresBatches:
             "UPDATE submission_batches SET file_written_at = now() WHERE batch_id = $1", batch_id
         )
 
+    async def lock_unwritten(self, batch_id: str, *, wait: bool) -> bool:
+        skip = "" if wait else " SKIP LOCKED"
+        locked = await self.db.fetchval(
+            "SELECT batch_id FROM submission_batches WHERE batch_id = $1 AND file_written_at IS NULL "
+            f"FOR UPDATE{skip}",
+            batch_id,
+        )
+        return locked is not None
+
     async def find(self, tenant: str, control_number: int) -> BatchRecord | None:
         row = await self.db.fetchrow(
             "SELECT * FROM submission_batches WHERE tenant = $1 AND control_number = $2",
@@ -541,4 +601,5 @@ def postgres_unit(session: Session) -> Unit:
         reference=PostgresReferenceData(connection),
         claims=PostgresClaimViews(connection),
         batches=PostgresBatches(connection),
+        inbound=PostgresInboundRecords(connection),
     )

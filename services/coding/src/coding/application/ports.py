@@ -1,0 +1,43 @@
+"""What coding's use cases need from the outside world, named here and implemented in adapters/."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from billing_events.contracts.registration import EncounterOpened
+from coding.domain.codesets import CptLicence
+from coding.domain.values import EncounterFacts, Sex
+
+
+class Views(Protocol):
+    """Coding's own read models (registration's encounters and patients as coding needs them, and a
+    tenant's licensed CPT list), on the connection of the current transaction."""
+
+    async def encounter_facts(self, tenant: str, encounter_id: str) -> EncounterFacts | None: ...
+    async def cpt_licence(self, tenant: str, codes: Sequence[str]) -> CptLicence: ...
+    async def record_encounter(self, tenant: str, event: EncounterOpened, opened_at: datetime) -> None: ...
+    async def record_sex_correction(
+        self, tenant: str, patient_id: str, sex: Sex, as_of: datetime
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    description: str
+    billable: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[Hit]
+    total: int
+
+
+class CodeSearch(Protocol):
+    def search(
+        self, query: str, *, limit: int = 20, offset: int = 0, billable_only: bool = False
+    ) -> SearchResult: ...
