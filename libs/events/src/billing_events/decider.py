@@ -26,8 +26,8 @@ from billing_events.contracts.base import Event
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.errors import VersionConflict
 
-if TYPE_CHECKING:  # the domain imports this module; only the edges need the store (and asyncpg)
-    from billing_events.store import Session
+if TYPE_CHECKING:
+    from billing_events.unit_of_work import EventSession
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -85,13 +85,13 @@ Project = Callable[["Outcome[S]"], Awaitable[None]]
 CommandFor = Callable[[S], Awaitable["C | None"]]
 
 
-async def load_state(session: Session, decider: Decider[C, S], stream_id: str) -> tuple[S, int]:
+async def load_state(session: EventSession, decider: Decider[C, S], stream_id: str) -> tuple[S, int]:
     history = await session.load(stream_id)
     return decider.fold(e.event() for e in history), len(history)
 
 
 async def execute(
-    session: Session,
+    session: EventSession,
     decider: Decider[C, S],
     stream_id: str,
     command: C | CommandFor[S, C],

@@ -20,10 +20,12 @@ from billing_events.contracts.registration import (
     ProviderEnrolled,
 )
 from billing_events.store import Session
+from billing_events.unit_of_work import UnitOfWork
 from claims.application.ports import (
     BatchRecord,
     ClaimParties,
     ClaimRow,
+    ClaimsViews,
     CoverageRecord,
     PatientRecord,
     PayerRecord,
@@ -596,10 +598,12 @@ class PostgresBatches:
 
 def postgres_unit(session: Session) -> Unit:
     connection = session.connection
-    return Unit(
-        session=session,
-        reference=PostgresReferenceData(connection),
-        claims=PostgresClaimViews(connection),
-        batches=PostgresBatches(connection),
-        inbound=PostgresInboundRecords(connection),
+    return UnitOfWork(
+        session,
+        ClaimsViews(
+            reference=PostgresReferenceData(connection),
+            claims=PostgresClaimViews(connection),
+            batches=PostgresBatches(connection),
+            inbound=PostgresInboundRecords(connection),
+        ),
     )

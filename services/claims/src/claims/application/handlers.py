@@ -38,10 +38,10 @@ async def on_claim(
     workers on one claim wait instead of conflicting), and the read model is saved after the append."""
 
     async def lock() -> None:
-        await unit.claims.lock(claim_id)
+        await unit.views.claims.lock(claim_id)
 
     async def project(outcome: Outcome[ClaimState]) -> None:
-        await unit.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))
+        await unit.views.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))
 
     return await execute(unit.session, claim_decider, claim_id, command, metadata, lock=lock, project=project)
 
@@ -88,7 +88,7 @@ async def create_claim_for_invoice(
     content = content_from_invoice(tenant, invoice)
 
     async def command(state: ClaimState) -> Command:
-        context = await unit.reference.scrub_context(tenant, content)
+        context = await unit.views.reference.scrub_context(tenant, content)
         return CreateClaim(content, context, today)
 
     await on_claim(unit, tenant, content.claim_id, command, metadata)
@@ -100,7 +100,7 @@ async def rescrub_waiting(
 ) -> int:
     """Reference data changed: scrub again every claim of the tenant that waits on it."""
     changed = 0
-    for claim_id in await unit.claims.waiting_on(tenant, column=column, value=value):
+    for claim_id in await unit.views.claims.waiting_on(tenant, column=column, value=value):
         outcome = await on_claim(unit, tenant, claim_id, _rescrub(unit, tenant, today), metadata)
         changed += outcome.changed
     return changed
@@ -110,7 +110,7 @@ def _rescrub(unit: Unit, tenant: str, today: date) -> CommandFor:
     async def command(state: ClaimState) -> Command | None:
         if state.content is None:
             return None
-        return Rescrub(await unit.reference.scrub_context(tenant, state.content), today)
+        return Rescrub(await unit.views.reference.scrub_context(tenant, state.content), today)
 
     return command
 
@@ -118,7 +118,7 @@ def _rescrub(unit: Unit, tenant: str, today: date) -> CommandFor:
 async def void_claims_for_invoice(
     unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata, today: date
 ) -> None:
-    for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
+    for claim_id in await unit.views.claims.claim_ids_for_invoice(tenant, invoice_id):
         outcome = await on_claim(unit, tenant, claim_id, Void(reason), metadata)
         state = outcome.after
         if outcome.changed and state.content is not None:
@@ -136,7 +136,7 @@ async def void_claims_for_invoice(
 async def close_claims_for_invoice(
     unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata
 ) -> None:
-    for claim_id in await unit.claims.claim_ids_for_invoice(tenant, invoice_id):
+    for claim_id in await unit.views.claims.claim_ids_for_invoice(tenant, invoice_id):
         await on_claim(unit, tenant, claim_id, Close(reason), metadata)
 
 
@@ -150,14 +150,14 @@ async def resubmit_claim(
     today: date,
 ) -> ClaimState:
     """A biller sends a claim again: a replacement (frequency 7) or, after a rejection, an original."""
-    row = await unit.claims.lock(claim_id)
+    row = await unit.views.claims.lock(claim_id)
     if row is None or row.tenant != tenant:
         raise ClaimNotFound()
 
     async def command(state: ClaimState) -> Command | None:
         if state.content is None:
             return None
-        context = await unit.reference.scrub_context(tenant, state.content)
+        context = await unit.views.reference.scrub_context(tenant, state.content)
         return Resubmit(reason, corrections, context, today)
 
     return (await on_claim(unit, tenant, claim_id, command, metadata)).after

@@ -85,14 +85,14 @@ class Ingestion:
     ) -> IngestResult:
         """Apply a read file within the caller's transaction. `tenant` is the caller's (API); None
         resolves it from ISA08, the submitter id the service sent the claims under (folder)."""
-        addressed_to = await unit.batches.tenant_of_submitter(document.receiver_id)
+        addressed_to = await unit.views.batches.tenant_of_submitter(document.receiver_id)
         if tenant is None:
             if addressed_to is None:
                 raise FileRefused("the file's receiver (ISA08) is none of this service's submitter ids")
             tenant = addressed_to
         elif addressed_to is not None and addressed_to != tenant:
             raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
-        first = await unit.inbound.record_file(sha256, tenant, file_name, document.kind)
+        first = await unit.views.inbound.record_file(sha256, tenant, file_name, document.kind)
         result = IngestResult(document.kind, tenant, "applied" if first else "duplicate")
         if not first:
             return result
@@ -119,12 +119,12 @@ class Ingestion:
         remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
         result.remittance_ids.append(remittance_id)
         # Two files carrying the same payment at once: the second waits here, then finds it applied.
-        await unit.inbound.lock_remittance(remittance_id)
+        await unit.views.inbound.lock_remittance(remittance_id)
         state, version = await load_state(unit.session, remittance_decider, remittance_id)
         if state.received:
             return  # this payment was applied from an earlier file
-        payer_id = await unit.reference.payer_id_for_edi(tenant, advice.payer_key)
-        rows = await unit.claims.by_patient_control_numbers(
+        payer_id = await unit.views.reference.payer_id_for_edi(tenant, advice.payer_key)
+        rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in advice.claims]
         )
         matched: list[str] = []
@@ -133,7 +133,7 @@ class Ingestion:
             row = rows.get(claim.patient_control_number)
             if row is None:
                 unmatched.append(claim.patient_control_number)
-                await unit.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
+                await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
                 continue
             await on_claim(
                 unit, tenant, row.claim_id, _adjudicate(claim, remittance_id, advice.payment_date), metadata
@@ -175,7 +175,7 @@ class Ingestion:
         result: IngestResult,
     ) -> None:
         number = int(group.group_control_number) if group.group_control_number.isdigit() else 0
-        batch = await unit.batches.find(tenant, number)
+        batch = await unit.views.batches.find(tenant, number)
         if batch is None:
             raise FileRefused("the 999 answers a functional group (AK102) this service never sent")
         answer = next(
@@ -216,7 +216,7 @@ class Ingestion:
         metadata: Metadata,
         result: IngestResult,
     ) -> None:
-        rows = await unit.claims.by_patient_control_numbers(
+        rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [answer.patient_control_number for answer in document.claim_statuses]
         )
         for answer in document.claim_statuses:
@@ -224,7 +224,7 @@ class Ingestion:
             if row is None or answer.disposition == "pending":
                 result.unmatched_claims += row is None
                 continue
-            batch_id = await unit.claims.last_batch_id(row.claim_id)
+            batch_id = await unit.views.claims.last_batch_id(row.claim_id)
             command: Command
             if answer.disposition == "accepted":
                 command = Acknowledge(

@@ -17,7 +17,7 @@ from billing_events.contracts.registration import (
     PayerRegistered,
     ProviderEnrolled,
 )
-from billing_events.store import Session
+from billing_events.unit_of_work import UnitOfWork
 from claims.domain.claim import ClaimState
 from claims.domain.inbound import ClaimPaymentAdvice, InboundDocument
 from claims.domain.model import ClaimContent, ScrubContext
@@ -212,12 +212,15 @@ class Inbox(Protocol):
     def rejected(self, item: InboundItem, reason: str) -> None: ...
 
 
-@dataclass
-class Unit:
-    """One transaction's view of the service's state: its log and its tables."""
+@dataclass(frozen=True)
+class ClaimsViews:
+    """The service's own tables, on one transaction's connection."""
 
-    session: Session
     reference: ReferenceData
     claims: ClaimViews
     batches: Batches
     inbound: InboundRecords
+
+
+# One transaction's log and read models (billing_events.unit_of_work).
+Unit = UnitOfWork[ClaimsViews]

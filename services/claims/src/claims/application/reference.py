@@ -22,7 +22,7 @@ from claims.application.ports import Unit
 async def apply_reference_event(
     unit: Unit, tenant: str, event: Event, metadata: Metadata, today: date
 ) -> None:
-    reference = unit.reference
+    reference = unit.views.reference
     waits: list[tuple[str, str]] = []
     match event:
         case PayerRegistered():

@@ -280,7 +280,7 @@ class Submission:
         """Write what a crash left unwritten, then send every claim waiting; the ids of new batches."""
         await self.finish_unwritten()
         async with self.store.session() as session:
-            pairs = await self.unit_for(session).claims.payers_with_claims_to_send()
+            pairs = await self.unit_for(session).views.claims.payers_with_claims_to_send()
         sent: list[str] = []
         for tenant, payer_id in pairs:
             while True:
@@ -299,10 +299,12 @@ class Submission:
         assert content is not None and frequency is not None
         if frequency == "1":
             # The data may have changed, or the filing limit passed, since the claim became ready.
-            findings = scrubber.scrub(content, await unit.reference.scrub_context(tenant, content), today)
+            findings = scrubber.scrub(
+                content, await unit.views.reference.scrub_context(tenant, content), today
+            )
             if findings:
                 return findings
-        parties = await unit.reference.parties(tenant, content)
+        parties = await unit.views.reference.parties(tenant, content)
         if parties is None:
             return (_missing(),)
         try:
@@ -326,7 +328,7 @@ class Submission:
             unit = self.unit_for(session)
             prepared: list[Prepared] = []
             appends: list[tuple[str, str, int, list[Event]]] = []
-            for claim_id in await unit.claims.claims_to_send(
+            for claim_id in await unit.views.claims.claims_to_send(
                 tenant, payer_id, self.config.max_claims_per_file
             ):
                 state, version = await load_state(unit.session, claim_decider, claim_id)
@@ -337,7 +339,9 @@ class Submission:
                     prepared.append(Prepared(claim_id, state, version, state.content.patient_id, outcome))
                     continue
                 events = list(claim_decider.decide(FailScrub(outcome), state))
-                await unit.claims.save(tenant, claim_decider.fold(events, state), version + len(events), now)
+                await unit.views.claims.save(
+                    tenant, claim_decider.fold(events, state), version + len(events), now
+                )
                 appends.append((claim_id, claim_decider.stream_type, version, events))
             if prepared:
                 batch, text = await self._record_batch(unit, tenant, payer_id, prepared, now, appends)
@@ -357,10 +361,10 @@ class Submission:
         now: datetime,
         appends: list[tuple[str, str, int, list[Event]]],
     ) -> tuple[BatchRecord, str]:
-        numbers = ControlNumbers(await unit.batches.next_control_number(tenant))
+        numbers = ControlNumbers(await unit.views.batches.next_control_number(tenant))
         batch_id = str(uuid.uuid4())
         file_name = file_name_for(batch_id, numbers)
-        sender = await unit.batches.submitter_id(tenant, self.config.submitter_id)
+        sender = await unit.views.batches.submitter_id(tenant, self.config.submitter_id)
         payer = prepared[0].claim.payer
         batch = BatchRecord(
             batch_id=batch_id,
@@ -375,14 +379,16 @@ class Submission:
             created_at=now,
         )
         text = self.format.render(self._interchange(batch, payer.name, [p.claim for p in prepared]))
-        await unit.batches.record(batch)
+        await unit.views.batches.record(batch)
         for item in prepared:
             # What GET /claims/{id}/837 answers: this claim alone, in its batch's envelope, sealed
             # under the patient's key so that erasing the patient erases it too.
             single = self.format.render(self._interchange(batch, payer.name, [item.claim]))
             sealed = (await self.vault.seal_fields(item.patient_id, {"x12_837": single}))["x12_837"]
             assert sealed is not None
-            await unit.batches.record_claim_file(tenant, item.claim_id, batch_id, item.frequency, sealed, now)
+            await unit.views.batches.record_claim_file(
+                tenant, item.claim_id, batch_id, item.frequency, sealed, now
+            )
             events = list(
                 claim_decider.decide(
                     Submit(batch_id, numbers.interchange, numbers.group, numbers.transaction_set, file_name),
@@ -390,7 +396,7 @@ class Submission:
                 )
             )
             new_state = claim_decider.fold(events, item.state)
-            await unit.claims.save(tenant, new_state, item.version + len(events), now)
+            await unit.views.claims.save(tenant, new_state, item.version + len(events), now)
             appends.append((item.claim_id, claim_decider.stream_type, item.version, events))
         batch_events = list(
             batch_decider.decide(
@@ -418,7 +424,7 @@ class Submission:
 
     async def _write(self, batch: BatchRecord, text: str) -> None:
         async with self.store.session() as session:
-            batches = self.unit_for(session).batches
+            batches = self.unit_for(session).views.batches
             if not await batches.lock_unwritten(batch.batch_id, wait=True):
                 return
             self.outbox.write_outbound(batch.file_name, text)
@@ -427,12 +433,12 @@ class Submission:
     async def finish_unwritten(self) -> int:
         """Write the files of batches committed before a crash took their writer."""
         async with self.store.session() as session:
-            pending = await self.unit_for(session).batches.unwritten()
+            pending = await self.unit_for(session).views.batches.unwritten()
         finished = 0
         for batch in pending:
             async with self.store.session() as session:
                 unit = self.unit_for(session)
-                if not await unit.batches.lock_unwritten(batch.batch_id, wait=False):
+                if not await unit.views.batches.lock_unwritten(batch.batch_id, wait=False):
                     continue
                 if not self.outbox.outbound_exists(batch.file_name):
                     text = await self._render_again(unit, batch)
@@ -442,7 +448,7 @@ class Submission:
                         )
                         continue
                     self.outbox.write_outbound(batch.file_name, text)
-                await unit.batches.mark_written(batch.batch_id)
+                await unit.views.batches.mark_written(batch.batch_id)
                 finished += 1
         return finished
 
@@ -453,7 +459,7 @@ class Submission:
             state, _ = await load_state(unit.session, claim_decider, claim_id)
             if state.content is None:
                 return None
-            parties = await unit.reference.parties(batch.tenant, state.content)
+            parties = await unit.views.reference.parties(batch.tenant, state.content)
             if parties is None:
                 return None
             try:

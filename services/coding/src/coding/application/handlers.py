@@ -11,7 +11,7 @@ from billing_events.contracts.registration import EncounterOpened, PatientDemogr
 from billing_events.decider import execute
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
-from coding.application.ports import CodeSearch, SearchResult, Views
+from coding.application.ports import CodeSearch, SearchResult, Unit, Views
 from coding.domain.codesets import CPT_FORMAT, CodeSets, ReferenceData, code_system
 from coding.domain.encounter_coding import DECIDER, CodeEncounter, EncounterCoding
 from coding.domain.errors import EncounterUnknown
@@ -25,8 +25,7 @@ class Coded:
 
 
 async def code_encounter(
-    session: Session,
-    views: Views,
+    unit: Unit,
     reference: ReferenceData,
     tenant: str,
     encounter_id: str,
@@ -35,14 +34,14 @@ async def code_encounter(
     *,
     expected_version: int | None = None,
 ) -> Coded:
-    facts = await views.encounter_facts(tenant, encounter_id)
+    facts = await unit.views.encounter_facts(tenant, encounter_id)
     if facts is None:
         raise EncounterUnknown()
     cpt_codes = [line.code for line in coding.lines if code_system(line.code) == "CPT"]
-    licence = await views.cpt_licence(tenant, cpt_codes)
+    licence = await unit.views.cpt_licence(tenant, cpt_codes)
     command = CodeEncounter(facts, coding, CodeSets(reference, licence))
     outcome = await execute(
-        session, DECIDER, encounter_id, command, metadata, expected_version=expected_version
+        unit.session, DECIDER, encounter_id, command, metadata, expected_version=expected_version
     )
     return Coded(outcome.after, changed=outcome.changed)
 

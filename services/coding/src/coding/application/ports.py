@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from billing_events.contracts.registration import EncounterOpened
+from billing_events.unit_of_work import UnitOfWork
 from coding.domain.codesets import CptLicence
 from coding.domain.values import EncounterFacts, Sex
 
@@ -22,6 +23,10 @@ class Views(Protocol):
     async def record_sex_correction(
         self, tenant: str, patient_id: str, sex: Sex, as_of: datetime
     ) -> None: ...
+
+
+# One transaction's log and read models (billing_events.unit_of_work).
+Unit = UnitOfWork[Views]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from billing_events.unit_of_work import UnitOfWork
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import metadata_from
 from billing_service.problems import FieldError, invalid
@@ -109,8 +110,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
         try:
             async with runtime.store.session() as session:
                 outcome = await handlers.code_encounter(
-                    session,
-                    PostgresViews(session.connection),
+                    UnitOfWork(session, PostgresViews(session.connection)),
                     reference,
                     principal.tenant,
                     encounter_id,

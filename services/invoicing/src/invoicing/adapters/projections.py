@@ -15,8 +15,9 @@ import asyncpg
 
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
 from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
-from billing_events.store import EventStore
-from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion
+from billing_events.store import EventStore, Session
+from billing_events.unit_of_work import UnitOfWork
+from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, invoice, patient_account
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
@@ -467,3 +468,8 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
         for tenant, account, last in accounts.values():
             await views.save_account(tenant, account, last)
     return count
+
+
+def postgres_unit(session: Session) -> Unit:
+    """The unit of work of one PostgreSQL transaction: the log and the read models on its connection."""
+    return UnitOfWork(session, PostgresViews(session.connection))

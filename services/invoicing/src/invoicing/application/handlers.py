@@ -22,8 +22,8 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.decider import Outcome, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
-from billing_events.store import Session
-from invoicing.application.ports import FeeScheduleVersion, Views
+from billing_events.unit_of_work import EventSession
+from invoicing.application.ports import FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, ids, invoice, patient_account
 from invoicing.domain.errors import UnknownInvoice
 from invoicing.domain.invoice import (
@@ -44,40 +44,40 @@ S = TypeVar("S")
 
 
 async def _on_invoice(
-    session: Session, views: Views, invoice_id: str, command: invoice.Command, metadata: Metadata
+    unit: Unit, invoice_id: str, command: invoice.Command, metadata: Metadata
 ) -> Outcome[InvoiceState]:
     async def project(outcome: Outcome[InvoiceState]) -> None:
-        await views.save_invoice(
+        await unit.views.save_invoice(
             metadata.tenant, outcome.after, outcome.first_position, outcome.last_position
         )
 
     try:
-        return await execute(session, invoice.DECIDER, invoice_id, command, metadata, project=project)
+        return await execute(unit.session, invoice.DECIDER, invoice_id, command, metadata, project=project)
     except StreamOfAnotherTenant:
         raise UnknownInvoice(invoice_id) from None
 
 
 async def _on_account(
-    session: Session, views: Views, patient_id: str, command: patient_account.Command, metadata: Metadata
+    unit: Unit, patient_id: str, command: patient_account.Command, metadata: Metadata
 ) -> Outcome[PatientAccountState]:
     async def project(outcome: Outcome[PatientAccountState]) -> None:
-        await views.save_account(metadata.tenant, outcome.after, outcome.last_position)
+        await unit.views.save_account(metadata.tenant, outcome.after, outcome.last_position)
 
-    return await execute(session, patient_account.DECIDER, patient_id, command, metadata, project=project)
+    return await execute(
+        unit.session, patient_account.DECIDER, patient_id, command, metadata, project=project
+    )
 
 
-async def _send_statement(
-    session: Session, views: Views, metadata: Metadata, state: InvoiceState, cause: str, on: date
-) -> None:
+async def _send_statement(unit: Unit, metadata: Metadata, state: InvoiceState, cause: str, on: date) -> None:
     """A statement of everything the patient owes now, once per cause."""
-    items = await views.open_items(metadata.tenant, state.patient_id)
+    items = await unit.views.open_items(metadata.tenant, state.patient_id)
     command = IssueStatement(
         statement_id=ids.statement_id(metadata.tenant, state.invoice_id, cause),
         patient_id=state.patient_id,
         statement_date=on,
         open_items=tuple(items),
     )
-    await _on_account(session, views, state.patient_id, command, metadata)
+    await _on_account(unit, state.patient_id, command, metadata)
 
 
 # Fee schedules.
@@ -94,8 +94,7 @@ class ImportResult:
 
 
 async def import_fee_schedule(
-    session: Session,
-    views: Views,
+    unit: Unit,
     metadata: Metadata,
     name: str,
     effective_from: date,
@@ -103,64 +102,60 @@ async def import_fee_schedule(
 ) -> ImportResult:
     schedule_id = ids.fee_schedule_id(metadata.tenant, name)
     command = fee_schedule.ImportFeeSchedule(schedule_id, name, effective_from, rows)
-    outcome = await execute(session, fee_schedule.DECIDER, schedule_id, command, metadata)
+    outcome = await execute(unit.session, fee_schedule.DECIDER, schedule_id, command, metadata)
     if outcome.appended:
         last = outcome.appended[-1]
         version = FeeScheduleVersion(
             schedule_id, name, effective_from, outcome.after.versions[effective_from]
         )
-        await views.save_fee_schedule_version(metadata.tenant, version, last.position or 0, last.occurred_at)
+        await unit.views.save_fee_schedule_version(
+            metadata.tenant, version, last.position or 0, last.occurred_at
+        )
     return ImportResult(
         schedule_id, name, effective_from, len(rows), bool(outcome.appended), len(outcome.after.versions)
     )
 
 
 async def reprice_held_invoices(
-    session: Session, views: Views, metadata: Metadata, imported: FeeScheduleImported, on: date
+    unit: Unit, metadata: Metadata, imported: FeeScheduleImported, on: date
 ) -> int:
     """Policy: a newly imported schedule may price invoices that were held for want of a price."""
     issued = 0
-    for invoice_id in await views.held_invoice_ids(metadata.tenant):
-        state, _ = await _load_invoice(session, invoice_id, metadata.tenant)
+    for invoice_id in await unit.views.held_invoice_ids(metadata.tenant):
+        state, _ = await _load_invoice(unit.session, invoice_id, metadata.tenant)
         if state.lifecycle != "held" or state.service_date is None:
             continue
         if state.service_date < imported.effective_from:
             continue  # this version is not in effect on that date, so it cannot change the pricing
-        price_list = await views.price_list_on(metadata.tenant, state.service_date)
-        coverage = await views.primary_coverage_on(metadata.tenant, state.patient_id, state.service_date)
-        outcome = await _on_invoice(
-            session, views, invoice_id, RepriceHeldInvoice(price_list, coverage), metadata
-        )
+        price_list = await unit.views.price_list_on(metadata.tenant, state.service_date)
+        coverage = await unit.views.primary_coverage_on(metadata.tenant, state.patient_id, state.service_date)
+        outcome = await _on_invoice(unit, invoice_id, RepriceHeldInvoice(price_list, coverage), metadata)
         if any(isinstance(e, InvoiceIssued) for e in outcome.events):
             issued += 1
-            await _statement_if_self_pay(session, views, metadata, outcome.after, on)
+            await _statement_if_self_pay(unit, metadata, outcome.after, on)
     return issued
 
 
-async def _load_invoice(session: Session, invoice_id: str, tenant: str) -> tuple[InvoiceState, int]:
+async def _load_invoice(session: EventSession, invoice_id: str, tenant: str) -> tuple[InvoiceState, int]:
     history = await session.load(invoice_id)
     if any(envelope.tenant != tenant for envelope in history):
         raise UnknownInvoice(invoice_id)
     return invoice.DECIDER.fold(e.event() for e in history), len(history)
 
 
-async def _statement_if_self_pay(
-    session: Session, views: Views, metadata: Metadata, state: InvoiceState, on: date
-) -> None:
+async def _statement_if_self_pay(unit: Unit, metadata: Metadata, state: InvoiceState, on: date) -> None:
     if state.responsibility == "self_pay" and state.patient_responsibility_cents > 0:
-        await _send_statement(session, views, metadata, state, "issued", on)
+        await _send_statement(unit, metadata, state, "issued", on)
 
 
 # Coding.
 
 
-async def invoice_coding(
-    session: Session, views: Views, metadata: Metadata, coding: Coding, on: date
-) -> None:
+async def invoice_coding(unit: Unit, metadata: Metadata, coding: Coding, on: date) -> None:
     """Policy: a (re)coded encounter voids its earlier invoices and gets one priced (or held) invoice."""
     tenant = metadata.tenant
     invoice_id = ids.invoice_id(tenant, coding.encounter_id, coding.coding_version)
-    existing = await views.invoices_of_encounter(tenant, coding.encounter_id)
+    existing = await unit.views.invoices_of_encounter(tenant, coding.encounter_id)
     if any(other.coding_version > coding.coding_version for other in existing):
         return  # a later coding already superseded this one
     if any(
@@ -174,11 +169,11 @@ async def invoice_coding(
                 reason=f"recoded: superseded by coding version {coding.coding_version}",
                 superseded_by_coding_version=coding.coding_version,
             )
-            await _on_invoice(session, views, other.invoice_id, void, metadata)
-    price_list = await views.price_list_on(tenant, coding.service_date)
-    coverage = await views.primary_coverage_on(tenant, coding.patient_id, coding.service_date)
+            await _on_invoice(unit, other.invoice_id, void, metadata)
+    price_list = await unit.views.price_list_on(tenant, coding.service_date)
+    coverage = await unit.views.primary_coverage_on(tenant, coding.patient_id, coding.service_date)
     outcome = await _on_invoice(
-        session, views, invoice_id, IssueInvoice(invoice_id, coding, price_list, coverage), metadata
+        unit, invoice_id, IssueInvoice(invoice_id, coding, price_list, coverage), metadata
     )
     if outcome.after.lifecycle == "held" and outcome.events:
         log.info(
@@ -186,12 +181,10 @@ async def invoice_coding(
             extra={"invoice_id": invoice_id, "pricing_errors": len(outcome.after.pricing_errors)},
         )
     if any(isinstance(e, InvoiceIssued) for e in outcome.events):
-        await _statement_if_self_pay(session, views, metadata, outcome.after, on)
+        await _statement_if_self_pay(unit, metadata, outcome.after, on)
 
 
-async def reassign_to_late_coverage(
-    session: Session, views: Views, metadata: Metadata, patient_id: str
-) -> int:
+async def reassign_to_late_coverage(unit: Unit, metadata: Metadata, patient_id: str) -> int:
     """Policy: a coverage that reaches invoicing after an encounter was invoiced as self-pay.
 
     Registration records the coverage before the encounter, but its events travel on another topic
@@ -201,11 +194,11 @@ async def reassign_to_late_coverage(
     """
     tenant = metadata.tenant
     moved = 0
-    for invoice_id in await views.self_pay_invoice_ids(tenant, patient_id):
-        state, _ = await _load_invoice(session, invoice_id, tenant)
+    for invoice_id in await unit.views.self_pay_invoice_ids(tenant, patient_id):
+        state, _ = await _load_invoice(unit.session, invoice_id, tenant)
         if state.lifecycle != "issued" or state.paid_cents != 0 or state.service_date is None:
             continue
-        coverage = await views.primary_coverage_on(tenant, patient_id, state.service_date)
+        coverage = await unit.views.primary_coverage_on(tenant, patient_id, state.service_date)
         if coverage is None:
             continue
         coding = Coding(
@@ -219,15 +212,13 @@ async def reassign_to_late_coverage(
             diagnoses=state.diagnoses,
             lines=state.coded_lines,
         )
-        await _on_invoice(
-            session, views, invoice_id, VoidInvoice(reason="coverage recorded after invoicing"), metadata
-        )
+        await _on_invoice(unit, invoice_id, VoidInvoice(reason="coverage recorded after invoicing"), metadata)
         replacement = ids.reassigned_invoice_id(
             tenant, state.encounter_id, state.coding_version, coverage.coverage_id
         )
-        price_list = await views.price_list_on(tenant, state.service_date)
+        price_list = await unit.views.price_list_on(tenant, state.service_date)
         await _on_invoice(
-            session, views, replacement, IssueInvoice(replacement, coding, price_list, coverage), metadata
+            unit, replacement, IssueInvoice(replacement, coding, price_list, coverage), metadata
         )
         moved += 1
     return moved
@@ -236,12 +227,10 @@ async def reassign_to_late_coverage(
 # Claims.
 
 
-async def post_adjudication(
-    session: Session, views: Views, metadata: Metadata, claim: ClaimAdjudicated
-) -> None:
+async def post_adjudication(unit: Unit, metadata: Metadata, claim: ClaimAdjudicated) -> None:
     """Policy: post a payer's adjudication (or reversal, or denial) to the invoice's ledger."""
     command = adjudication_from(claim)
-    outcome = await _on_invoice(session, views, claim.invoice_id, command, metadata)
+    outcome = await _on_invoice(unit, claim.invoice_id, command, metadata)
     posted = [e for e in outcome.events if isinstance(e, InsurancePaymentPosted)]
     if (
         posted
@@ -250,9 +239,7 @@ async def post_adjudication(
         and posted[0].patient_responsibility_cents > 0
         and outcome.after.patient_responsibility_cents > 0
     ):
-        await _send_statement(
-            session, views, metadata, outcome.after, command.adjudication_id, claim.adjudicated_on
-        )
+        await _send_statement(unit, metadata, outcome.after, command.adjudication_id, claim.adjudicated_on)
 
 
 # Patient payments.
@@ -270,9 +257,9 @@ class PaymentReceipt:
 
 
 async def receive_patient_payment(
-    session: Session, views: Views, metadata: Metadata, command: ApplyPatientPayment
+    unit: Unit, metadata: Metadata, command: ApplyPatientPayment
 ) -> PaymentReceipt:
-    applied = await _on_invoice(session, views, command.invoice_id, command, metadata)
+    applied = await _on_invoice(unit, command.invoice_id, command, metadata)
     applied_cents = sum(e.applied_cents for e in applied.events if isinstance(e, PatientPaymentApplied))
     patient_id = applied.after.patient_id
     record = RecordPayment(
@@ -284,7 +271,7 @@ async def receive_patient_payment(
         method=command.method,
         received_on=command.received_on,
     )
-    await _on_account(session, views, patient_id, record, metadata)
+    await _on_account(unit, patient_id, record, metadata)
     return PaymentReceipt(
         command.payment_id,
         command.invoice_id,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from billing_events.contracts.invoicing import FeeScheduleRow
+from billing_events.unit_of_work import UnitOfWork
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -53,3 +54,7 @@ class Views(Protocol):
     async def save_fee_schedule_version(
         self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None: ...
+
+
+# One transaction's log and read models (billing_events.unit_of_work).
+Unit = UnitOfWork[Views]

@@ -19,7 +19,7 @@ from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from invoicing.adapters import queries
 from invoicing.adapters.fee_schedule_files import ParsedFile, read_csv, read_json
-from invoicing.adapters.projections import PostgresViews
+from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers
 from invoicing.domain.fee_schedule import validate_name, validate_rows
 from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
@@ -100,8 +100,7 @@ async def import_fee_schedule(
     async with runtime.store.session() as session:
         with domain_errors():
             result = await handlers.import_fee_schedule(
-                session,
-                PostgresViews(session.connection),
+                postgres_unit(session),
                 metadata_from(request, principal),
                 name,
                 effective,
@@ -247,7 +246,7 @@ async def post_patient_payment(
     async def action(session: Session) -> tuple[int, dict[str, Any]]:
         with domain_errors():
             receipt = await handlers.receive_patient_payment(
-                session, PostgresViews(session.connection), metadata_from(request, principal), command
+                postgres_unit(session), metadata_from(request, principal), command
             )
         return 201, {
             "payment_id": receipt.payment_id,

@@ -17,7 +17,7 @@ from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
 from billing_service.runtime import Runtime
 from invoicing.adapters import projections
-from invoicing.adapters.projections import PostgresViews
+from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers as app
 from invoicing.domain.errors import DomainError
 from invoicing.domain.invoice import coding_from
@@ -55,7 +55,7 @@ async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
     coverage = _typed(envelope, CoverageAdded)
     await projections.save_coverage(session.connection, envelope.tenant, coverage)
     await app.reassign_to_late_coverage(
-        session, PostgresViews(session.connection), metadata_caused_by(envelope), coverage.patient_id
+        postgres_unit(session), metadata_caused_by(envelope), coverage.patient_id
     )
 
 
@@ -74,8 +74,7 @@ async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
         raise SafeError(f"expected a coding event, got {envelope.event_type}")
     await session.serialize(COVERAGE_LOCK)
     await app.invoice_coding(
-        session,
-        PostgresViews(session.connection),
+        postgres_unit(session),
         metadata_caused_by(envelope),
         coding_from(event),
         envelope.occurred_at.date(),
@@ -84,8 +83,7 @@ async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
 
 async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> None:
     await app.post_adjudication(
-        session,
-        PostgresViews(session.connection),
+        postgres_unit(session),
         metadata_caused_by(envelope),
         _typed(envelope, ClaimAdjudicated),
     )
@@ -93,8 +91,7 @@ async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> Non
 
 async def on_fee_schedule_imported(session: Session, envelope: EventEnvelope) -> None:
     await app.reprice_held_invoices(
-        session,
-        PostgresViews(session.connection),
+        postgres_unit(session),
         metadata_caused_by(envelope),
         _typed(envelope, FeeScheduleImported),
         envelope.occurred_at.date(),

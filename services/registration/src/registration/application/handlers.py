@@ -16,7 +16,7 @@ from billing_events.contracts.base import Event, Sealed
 from billing_events.decider import Outcome, Seal, execute
 from billing_events.envelope import Metadata
 from billing_events.phi import BlindIndex
-from billing_events.store import Session
+from billing_events.unit_of_work import UnitOfWork
 from registration.application.ports import Phi, Views
 from registration.application.sealing import DeferredSealer
 from registration.domain import coverage, encounter, patient, payer, provider
@@ -33,9 +33,10 @@ from registration.domain.values import (
 
 
 @dataclass(frozen=True)
-class CommandContext:
-    session: Session
-    views: Views
+class CommandContext(UnitOfWork[Views]):
+    """The unit of work (log and views in one transaction) with what registration's commands also
+    need: the vault that seals patient data, the MRN blind index, who acts, and the date."""
+
     vault: Phi
     blind_index: BlindIndex
     metadata: Metadata
