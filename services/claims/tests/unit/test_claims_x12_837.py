@@ -303,3 +303,17 @@ def test_decrypted_data_that_an_837_cannot_carry_is_named_by_field(
 ) -> None:
     assert [p.field for p in check_claim(bad)] == [field]
     assert check_claim(claim()) == []
+
+
+EDIT_OF_CASE = {
+    "billing ZIP": "SCRUB-ZIP9",
+    "patient state": "SCRUB-PATIENT",
+    "patient birth date": "SCRUB-PATIENT",
+    "member id": "SCRUB-SUBSCRIBER",
+    "patient name": "SCRUB-PATIENT",
+}
+
+
+@pytest.mark.parametrize(("case", "bad", "field"), list(invalid_cases()))
+def test_each_problem_names_the_work_queue_edit_a_biller_fixes(case: str, bad: Claim837, field: str) -> None:
+    assert [p.edit_id for p in check_claim(bad)] == [EDIT_OF_CASE[case]]

@@ -385,11 +385,15 @@ def test_claim_level_adjustments_post_as_line_zero_and_clp05_stands_in_for_missi
     )
 
 
-def test_status_22_is_a_reversal_and_status_4_a_denial_whatever_the_outcome_says() -> None:
-    assert adjudication_from(adjudicated("22", "paid")).reversal
-    denied = adjudication_from(adjudicated("4", "paid"))
+def test_the_outcome_claims_decided_is_posted_as_the_event_says() -> None:
+    # Claims reads the 835 (CLP02 22 a reversal, 4 a denial) and publishes the outcome; invoicing
+    # trusts the event and never re-reads status codes (one fact in one place).
+    assert adjudication_from(adjudicated("22", "reversed")).reversal
+    denied = adjudication_from(adjudicated("4", "denied"))
     assert denied.denied and not denied.reversal
     assert denied.remark_codes == ("M15",)
+    paid = adjudication_from(adjudicated("22", "paid"))
+    assert not paid.reversal and not paid.denied
 
 
 def test_the_adjudication_id_is_stable_and_tells_a_reversal_from_its_correction() -> None:

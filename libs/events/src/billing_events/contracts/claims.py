@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
+from billing_events.contracts.adjustments import CasAdjustment as CasAdjustment
 from billing_events.contracts.base import Event, event
-from billing_events.contracts.invoicing import AdjustmentGroup
 
 SERVICE = "claims"
 
@@ -113,14 +114,6 @@ class ClaimRejected(Event):
     reasons: tuple[RejectionReason, ...]
     file_name: str | None = None
     batch_id: str | None = None
-
-
-class CasAdjustment(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    group: AdjustmentGroup
-    reason_code: str
-    amount_cents: int
 
 
 class AdjudicatedLine(BaseModel):

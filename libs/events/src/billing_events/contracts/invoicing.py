@@ -7,13 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
+from billing_events.contracts.adjustments import CasAdjustment
 from billing_events.contracts.base import Event, event
 
 SERVICE = "invoicing"
 
 Responsibility = Literal["insurance", "self_pay"]
-# CAS01 claim adjustment group codes; 5010 remittances use OA ("other adjustments").
-AdjustmentGroup = Literal["CO", "PR", "OI", "PI", "CR", "OA"]
 
 
 class FeeScheduleRow(BaseModel):
@@ -134,12 +134,8 @@ class InvoiceVoided(Event):
     superseded_by_coding_version: int | None = None
 
 
-class Adjustment(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    group: AdjustmentGroup
-    reason_code: str
-    amount_cents: int
+# A payer's CAS adjustment, as claims published it and as invoicing posts it: one model for both.
+Adjustment = CasAdjustment
 
 
 class PostedLine(BaseModel):

@@ -22,12 +22,12 @@ from datetime import date
 from billing_x12 import format_cents
 from billing_x12.writer import Element, SegmentOut, TransactionSetOut, render_single_group, seg
 
+from claims.domain import scrubber
 from claims.domain.outbound import (
     Address837,
     Claim837,
     Interchange837,
     Person837,
-    Priority,
     Problem837,
     Provider837,
 )
@@ -36,7 +36,6 @@ IMPLEMENTATION = "005010X222A1"
 
 # PAT01 / SBR02 individual relationship codes for the patient's relationship to the subscriber.
 RELATIONSHIP_CODES = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
-PRIORITY_CODES: dict[str, Priority] = {"primary": "P", "secondary": "S", "tertiary": "T"}
 # fmt: off
 US_STATES = frozenset((
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
@@ -77,32 +76,37 @@ def d8(value: date) -> str:
 # Checks -------------------------------------------------------------------------------------------
 
 
-def _check_person(person: Person837, where: str, *, needs_demographics: bool) -> Iterable[Problem837]:
+def _check_person(
+    person: Person837, where: str, edit_id: str, *, needs_demographics: bool
+) -> Iterable[Problem837]:
     if not text(person.family_name, 60):
-        yield Problem837(f"{where}.name", "has no family name usable in X12")
+        yield Problem837(f"{where}.name", "has no family name usable in X12", edit_id)
     if needs_demographics:
         if person.birth_date is None:
-            yield Problem837(f"{where}.birth_date", "is missing")
+            yield Problem837(f"{where}.birth_date", "is missing", edit_id)
         elif person.birth_date > date.today():
-            yield Problem837(f"{where}.birth_date", "is in the future")
+            yield Problem837(f"{where}.birth_date", "is in the future", edit_id)
         if person.sex not in ("M", "F", "U"):
-            yield Problem837(f"{where}.sex", "is not M, F or U")
+            yield Problem837(f"{where}.sex", "is not M, F or U", edit_id)
         if person.address is None:
-            yield Problem837(f"{where}.address", "is missing")
+            yield Problem837(f"{where}.address", "is missing", edit_id)
         else:
-            yield from _check_address(person.address, f"{where}.address", zip9=False)
+            yield from _check_address(person.address, f"{where}.address", edit_id, zip9=False)
 
 
-def _check_address(address: Address837, where: str, *, zip9: bool) -> Iterable[Problem837]:
+def _check_address(
+    address: Address837, where: str, edit_id: str, *, zip9: bool, postal_edit_id: str | None = None
+) -> Iterable[Problem837]:
     if not text(address.line1, 55):
-        yield Problem837(f"{where}.line1", "is empty")
+        yield Problem837(f"{where}.line1", "is empty", edit_id)
     if len(text(address.city, 30)) < 2:
-        yield Problem837(f"{where}.city", "is empty")
+        yield Problem837(f"{where}.city", "is empty", edit_id)
     if address.state.upper() not in US_STATES:
-        yield Problem837(f"{where}.state", "is not a US state code")
+        yield Problem837(f"{where}.state", "is not a US state code", edit_id)
     length = len(digits(address.postal_code))
     if length != 9 and (zip9 or length != 5):
-        yield Problem837(f"{where}.postal_code", "needs 9 digits" if zip9 else "needs 5 or 9 digits")
+        message = "needs 9 digits" if zip9 else "needs 5 or 9 digits"
+        yield Problem837(f"{where}.postal_code", message, postal_edit_id or edit_id)
 
 
 def check_claim(claim: Claim837) -> list[Problem837]:
@@ -110,20 +114,33 @@ def check_claim(claim: Claim837) -> list[Problem837]:
     problems: list[Problem837] = []
     is_subscriber = claim.patient is None
     # Named after the record a biller fixes: the patient's own when the patient is the subscriber.
-    problems += _check_person(
-        claim.subscriber, "patient" if is_subscriber else "subscriber", needs_demographics=is_subscriber
-    )
-    if claim.patient is not None:
-        problems += _check_person(claim.patient, "patient", needs_demographics=True)
-    if not identifier(claim.member_id, 80) or len(identifier(claim.member_id, 80)) < 2:
-        problems.append(Problem837("coverage.member_id", "has no letters or digits usable in X12"))
-    if claim.billing_provider.address is None:
-        problems.append(Problem837("billing_provider.address", "is missing"))
+    if is_subscriber:
+        problems += _check_person(claim.subscriber, "patient", scrubber.PATIENT, needs_demographics=True)
     else:
-        problems += _check_address(claim.billing_provider.address, "billing_provider.address", zip9=True)
+        problems += _check_person(
+            claim.subscriber, "subscriber", scrubber.SUBSCRIBER, needs_demographics=False
+        )
+    if claim.patient is not None:
+        problems += _check_person(claim.patient, "patient", scrubber.PATIENT, needs_demographics=True)
+    if not identifier(claim.member_id, 80) or len(identifier(claim.member_id, 80)) < 2:
+        problems.append(
+            Problem837("coverage.member_id", "has no letters or digits usable in X12", scrubber.SUBSCRIBER)
+        )
+    if claim.billing_provider.address is None:
+        problems.append(Problem837("billing_provider.address", "is missing", scrubber.BILLING_NPI))
+    else:
+        problems += _check_address(
+            claim.billing_provider.address,
+            "billing_provider.address",
+            scrubber.BILLING_NPI,
+            zip9=True,
+            postal_edit_id=scrubber.ZIP9,
+        )
     for other in claim.other_coverages:
         if not identifier(other.member_id, 80) or not text(other.subscriber.family_name, 60):
-            problems.append(Problem837("other_coverage", "lacks the subscriber's name or member id"))
+            problems.append(
+                Problem837("other_coverage", "lacks the subscriber's name or member id", scrubber.SUBSCRIBER)
+            )
     return problems
 
 

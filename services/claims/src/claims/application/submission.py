@@ -76,6 +76,8 @@ class Unreadable(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+        # The work-queue edit a biller fixes: the patient's record, or the coverage's subscriber.
+        self.edit_id = scrubber.PATIENT if field.split(".")[0] == "patient" else scrubber.SUBSCRIBER
 
 
 # Building the 837's content from sealed records -----------------------------------------------------
@@ -226,19 +228,9 @@ async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, 
     )
 
 
-def _edit_for(field: str) -> str:
-    if field.startswith("patient"):
-        return scrubber.PATIENT
-    if field.startswith("billing_provider"):
-        return scrubber.ZIP9 if field.endswith("postal_code") else scrubber.BILLING_NPI
-    return scrubber.SUBSCRIBER
-
-
 def findings_from(problems: Iterable[Problem837]) -> tuple[Finding, ...]:
     return tuple(
-        Finding(
-            edit_id=_edit_for(p.field), field=p.field, message=f"The {p.field.replace('_', ' ')} {p.message}."
-        )
+        Finding(edit_id=p.edit_id, field=p.field, message=f"The {p.field.replace('_', ' ')} {p.message}.")
         for p in problems
     )
 
@@ -315,7 +307,7 @@ class Submission:
             )
         except Unreadable as error:
             message = f"The {error.field} is not readable."
-            return (Finding(edit_id=_edit_for(error.field), field=error.field, message=message),)
+            return (Finding(edit_id=error.edit_id, field=error.field, message=message),)
         return findings_from(self.format.check(claim)) or claim
 
     async def _send_one(self, tenant: str, payer_id: str, now: datetime) -> tuple[BatchRecord | None, bool]:

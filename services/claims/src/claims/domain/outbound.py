@@ -123,3 +123,4 @@ class Interchange837:
 class Problem837:
     field: str
     message: str
+    edit_id: str  # the scrubber edit (claims.domain.scrubber) the biller's work queue shows

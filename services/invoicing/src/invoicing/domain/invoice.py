@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
+from billing_events.balances import patient_share_of_balance
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
 from billing_events.contracts.invoicing import (
-    Adjustment,
     CodedInvoiceLine,
     InsurancePaymentPosted,
     InvoiceHeld,
@@ -51,8 +51,6 @@ PostingKind = Literal["charge", "insurance_payment", "denial", "reversal", "pati
 Status = Literal["new", "held", "open", "denied", "settled", "overpaid", "voided"]
 STATUSES: tuple[Status, ...] = ("held", "open", "denied", "settled", "overpaid", "voided")
 OTHER_ADJUSTMENT_GROUPS = ("OA", "OI", "PI", "CR")
-DENIAL_STATUS_CODE = "4"
-REVERSAL_STATUS_CODE = "22"
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ class InvoiceState:
         if self.responsibility == "self_pay":
             return outstanding
         assigned = sum(p.patient_responsibility_cents for p in self.postings)
-        return min(max(assigned - self.patient_paid_cents, 0), outstanding)
+        return patient_share_of_balance(outstanding, assigned, self.patient_paid_cents)
 
     @property
     def insurance_balance_cents(self) -> int:
@@ -305,10 +303,7 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
         PostedLine(
             line_number=line.line_number,
             paid_cents=line.paid_cents,
-            adjustments=tuple(
-                Adjustment(group=a.group, reason_code=a.reason_code, amount_cents=a.amount_cents)
-                for a in line.adjustments
-            ),
+            adjustments=line.adjustments,
         )
         for line in claim.lines
     ]
@@ -317,13 +312,12 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
             PostedLine(
                 line_number=0,
                 paid_cents=0 if claim.lines else claim.paid_cents,
-                adjustments=tuple(
-                    Adjustment(group=a.group, reason_code=a.reason_code, amount_cents=a.amount_cents)
-                    for a in claim.claim_adjustments
-                ),
+                adjustments=claim.claim_adjustments,
             )
         )
-    reversal = claim.outcome == "reversed" or claim.claim_status_code == REVERSAL_STATUS_CODE
+    # Claims read the 835 and decided the outcome (CLP02 22 is a reversal, 4 a denial, every line
+    # refused is a denial too); invoicing posts what the event says and never re-reads status codes.
+    reversal = claim.outcome == "reversed"
     remarks = list(claim.remark_codes) + [code for line in claim.lines for code in line.remark_codes]
     return PostAdjudication(
         invoice_id=claim.invoice_id,
@@ -337,7 +331,7 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
             claim.claim_status_code,
         ),
         reversal=reversal,
-        denied=not reversal and (claim.outcome == "denied" or claim.claim_status_code == DENIAL_STATUS_CODE),
+        denied=claim.outcome == "denied",
         lines=tuple(lines),
         patient_responsibility_cents=claim.patient_responsibility_cents,
         remark_codes=tuple(dict.fromkeys(remarks)),

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from billing_events.balances import patient_share_of_balance
 from reporting.domain.facts import SELF_PAY, Facts, IssuedInvoice
 
 
@@ -58,9 +59,8 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
         elif key in voided:
             insurance, self_pay = total, 0
         else:
-            # A patient who paid more than their share so far (a copay before adjudication) has
-            # paid down what the payer is expected to cover.
-            self_pay = max(patient_share[key] - applied[key], 0)
+            # The one rule invoicing's ledger applies too (billing_events.balances).
+            self_pay = patient_share_of_balance(total, patient_share[key], applied[key])
             insurance = total - self_pay
         result.append(InvoiceBalance(invoice, insurance, self_pay))
     return result
