@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from billing_service.runtime import ServiceDefinition
+from claims.adapters.projections import PROJECTIONS_SQL
 from claims.adapters.rebuild import rebuild_claims_view
-from claims.adapters.schema import PROJECTIONS_SQL
 from claims.entrypoints.api import router
 from claims.entrypoints.consumers import subscriptions
 from claims.entrypoints.workers import workers
@@ -14,7 +14,7 @@ SERVICE = ServiceDefinition(
     port=8004,
     title="Claims",
     routers=lambda: [router],
-    subscriptions=lambda _runtime: subscriptions(),
+    subscriptions=subscriptions,
     schema_sql=PROJECTIONS_SQL,
     workers=workers,
     rebuild_from_log=rebuild_claims_view,

@@ -15,6 +15,7 @@ from billing_events.contracts.registration import (
 from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
+from billing_service.runtime import Runtime
 from claims.adapters.projections import postgres_unit
 from claims.application.handlers import (
     close_claims_for_invoice,
@@ -80,7 +81,7 @@ async def on_invoice_settled(session: Session, envelope: EventEnvelope) -> None:
     )
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(_runtime: Runtime) -> list[Subscription]:
     return [
         Subscription(
             name="claims-reference",

@@ -8,7 +8,7 @@ from billing_service.runtime import ServiceDefinition
 from coding.adapters.projections import PROJECTIONS_SQL
 from coding.adapters.reference import ReferenceProvider
 from coding.entrypoints.api import router_for
-from coding.entrypoints.consumers import registration_view
+from coding.entrypoints.consumers import subscriptions
 from coding.settings import CodingSettings
 
 
@@ -26,7 +26,7 @@ def coding_service(settings: CodingSettings | None = None) -> ServiceDefinition:
         port=8002,
         title="Coding",
         routers=routers,
-        subscriptions=lambda _runtime: [registration_view()],
+        subscriptions=subscriptions,
         schema_sql=PROJECTIONS_SQL,
     )
 

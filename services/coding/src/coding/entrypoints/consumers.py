@@ -6,6 +6,7 @@ from billing_events.consumer import Subscription, handlers
 from billing_events.contracts.registration import EncounterOpened, PatientDemographicsUpdated
 from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
+from billing_service.runtime import Runtime
 from coding.adapters.projections import PROJECTION_TABLES, PostgresViews
 from coding.application.handlers import on_demographics_updated, on_encounter_opened
 
@@ -16,6 +17,10 @@ async def _encounter_opened(session: Session, envelope: EventEnvelope) -> None:
 
 async def _demographics_updated(session: Session, envelope: EventEnvelope) -> None:
     await on_demographics_updated(PostgresViews(session.connection), envelope)
+
+
+def subscriptions(_runtime: Runtime) -> list[Subscription]:
+    return [registration_view()]
 
 
 def registration_view() -> Subscription:
