@@ -15,6 +15,7 @@ from billing_events.decider import StreamOfAnotherTenant
 from billing_events.errors import FieldError as FieldError
 from billing_events.phi import KeyDestroyed
 from billing_events.store import VersionConflict
+from billing_service.pages import InvalidPage
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -78,6 +79,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return problem_response(Problem(exc.status_code, str(exc.detail), str(exc.detail)))
 
+    async def on_invalid_page(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidPage)
+        return problem_response(invalid(exc.errors))
+
     async def on_version_conflict(_: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             conflict("The record changed since you read it; reload and try again.", "version-conflict")
@@ -96,5 +101,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StreamOfAnotherTenant, on_other_tenant)
     app.add_exception_handler(KeyDestroyed, on_key_destroyed)
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(InvalidPage, on_invalid_page)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -562,6 +562,28 @@ async def test_reference_data_and_encounters_are_listed_page_by_page(svc: Servic
     assert (await coder.get("/encounters", params={"cursor": "nope"})).status_code == 422
 
 
+async def test_a_cursor_is_good_only_for_the_list_that_gave_it_out(svc: ServiceHarness) -> None:
+    ids = await cast(svc)
+    desk = svc.client(["front_desk"])
+    for day in ("2025-01-02", "2025-01-03"):
+        assert (await desk.post("/encounters", json=encounter_body(ids, service_date=day))).status_code == 201
+    coder = svc.client(["coder"])
+    first = (await coder.get("/encounters", params={"limit": 1})).json()
+    assert first["next_cursor"] is not None
+
+    foreign = await coder.get("/providers", params={"cursor": first["next_cursor"]})
+    old_style = await coder.get("/encounters", params={"cursor": "1"})
+    too_many = await coder.get("/encounters", params={"limit": 201})
+    none = await coder.get("/encounters", params={"limit": 0})
+
+    assert foreign.status_code == 422
+    assert [e["field"] for e in foreign.json()["errors"]] == ["cursor"]
+    assert old_style.status_code == 422
+    assert [e["field"] for e in old_style.json()["errors"]] == ["cursor"]
+    assert too_many.status_code == none.status_code == 422
+    assert [e["field"] for e in too_many.json()["errors"]] == ["limit"]
+
+
 async def test_a_destroyed_patient_key_makes_the_record_gone(svc: ServiceHarness) -> None:
     ids = await cast(svc)
     await svc.runtime.vault.destroy(ids["patient_id"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from billing_events.contracts.base import Sealed
+from billing_service.pages import Keyset, Page, PageRequest
 
 CLAIM_COLUMNS = (
     "claim_id, tenant, seq, invoice_id, encounter_id, patient_id, "
@@ -17,6 +19,16 @@ CLAIM_COLUMNS = (
     "last_batch_id, version, created_at, updated_at"
 )
 FILTERS = ("invoice_id", "encounter_id", "patient_id", "payer_id", "status")
+
+# The lists of the API and the keys they are read in: claims by `seq`, unmatched remittance claims by
+# arrival (ties by the table's primary key, so that every row has one place).
+CLAIMS = Keyset("claims.claims")
+DENIALS = Keyset("claims.denials")
+UNMATCHED = Keyset("claims.unmatched_remittance_claims", (datetime, str, str, str))
+
+
+def _seq(row: asyncpg.Record) -> tuple[int]:
+    return (row["seq"],)
 
 
 def claim_summary(row: asyncpg.Record) -> dict[str, Any]:
@@ -53,34 +65,32 @@ async def get_claim(db: asyncpg.Connection, tenant: str, claim_id: str) -> async
 
 
 async def list_claims(
-    db: asyncpg.Connection, tenant: str, filters: dict[str, str], limit: int, after: int
-) -> list[asyncpg.Record]:
+    db: asyncpg.Connection, tenant: str, filters: dict[str, str], page: PageRequest
+) -> Page[asyncpg.Record]:
     clauses = ["tenant = $1", "seq > $2"]
-    args: list[Any] = [tenant, after]
+    args: list[Any] = [tenant, page.position]
     for name in FILTERS:
         if filters.get(name):
             args.append(filters[name])
             clauses.append(f"{name} = ${len(args)}")
-    args.append(limit)
+    args.append(page.fetch)
     where = " AND ".join(clauses)
-    return list(
-        await db.fetch(
-            f"SELECT {CLAIM_COLUMNS} FROM claims WHERE {where} ORDER BY seq LIMIT ${len(args)}", *args
-        )
+    rows = await db.fetch(
+        f"SELECT {CLAIM_COLUMNS} FROM claims WHERE {where} ORDER BY seq LIMIT ${len(args)}", *args
     )
+    return page.page(rows, _seq)
 
 
-async def denied_claims(db: asyncpg.Connection, tenant: str, limit: int, after: int) -> list[asyncpg.Record]:
-    return list(
-        await db.fetch(
-            f"SELECT {CLAIM_COLUMNS} FROM claims WHERE tenant = $1 AND seq > $2 AND adjudication IS NOT NULL "
-            "AND status IN ('denied', 'partially_paid', 'paid', "
-            "'closed', 'resubmitted') ORDER BY seq LIMIT $3",
-            tenant,
-            after,
-            limit,
-        )
+async def denied_claims(db: asyncpg.Connection, tenant: str, page: PageRequest) -> Page[asyncpg.Record]:
+    rows = await db.fetch(
+        f"SELECT {CLAIM_COLUMNS} FROM claims WHERE tenant = $1 AND seq > $2 AND adjudication IS NOT NULL "
+        "AND status IN ('denied', 'partially_paid', 'paid', "
+        "'closed', 'resubmitted') ORDER BY seq LIMIT $3",
+        tenant,
+        page.position,
+        page.fetch,
     )
+    return page.page(rows, _seq)
 
 
 async def history(db: asyncpg.Connection, tenant: str, claim_id: str) -> list[asyncpg.Record]:
@@ -124,15 +134,20 @@ async def latest_claim_file(db: asyncpg.Connection, tenant: str, claim_id: str) 
     return None if value is None else Sealed.model_validate(value)
 
 
-async def unmatched(db: asyncpg.Connection, tenant: str, limit: int, offset: int) -> list[asyncpg.Record]:
-    return list(
-        await db.fetch(
-            "SELECT remittance_id, patient_control_number, payer_claim_control_number, claim_status_code, "
-            "charge_cents, paid_cents, payer_name, received_at FROM unmatched_remittance_claims "
-            "WHERE tenant = $1 ORDER BY received_at, remittance_id, "
-            "patient_control_number LIMIT $2 OFFSET $3",
-            tenant,
-            limit,
-            offset,
-        )
+def _arrival(row: asyncpg.Record) -> tuple[datetime, str, str, str]:
+    return (row["received_at"], row["remittance_id"], row["patient_control_number"], row["claim_status_code"])
+
+
+async def unmatched(db: asyncpg.Connection, tenant: str, page: PageRequest) -> Page[asyncpg.Record]:
+    after = page.after or (None, None, None, None)
+    rows = await db.fetch(
+        "SELECT remittance_id, patient_control_number, payer_claim_control_number, claim_status_code, "
+        "charge_cents, paid_cents, payer_name, received_at FROM unmatched_remittance_claims "
+        "WHERE tenant = $1 AND ($2::timestamptz IS NULL "
+        "OR (received_at, remittance_id, patient_control_number, claim_status_code) > ($2, $3, $4, $5)) "
+        "ORDER BY received_at, remittance_id, patient_control_number, claim_status_code LIMIT $6",
+        tenant,
+        *after,
+        page.fetch,
     )
+    return page.page(rows, _arrival)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ from billing_events.decider import load_state
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from claims.adapters import queries
@@ -32,23 +33,13 @@ router = APIRouter(tags=["claims"])
 
 Reader = Annotated[Principal, Depends(require(Role.BILLER, Role.AUDITOR))]
 Biller = Annotated[Principal, Depends(require(Role.BILLER))]
-Limit = Annotated[int, Query(ge=1, le=200)]
+ClaimsPage = Annotated[PageRequest, Depends(queries.CLAIMS.request)]
+DenialsPage = Annotated[PageRequest, Depends(queries.DENIALS.request)]
+UnmatchedPage = Annotated[PageRequest, Depends(queries.UNMATCHED.request)]
 STATUSES = frozenset(
     {"created", "scrub_failed", "ready", "submitted", "accepted", "rejected", "paid", "partially_paid"}
     | {"denied", "resubmitted", "voided", "closed"}
 )
-
-
-def _cursor(value: str | None) -> int:
-    if value is None:
-        return 0
-    if not value.isdigit():
-        raise invalid([FieldError("cursor", "is not a cursor this API gave")])
-    return int(value)
-
-
-def _page(items: list[dict[str, Any]], rows: list[Any], limit: int, key: str = "seq") -> dict[str, Any]:
-    return {"items": items, "next_cursor": str(rows[-1][key]) if len(rows) == limit else None}
 
 
 @router.get("/claims")
@@ -60,8 +51,8 @@ async def list_claims(
     patient_id: str | None = None,
     payer_id: str | None = None,
     status: str | None = None,
-    limit: Limit = 50,
-    cursor: str | None = None,
+    *,
+    page: ClaimsPage,
 ) -> dict[str, Any]:
     """Claims of the tenant; `status=scrub_failed` is the work queue, each claim with its findings."""
     if status is not None and status not in STATUSES:
@@ -78,8 +69,8 @@ async def list_claims(
         if v
     }
     async with runtime_of(request).pool.acquire() as db:
-        rows = await queries.list_claims(db, principal.tenant, filters, limit, _cursor(cursor))
-    return _page([queries.claim_summary(r) for r in rows], rows, limit)
+        rows = await queries.list_claims(db, principal.tenant, filters, page)
+    return rows.map(queries.claim_summary).as_json()
 
 
 async def _load(session: Session, tenant: str, claim_id: str) -> tuple[Any, ClaimState]:
@@ -245,14 +236,12 @@ def _at_stake(adjudication: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 
 
 @router.get("/denials")
-async def denials(
-    request: Request, principal: Reader, limit: Limit = 50, cursor: str | None = None
-) -> dict[str, Any]:
+async def denials(request: Request, principal: Reader, page: DenialsPage) -> dict[str, Any]:
     """Claims the payer denied in whole or in part, with CARC/RARC codes and the amounts at stake."""
     async with runtime_of(request).pool.acquire() as db:
-        rows = await queries.denied_claims(db, principal.tenant, limit, _cursor(cursor))
+        rows = await queries.denied_claims(db, principal.tenant, page)
     items = []
-    for row in rows:
+    for row in rows.items:
         adjudication = row["adjudication"]
         lines, at_stake = _at_stake(adjudication)
         if adjudication["outcome"] != "denied" and not lines:
@@ -273,31 +262,28 @@ async def denials(
                 "at_stake_cents": at_stake,
             }
         )
-    return _page(items, rows, limit)
+    return rows.replace(items).as_json()
+
+
+def _unmatched_json(r: Any) -> dict[str, Any]:
+    return {
+        "remittance_id": r["remittance_id"],
+        "patient_control_number": r["patient_control_number"],
+        "payer_claim_control_number": r["payer_claim_control_number"],
+        "claim_status_code": r["claim_status_code"],
+        "charge_cents": r["charge_cents"],
+        "paid_cents": r["paid_cents"],
+        "payer_name": r["payer_name"],
+        "received_at": r["received_at"].isoformat(),
+    }
 
 
 @router.get("/remittances/unmatched")
-async def unmatched_remittances(
-    request: Request, principal: Reader, limit: Limit = 50, cursor: str | None = None
-) -> dict[str, Any]:
+async def unmatched_remittances(request: Request, principal: Reader, page: UnmatchedPage) -> dict[str, Any]:
     """Claims in remittances that match no claim of the tenant, waiting for a person."""
-    offset = _cursor(cursor)
     async with runtime_of(request).pool.acquire() as db:
-        rows = await queries.unmatched(db, principal.tenant, limit, offset)
-    items = [
-        {
-            "remittance_id": r["remittance_id"],
-            "patient_control_number": r["patient_control_number"],
-            "payer_claim_control_number": r["payer_claim_control_number"],
-            "claim_status_code": r["claim_status_code"],
-            "charge_cents": r["charge_cents"],
-            "paid_cents": r["paid_cents"],
-            "payer_name": r["payer_name"],
-            "received_at": r["received_at"].isoformat(),
-        }
-        for r in rows
-    ]
-    return {"items": items, "next_cursor": str(offset + limit) if len(rows) == limit else None}
+        rows = await queries.unmatched(db, principal.tenant, page)
+    return rows.map(_unmatched_json).as_json()
 
 
 @router.get("/submission-batches/{batch_id}")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing_events.unit_of_work import UnitOfWork
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import metadata_from
+from billing_service.pages import Page
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
 from coding.adapters import projections
@@ -175,18 +176,19 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
         day = date_ or datetime.now(UTC).date()
         choice = reference.icd10cm.for_date(day)
         if choice is None:
-            return JSONResponse({"items": [], "next_cursor": None, "total": 0, "release": None})
+            return JSONResponse({**Page([]).as_json(), "total": 0, "release": None})
         index = await provider.index(choice.release)
         offset = int(cursor or 0)
         found = handlers.search_icd10cm(index, q, limit=limit, offset=offset, billable_only=billable)
         after = offset + len(found.items)
+        # A ranked search, not a keyset list: its cursor stays the offset into the ranking.
+        hits = Page(
+            [{"code": h.code, "description": h.description, "billable": h.billable} for h in found.items],
+            str(after) if after < found.total else None,
+        )
         return JSONResponse(
             {
-                "items": [
-                    {"code": h.code, "description": h.description, "billable": h.billable}
-                    for h in found.items
-                ],
-                "next_cursor": str(after) if after < found.total else None,
+                **hits.as_json(),
                 "total": found.total,
                 "release": choice.release.effective.isoformat(),
                 "release_covers_date": choice.covers,
@@ -199,7 +201,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
         items = [
             {"edit_id": s.edit_id, "severity": s.severity, "checks": s.summary} for s in CATALOGUE.values()
         ]
-        return {"items": items, "next_cursor": None}
+        return Page(items).as_json()
 
     @router.put("/code-lists/cpt")
     async def put_cpt_list(

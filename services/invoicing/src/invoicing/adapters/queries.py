@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date
 from typing import Any
 
 import asyncpg
+
+from billing_service.pages import Keyset, Page, PageRequest
+
+# Invoices are listed in issue order: the position of the invoice's first event.
+INVOICES = Keyset("invoicing.invoices")
 
 _INVOICE = (
     "SELECT i.first_position, i.document, p.name AS payer_name FROM invoicing_invoices i "
@@ -28,20 +31,6 @@ async def invoice(connection: asyncpg.Connection, tenant: str, invoice_id: str) 
     return _with_payer(row) if row else None
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"i:{position}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The position a cursor stands for, or None when it is not one of ours."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    kind, _, number = text.partition(":")
-    return int(number) if kind == "i" and number.isdigit() else None
-
-
 async def invoices(
     connection: asyncpg.Connection,
     tenant: str,
@@ -49,23 +38,20 @@ async def invoices(
     encounter_id: str | None,
     patient_id: str | None,
     status: str | None,
-    after: int,
-    limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+    page: PageRequest,
+) -> Page[dict[str, Any]]:
     conditions = ["i.tenant = $1", "i.first_position > $2"]
-    arguments: list[Any] = [tenant, after]
+    arguments: list[Any] = [tenant, page.position]
     for column, value in (("encounter_id", encounter_id), ("patient_id", patient_id), ("status", status)):
         if value is not None:
             arguments.append(value)
             conditions.append(f"i.{column} = ${len(arguments)}")
-    arguments.append(limit + 1)
+    arguments.append(page.fetch)
     rows = await connection.fetch(
         f"{_INVOICE} WHERE {' AND '.join(conditions)} ORDER BY i.first_position LIMIT ${len(arguments)}",
         *arguments,
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]["first_position"]) if len(rows) > limit else None
-    return [_with_payer(row) for row in page], next_cursor
+    return page.page(rows, lambda row: (row["first_position"],)).map(_with_payer)
 
 
 async def fee_schedules(connection: asyncpg.Connection, tenant: str) -> list[dict[str, Any]]:

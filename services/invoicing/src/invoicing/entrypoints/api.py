@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.pages import Page, PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from invoicing.adapters import queries
@@ -35,7 +36,6 @@ STATEMENT_READERS = Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR))
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PAYMENT_CENTS = 100_000_000
-PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX = 50, 200
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -123,7 +123,7 @@ async def import_fee_schedule(
 async def list_fee_schedules(request: Request, principal: Annotated[Principal, FEE_SCHEDULE_READERS]) -> Any:
     async with runtime_of(request).pool.acquire() as connection:
         items = await queries.fee_schedules(connection, principal.tenant)
-    return {"items": items, "next_cursor": None}
+    return Page(items).as_json()
 
 
 @router.get("/fee-schedules/{name}", tags=["fee schedules"])
@@ -155,40 +155,26 @@ async def list_invoices(
     encounter_id: str | None = None,
     patient_id: str | None = None,
     status: str | None = None,
-    limit: str | None = None,
-    cursor: str | None = None,
+    *,
+    page: Annotated[PageRequest, Depends(queries.INVOICES.request)],
 ) -> Any:
     """Invoices in issue order, filtered by encounter, patient or status (e.g. status=held shows the
     invoices waiting for a price, with their pricing errors)."""
     errors: list[FieldError] = []
     if status is not None and status not in STATUSES:
         errors.append(FieldError("status", f"must be one of {', '.join(STATUSES)}"))
-    page_size = PAGE_LIMIT_DEFAULT
-    if limit is not None:
-        if limit.isdigit() and 1 <= int(limit) <= PAGE_LIMIT_MAX:
-            page_size = int(limit)
-        else:
-            errors.append(FieldError("limit", f"must be a whole number from 1 to {PAGE_LIMIT_MAX}"))
-    after = 0
-    if cursor is not None:
-        decoded = queries.decode_cursor(cursor)
-        if decoded is None:
-            errors.append(FieldError("cursor", "is not a cursor this API gave out"))
-        else:
-            after = decoded
     if errors:
         raise invalid(errors)
     async with runtime_of(request).pool.acquire() as connection:
-        items, next_cursor = await queries.invoices(
+        invoices = await queries.invoices(
             connection,
             principal.tenant,
             encounter_id=encounter_id,
             patient_id=patient_id,
             status=status,
-            after=after,
-            limit=page_size,
+            page=page,
         )
-    return {"items": items, "next_cursor": next_cursor}
+    return invoices.as_json()
 
 
 @router.get("/invoices/{invoice_id}", tags=["invoices"])

@@ -8,18 +8,24 @@ from typing import Any
 import asyncpg
 
 from billing_events.envelope import EventEnvelope
+from billing_service.pages import Keyset, Page, PageRequest
 from registration.adapters import projections
-from registration.application.ports import Page, Row
+from registration.application.ports import Row
 from registration.domain.coverage import CoverageSpan
 
+# Every list of registration is read in `seq` order; a cursor of one list is refused by the others.
+PAYERS = Keyset("registration.payers")
+PROVIDERS = Keyset("registration.providers")
+PATIENTS = Keyset("registration.patients")
+COVERAGES = Keyset("registration.coverages")
+ENCOUNTERS = Keyset("registration.encounters")
+PATIENT_READS = Keyset("registration.patient_reads")
 
-async def _page(connection: asyncpg.Connection, sql: str, limit: int, *args: Any) -> Page:
+
+async def _page(connection: asyncpg.Connection, sql: str, page: PageRequest, *args: Any) -> Page[Row]:
     """`sql` selects rows with `seq` after `$1`, ordered by seq, limited by `$2`; args follow."""
-    records = await connection.fetch(sql, *args[:1], limit + 1, *args[1:])
-    rows = [dict(r) for r in records]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, rows[-1]["seq"] if more and rows else None)
+    records = await connection.fetch(sql, page.position, page.fetch, *args)
+    return page.page([dict(r) for r in records], lambda row: (row["seq"],))
 
 
 class PostgresViews:
@@ -46,12 +52,11 @@ class PostgresViews:
             "SELECT * FROM reg_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
         )
 
-    async def payers(self, tenant: str, after: int, limit: int) -> Page:
+    async def payers(self, tenant: str, page: PageRequest) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_payers WHERE seq > $1 AND tenant = $3 ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
         )
 
@@ -61,14 +66,13 @@ class PostgresViews:
         )
 
     async def providers(
-        self, tenant: str, after: int, limit: int, *, role: str | None = None, npi: str | None = None
-    ) -> Page:
+        self, tenant: str, page: PageRequest, *, role: str | None = None, npi: str | None = None
+    ) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_providers WHERE seq > $1 AND tenant = $3 "
             "AND ($4::text IS NULL OR role = $4) AND ($5::text IS NULL OR npi = $5) ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
             role,
             npi,
@@ -96,12 +100,11 @@ class PostgresViews:
             "SELECT * FROM reg_patients WHERE tenant = $1 AND mrn_index = $2", tenant, mrn_index
         )
 
-    async def patients(self, tenant: str, after: int, limit: int) -> Page:
+    async def patients(self, tenant: str, page: PageRequest) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_patients WHERE seq > $1 AND tenant = $3 ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
         )
 
@@ -112,13 +115,12 @@ class PostgresViews:
             "SELECT * FROM reg_coverages WHERE tenant = $1 AND coverage_id = $2", tenant, coverage_id
         )
 
-    async def coverages_of(self, tenant: str, patient_id: str, after: int, limit: int) -> Page:
+    async def coverages_of(self, tenant: str, patient_id: str, page: PageRequest) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_coverages WHERE seq > $1 AND tenant = $3 AND patient_id = $4 "
             "ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
             patient_id,
         )
@@ -140,13 +142,12 @@ class PostgresViews:
             "SELECT * FROM reg_encounters WHERE tenant = $1 AND encounter_id = $2", tenant, encounter_id
         )
 
-    async def encounters(self, tenant: str, after: int, limit: int, *, patient_id: str | None = None) -> Page:
+    async def encounters(self, tenant: str, page: PageRequest, *, patient_id: str | None = None) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_encounters WHERE seq > $1 AND tenant = $3 "
             "AND ($4::text IS NULL OR patient_id = $4) ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
             patient_id,
         )
@@ -175,15 +176,14 @@ class PostgresViews:
         )
 
     async def reads(
-        self, tenant: str, after: int, limit: int, *, patient_id: str | None = None, actor: str | None = None
-    ) -> Page:
+        self, tenant: str, page: PageRequest, *, patient_id: str | None = None, actor: str | None = None
+    ) -> Page[Row]:
         return await _page(
             self.connection,
             "SELECT * FROM reg_patient_reads WHERE seq > $1 AND tenant = $3 "
             "AND ($4::text IS NULL OR patient_id = $4) AND ($5::text IS NULL OR actor = $5) "
             "ORDER BY seq LIMIT $2",
-            limit,
-            after,
+            page,
             tenant,
             patient_id,
             actor,

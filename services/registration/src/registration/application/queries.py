@@ -10,7 +10,8 @@ from typing import Any
 
 from billing_events.contracts.base import Sealed
 from billing_events.phi import BlindIndex
-from registration.application.ports import Page, Phi, Row, Views
+from billing_service.pages import Page, PageRequest
+from registration.application.ports import Phi, Row, Views
 from registration.domain.errors import NotRegistered
 
 
@@ -45,18 +46,6 @@ class QueryContext:
             access=access,
             correlation_id=reader.correlation_id,
         )
-
-
-@dataclass(frozen=True)
-class Listing:
-    items: list[dict[str, Any]]
-    next_after: int | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "next_cursor": None if self.next_after is None else str(self.next_after),
-        }
 
 
 def _json(value: Any) -> Any:
@@ -101,10 +90,6 @@ def provider_json(row: Row) -> dict[str, Any]:
     }
 
 
-def _listing(page: Page, render: Any) -> Listing:
-    return Listing([render(row) for row in page.rows], page.next_after)
-
-
 async def get_payer(ctx: QueryContext, payer_id: str) -> dict[str, Any]:
     row = await ctx.views.payer(ctx.tenant, payer_id)
     if row is None:
@@ -112,8 +97,8 @@ async def get_payer(ctx: QueryContext, payer_id: str) -> dict[str, Any]:
     return payer_json(row)
 
 
-async def list_payers(ctx: QueryContext, after: int, limit: int) -> Listing:
-    return _listing(await ctx.views.payers(ctx.tenant, after, limit), payer_json)
+async def list_payers(ctx: QueryContext, page: PageRequest) -> Page[dict[str, Any]]:
+    return (await ctx.views.payers(ctx.tenant, page)).map(payer_json)
 
 
 async def get_provider(ctx: QueryContext, provider_id: str) -> dict[str, Any]:
@@ -124,10 +109,9 @@ async def get_provider(ctx: QueryContext, provider_id: str) -> dict[str, Any]:
 
 
 async def list_providers(
-    ctx: QueryContext, after: int, limit: int, *, role: str | None, npi: str | None
-) -> Listing:
-    page = await ctx.views.providers(ctx.tenant, after, limit, role=role, npi=npi)
-    return _listing(page, provider_json)
+    ctx: QueryContext, page: PageRequest, *, role: str | None, npi: str | None
+) -> Page[dict[str, Any]]:
+    return (await ctx.views.providers(ctx.tenant, page, role=role, npi=npi)).map(provider_json)
 
 
 # patients: opened, and audited
@@ -157,14 +141,13 @@ async def get_patient(ctx: QueryContext, patient_id: str) -> dict[str, Any]:
     return await _patient_json(ctx, row, "patient")
 
 
-async def find_patients(ctx: QueryContext, *, mrn: str | None, after: int, limit: int) -> Listing:
+async def find_patients(ctx: QueryContext, *, mrn: str | None, page: PageRequest) -> Page[dict[str, Any]]:
     """By MRN (through its blind index: at most one), or every patient of the tenant, page by page."""
     if mrn is not None:
         row = await ctx.views.patient_by_mrn_index(ctx.tenant, ctx.blind_index(ctx.tenant, "mrn", mrn))
-        items = [await _patient_json(ctx, row, "patient_by_mrn")] if row is not None else []
-        return Listing(items, None)
-    page = await ctx.views.patients(ctx.tenant, after, limit)
-    return Listing([await _patient_json(ctx, row, "patient_list") for row in page.rows], page.next_after)
+        return Page([await _patient_json(ctx, row, "patient_by_mrn")] if row is not None else [])
+    rows = await ctx.views.patients(ctx.tenant, page)
+    return rows.replace([await _patient_json(ctx, row, "patient_list") for row in rows.items])
 
 
 async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
@@ -186,12 +169,12 @@ async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
     }
 
 
-async def coverages_of(ctx: QueryContext, patient_id: str, after: int, limit: int) -> Listing:
+async def coverages_of(ctx: QueryContext, patient_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     if await ctx.views.patient(ctx.tenant, patient_id) is None:
         raise NotRegistered("patient")
     await ctx.audit(patient_id, "coverages")
-    page = await ctx.views.coverages_of(ctx.tenant, patient_id, after, limit)
-    return Listing([await _coverage_json(ctx, row) for row in page.rows], page.next_after)
+    rows = await ctx.views.coverages_of(ctx.tenant, patient_id, page)
+    return rows.replace([await _coverage_json(ctx, row) for row in rows.items])
 
 
 async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
@@ -224,11 +207,13 @@ async def get_encounter(ctx: QueryContext, encounter_id: str) -> dict[str, Any]:
     return encounter_json(row)
 
 
-async def list_encounters(ctx: QueryContext, *, patient_id: str | None, after: int, limit: int) -> Listing:
-    page = await ctx.views.encounters(ctx.tenant, after, limit, patient_id=patient_id)
-    for patient in dict.fromkeys(row["patient_id"] for row in page.rows):
+async def list_encounters(
+    ctx: QueryContext, *, patient_id: str | None, page: PageRequest
+) -> Page[dict[str, Any]]:
+    rows = await ctx.views.encounters(ctx.tenant, page, patient_id=patient_id)
+    for patient in dict.fromkeys(row["patient_id"] for row in rows.items):
         await ctx.audit(patient, "encounter_list")
-    return _listing(page, encounter_json)
+    return rows.map(encounter_json)
 
 
 def read_json(row: Row) -> dict[str, Any]:
@@ -243,7 +228,6 @@ def read_json(row: Row) -> dict[str, Any]:
 
 
 async def patient_reads(
-    ctx: QueryContext, *, patient_id: str | None, actor: str | None, after: int, limit: int
-) -> Listing:
-    page = await ctx.views.reads(ctx.tenant, after, limit, patient_id=patient_id, actor=actor)
-    return _listing(page, read_json)
+    ctx: QueryContext, *, patient_id: str | None, actor: str | None, page: PageRequest
+) -> Page[dict[str, Any]]:
+    return (await ctx.views.reads(ctx.tenant, page, patient_id=patient_id, actor=actor)).map(read_json)

@@ -12,15 +12,24 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, Problem, invalid
 from billing_service.runtime import runtime_of
-from registration.adapters.queries import PostgresViews
+from registration.adapters.queries import (
+    COVERAGES,
+    ENCOUNTERS,
+    PATIENT_READS,
+    PATIENTS,
+    PAYERS,
+    PROVIDERS,
+    PostgresViews,
+)
 from registration.application import handlers, queries
 from registration.application.handlers import CommandContext
 from registration.application.queries import QueryContext, Reader
@@ -50,8 +59,12 @@ Anyone = Annotated[
     Principal, Depends(require(Role.FRONT_DESK, Role.CODER, Role.BILLER, Role.AUDITOR, Role.ADMIN))
 ]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+PayersPage = Annotated[PageRequest, Depends(PAYERS.request)]
+ProvidersPage = Annotated[PageRequest, Depends(PROVIDERS.request)]
+PatientsPage = Annotated[PageRequest, Depends(PATIENTS.request)]
+CoveragesPage = Annotated[PageRequest, Depends(COVERAGES.request)]
+EncountersPage = Annotated[PageRequest, Depends(ENCOUNTERS.request)]
+ReadsPage = Annotated[PageRequest, Depends(PATIENT_READS.request)]
 Action = Callable[[CommandContext], Awaitable[tuple[int, dict[str, Any]]]]
 
 
@@ -94,14 +107,6 @@ async def _read(request: Request, principal: Principal, query: Callable[[QueryCo
         ctx = QueryContext(PostgresViews(session.connection), runtime.vault, runtime.blind_index, reader)
         with domain_errors():
             return await query(ctx)
-
-
-def _after(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise invalid([FieldError("cursor", "is not a cursor this API returned")])
-    return int(cursor)
 
 
 def _etag(version: int) -> str:
@@ -148,9 +153,8 @@ async def register_payer(request: Request, body: PayerIn, principal: Admin) -> J
 
 
 @router.get("/payers", tags=["payers"])
-async def list_payers(request: Request, principal: Anyone, limit: Limit = 50, cursor: Cursor = None) -> Any:
-    after = _after(cursor)
-    listing = await _read(request, principal, lambda ctx: queries.list_payers(ctx, after, limit))
+async def list_payers(request: Request, principal: Anyone, page: PayersPage) -> Any:
+    listing = await _read(request, principal, lambda ctx: queries.list_payers(ctx, page))
     return listing.as_json()
 
 
@@ -182,12 +186,11 @@ async def list_providers(
     principal: Anyone,
     role: str | None = None,
     npi: str | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    *,
+    page: ProvidersPage,
 ) -> Any:
-    after = _after(cursor)
     listing = await _read(
-        request, principal, lambda ctx: queries.list_providers(ctx, after, limit, role=role, npi=npi)
+        request, principal, lambda ctx: queries.list_providers(ctx, page, role=role, npi=npi)
     )
     return listing.as_json()
 
@@ -222,13 +225,10 @@ async def find_patients(
     request: Request,
     principal: PatientReader,
     mrn: str | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    *,
+    page: PatientsPage,
 ) -> Any:
-    after = _after(cursor)
-    listing = await _read(
-        request, principal, lambda ctx: queries.find_patients(ctx, mrn=mrn, after=after, limit=limit)
-    )
+    listing = await _read(request, principal, lambda ctx: queries.find_patients(ctx, mrn=mrn, page=page))
     return listing.as_json()
 
 
@@ -289,10 +289,9 @@ async def add_coverage(
 
 @router.get("/patients/{patient_id}/coverages", tags=["coverages"])
 async def coverages_of(
-    request: Request, patient_id: str, principal: PatientReader, limit: Limit = 50, cursor: Cursor = None
+    request: Request, patient_id: str, principal: PatientReader, page: CoveragesPage
 ) -> Any:
-    after = _after(cursor)
-    listing = await _read(request, principal, lambda ctx: queries.coverages_of(ctx, patient_id, after, limit))
+    listing = await _read(request, principal, lambda ctx: queries.coverages_of(ctx, patient_id, page))
     return listing.as_json()
 
 
@@ -336,14 +335,11 @@ async def list_encounters(
     request: Request,
     principal: EncounterReader,
     patient_id: str | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    *,
+    page: EncountersPage,
 ) -> Any:
-    after = _after(cursor)
     listing = await _read(
-        request,
-        principal,
-        lambda ctx: queries.list_encounters(ctx, patient_id=patient_id, after=after, limit=limit),
+        request, principal, lambda ctx: queries.list_encounters(ctx, patient_id=patient_id, page=page)
     )
     return listing.as_json()
 
@@ -362,13 +358,12 @@ async def patient_reads(
     principal: Auditor,
     patient_id: str | None = None,
     actor: str | None = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    *,
+    page: ReadsPage,
 ) -> Any:
-    after = _after(cursor)
     listing = await _read(
         request,
         principal,
-        lambda ctx: queries.patient_reads(ctx, patient_id=patient_id, actor=actor, after=after, limit=limit),
+        lambda ctx: queries.patient_reads(ctx, patient_id=patient_id, actor=actor, page=page),
     )
     return listing.as_json()
