@@ -6,15 +6,17 @@ import asyncio
 import importlib
 import os
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
+import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from billing_cli import demo
+from billing_events.consumer import dead_letters, redrive
 from billing_events.consumer import replay as replay_subscription
 from billing_service.auth import Role, issue_token
 from billing_service.endpoints import Endpoints
@@ -79,19 +81,19 @@ def serve(service: Service) -> None:
 @app.command()
 def consume(service: Service) -> None:
     """Run a service's Kafka consumers (health and metrics on METRICS_PORT)."""
-    asyncio.run(run_consumers(definition_of(service), settings_for(service)))
+    uvloop.run(run_consumers(definition_of(service), settings_for(service)))
 
 
 @app.command()
 def relay(service: Service) -> None:
     """Run a service's outbox relay, publishing its log to Kafka."""
-    asyncio.run(run_relay(definition_of(service), settings_for(service)))
+    uvloop.run(run_relay(definition_of(service), settings_for(service)))
 
 
 @app.command()
 def run(service: Service) -> None:
     """Run a service's API, relay, consumers and workers in one process (local runs)."""
-    asyncio.run(run_all(definition_of(service), settings_for(service)))
+    uvloop.run(run_all(definition_of(service), settings_for(service)))
 
 
 @app.command()
@@ -130,6 +132,74 @@ def replay(service: Service) -> None:
 
     applied = asyncio.run(rebuild())
     console.print(f"[green]{service.value}: projections rebuilt from {applied} events[/green]")
+
+
+dlq = typer.Typer(
+    help="Dead-lettered events: list them, and apply them again after a fix.", no_args_is_help=True
+)
+app.add_typer(dlq, name="dlq")
+
+
+@dlq.command("list")
+def dlq_list(service: Service) -> None:
+    """The service's dead-lettered events waiting for a redrive: type, error class and the fields it
+    names, never the event's data. Safe on the running platform (a read)."""
+
+    async def listed() -> list[Any]:
+        runtime = await open_runtime(definition_of(service), settings_for(service))
+        try:
+            return list(await dead_letters(runtime.store))
+        finally:
+            await runtime.close()
+
+    rows = asyncio.run(listed())
+    if not rows:
+        console.print(f"[green]{service.value}: no dead letters[/green]")
+        return
+    table = Table("event id", "consumer", "type", "error", "reason", "topic/partition@offset", "when")
+    for row in rows:
+        table.add_row(
+            row.event_id,
+            row.consumer,
+            row.event_type,
+            row.error_class,
+            row.reason,
+            f"{row.topic}/{row.partition}@{row.offset}",
+            row.dead_lettered_at.isoformat(timespec="seconds"),
+        )
+    console.print(table)
+
+
+@dlq.command("redrive")
+def dlq_redrive(
+    service: Service,
+    event_id: Annotated[str | None, typer.Option("--id", help="Only this event (default: all).")] = None,
+) -> None:
+    """Apply the service's dead-lettered events again, each exactly once (the live consumers' own
+    de-duplication guards it), while the platform runs. Events that still fail stay listed."""
+
+    async def run() -> list[tuple[str, Any]]:
+        definition = definition_of(service)
+        runtime = await open_runtime(definition, settings_for(service))
+        try:
+            return [
+                (subscription.name, await redrive(runtime.store, subscription, event_id))
+                for subscription in definition.subscriptions(runtime)
+            ]
+        finally:
+            await runtime.close()
+
+    failed = False
+    for name, result in asyncio.run(run()):
+        console.print(
+            f"{name}: {result.applied} applied, {result.already_processed} already applied, "
+            f"{len(result.still_failing)} still failing"
+        )
+        for failing_id, reason in result.still_failing:
+            failed = True
+            console.print(f"  [red]{failing_id}: {reason}[/red]")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("verify-log")

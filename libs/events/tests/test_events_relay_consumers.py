@@ -10,9 +10,19 @@ from dataclasses import dataclass
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from billing_events.consumer import Consumer, Subscription, handlers, replay
+from billing_events.consumer import (
+    Consumer,
+    Subscription,
+    dead_letters,
+    handlers,
+    is_transient,
+    redrive,
+    replay,
+)
+from billing_events.contracts.base import UnknownEventType
 from billing_events.contracts.registration import PayerRegistered
 from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.errors import VersionConflict
 from billing_events.kafka import KafkaSettings
 from billing_events.relay import Relay
 from billing_events.store import EventStore, Session, create_pool
@@ -239,3 +249,94 @@ async def test_rebuilt_projection_equals_the_live_one(stack: Stack) -> None:
     await drain(resumed)
     await resumed.stop()
     assert await view(stack.store) == before
+
+
+async def test_transient_errors_are_retried_and_never_dead_lettered(stack: Stack) -> None:
+    await append_payers(stack.store, ["a", "b"])
+    relay = Relay(stack.store, stack.kafka)
+    await relay.start()
+    await relay.publish_pending()
+    await relay.stop()
+    failures = 0
+
+    async def database_away_twice(session: Session, envelope: EventEnvelope) -> None:
+        nonlocal failures
+        if failures < 5:  # more than the 3 attempts a permanent error gets
+            failures += 1
+            raise ConnectionResetError("the database went away")
+        await remember_payer(session, envelope)
+
+    flaky = Subscription(
+        "payer-view", [("registration", "payer")], handlers((PayerRegistered, database_away_twice))
+    )
+    consumer = Consumer(stack.store, stack.kafka, flaky, retry_backoff=0.01, max_backoff=0.05)
+    await consumer.start()
+    try:
+        await drain(consumer, quiet=8)
+    finally:
+        await consumer.stop()
+
+    assert await view(stack.store) == (["a", "b"], 2)
+    assert await dead_letters(stack.store) == []
+    assert is_transient(VersionConflict("s", 1))
+    assert is_transient(UnknownEventType("PayerRegistered v9"))  # a contract from a newer release
+    assert not is_transient(ValueError("bad data"))
+
+
+async def test_a_dead_letter_is_listed_without_its_data_and_redriven_exactly_once_after_a_fix(
+    stack: Stack,
+) -> None:
+    await append_payers(stack.store, ["before", "poison", "after"])
+    relay = Relay(stack.store, stack.kafka)
+    await relay.start()
+    await relay.publish_pending()
+    await relay.stop()
+    consumer = Consumer(stack.store, stack.kafka, payer_view(), retry_backoff=0.01)
+    await consumer.start()
+    try:
+        await drain(consumer)
+    finally:
+        await consumer.stop()
+    assert await view(stack.store) == (["after", "before"], 2)
+
+    listed = await dead_letters(stack.store, "payer-view")
+    assert [(d.event_type, d.error_class, d.reason) for d in listed] == [
+        ("PayerRegistered", "ValueError", "ValueError")
+    ]
+    assert "poison" not in repr(listed)  # the payer's name is the event's data: never listed
+
+    # The fix: the projection now accepts the payer. The redrive applies it once; a second does nothing.
+    fixed = Subscription(
+        "payer-view", [("registration", "payer")], handlers((PayerRegistered, accept_any_payer))
+    )
+    first = await redrive(stack.store, fixed)
+    assert (first.applied, first.already_processed, first.still_failing) == (1, 0, [])
+    assert await view(stack.store) == (["after", "before", "poison"], 3)
+    again = await redrive(stack.store, fixed)
+    assert (again.applied, again.already_processed) == (0, 0)
+    assert await dead_letters(stack.store) == []
+
+    # Kafka delivering the same record again (a new consumer group member) changes nothing either.
+    replayed = Consumer(stack.store, stack.kafka, payer_view("payer-view"), retry_backoff=0.01)
+    await replayed.start()
+    try:
+        assert replayed._consumer is not None
+        await drain(replayed)
+        for partition in replayed._consumer.assignment():
+            replayed._consumer.seek(partition, 0)
+        await drain(replayed)
+    finally:
+        await replayed.stop()
+    assert await view(stack.store) == (["after", "before", "poison"], 3)
+
+
+async def accept_any_payer(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, PayerRegistered)
+    await session.connection.execute(
+        "INSERT INTO payer_names VALUES ($1, $2, $3)", event.payer_id, envelope.tenant, event.name
+    )
+    await session.connection.execute(
+        "INSERT INTO payer_counts VALUES ($1, 1) ON CONFLICT (tenant) DO UPDATE SET n = payer_counts.n + 1",
+        envelope.tenant,
+    )

@@ -12,17 +12,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from pydantic import ValidationError
 
+from billing_events.contracts.base import UnknownEventType
 from billing_events.envelope import EventEnvelope, MalformedMessage
+from billing_events.errors import VersionConflict
 from billing_events.kafka import DLQ_SUFFIX, KafkaSettings, ensure_topics
-from billing_events.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_RETRIED
+from billing_events.metrics import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_RETRIED,
+)
 from billing_events.store import EventStore, Session
 
 log = logging.getLogger(__name__)
@@ -61,6 +72,50 @@ def describe_error(error: BaseException) -> str:
     return type(error).__name__
 
 
+# Errors that say "not now" rather than "never": the database or the broker is away, another writer
+# won a race, or the event is of a contract version this consumer does not know yet (a rolling
+# upgrade). They are retried with backoff and never dead-lettered: dead-lettering them would lose a
+# payment that a later try would have posted.
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, TransientFailure | VersionConflict | UnknownEventType):
+        return True
+    if isinstance(error, OSError | TimeoutError | asyncio.TimeoutError | KafkaError):
+        return True
+    if isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+        return True
+    return (
+        isinstance(error, asyncpg.PostgresError) and getattr(error, "sqlstate", None) in _TRANSIENT_SQLSTATES
+    )
+
+
+class TransientFailure(Exception):
+    """A poll that must be taken again later, whole; its records were neither applied nor dead-lettered."""
+
+
+def error_fields(error: BaseException) -> list[str]:
+    """Field locations an error names (validation errors), for the dead-letter list; never values."""
+    if isinstance(error, ValidationError):
+        return [".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False)]
+    return []
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    consumer: str
+    event_id: str
+    event_type: str
+    topic: str
+    partition: int
+    offset: int
+    error_class: str
+    reason: str
+    dead_lettered_at: datetime
+    redriven_at: datetime | None
+
+
 class Consumer:
     def __init__(
         self,
@@ -71,6 +126,7 @@ class Consumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         max_records: int = 500,
+        max_backoff: float = 30.0,
     ) -> None:
         self.store = store
         self.kafka = kafka
@@ -78,6 +134,8 @@ class Consumer:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.max_records = max_records
+        self.max_backoff = max_backoff
+        self._failures = 0
         self.topics = [kafka.topic(s, a) for s, a in subscription.topics]
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -85,6 +143,7 @@ class Consumer:
 
     async def start(self) -> None:
         await ensure_topics(self.kafka, self.topics + [t + DLQ_SUFFIX for t in self.topics])
+        await refresh_dead_letter_gauge(self.store, self.subscription)
         self._producer = AIOKafkaProducer(**self.kafka.client_options(), enable_idempotence=True, acks="all")
         await self._producer.start()
         self._consumer = AIOKafkaConsumer(
@@ -96,6 +155,10 @@ class Consumer:
             max_poll_records=self.max_records,
             session_timeout_ms=15_000,
             heartbeat_interval_ms=3_000,
+            # Under load the broker answers a fetch once 16 KiB (some 20-40 events) are there, so a
+            # poll carries a batch worth one transaction; when quiet it answers within 25 ms.
+            fetch_min_bytes=16 * 1024,
+            fetch_max_wait_ms=25,
         )
         await self._consumer.start()
 
@@ -116,38 +179,67 @@ class Consumer:
             await self.stop()
 
     async def poll_once(self, timeout_ms: int = 300) -> int:
+        """Apply one poll's records of every assigned partition in one transaction, then commit all
+        their offsets in one request (never before the database committed)."""
         assert self._consumer is not None
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
         if self._consumer.assignment():
             self.ready.set()
-        handled = 0
-        for partition, records in batches.items():
-            if not records:
-                continue
-            try:
-                await self._process_batch(records)
-            except Exception as error:
-                # The database or broker failed under the whole batch: nothing was committed, so
-                # rewind and take the same records again.
-                log.warning(
-                    "batch failed, rewinding",
-                    extra={"consumer": self.subscription.name, "error": describe_error(error)},
-                )
-                self._consumer.seek(partition, records[0].offset)
-                await asyncio.sleep(self.retry_backoff)
-                continue
-            await self._consumer.commit({partition: records[-1].offset + 1})
-            handled += len(records)
+        batches = {partition: records for partition, records in batches.items() if records}
+        if not batches:
+            return 0
+        records = [record for partition_records in batches.values() for record in partition_records]
+        try:
+            await self._process_batch(records)
+        except Exception as error:
+            # The database or broker failed under the whole poll, or an event met a transient error:
+            # nothing was committed, so rewind every partition and take the same records again, later
+            # each time (capped), until it goes through.
+            cause = error.__cause__ if isinstance(error, TransientFailure) and error.__cause__ else error
+            self._failures += 1
+            delay = min(self.retry_backoff * 2 ** (self._failures - 1), self.max_backoff)
+            log.warning(
+                "poll failed, rewinding",
+                extra={
+                    "consumer": self.subscription.name,
+                    "error": describe_error(cause),
+                    "retry_in_s": round(delay, 2),
+                },
+            )
+            for partition, partition_records in batches.items():
+                self._consumer.seek(partition, partition_records[0].offset)
+            await asyncio.sleep(delay)
+            return 0
+        self._failures = 0
+        await self._consumer.commit(
+            {partition: partition_records[-1].offset + 1 for partition, partition_records in batches.items()}
+        )
+        for partition, partition_records in batches.items():
             highwater = self._consumer.highwater(partition)
             if highwater is not None:
                 CONSUMER_LAG.labels(self.subscription.name, partition.topic).set(
-                    max(0, highwater - records[-1].offset - 1)
+                    max(0, highwater - partition_records[-1].offset - 1)
                 )
-        return handled
+        return len(records)
+
+    def _wanted(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Whether the subscription handles the record's event type, read from its `ce_type` header
+        without parsing the payload. A record without a readable header is parsed (and dead-lettered
+        as malformed); types the subscription does not handle cost nothing more."""
+        for key, value in record.headers:
+            if key == "ce_type":
+                parts = value.decode("utf-8", "replace").split(".")
+                return len(parts) != 4 or parts[2] in self.subscription.handlers
+        return True
 
     async def _process_batch(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Fast path: the whole batch in one transaction with one de-duplication query. If anything
-        fails, that transaction rolls back and the batch is redone message by message (slow path)."""
+        fails, that transaction rolls back and the batch is redone message by message (slow path).
+        Records of types the subscription does not handle are skipped before they are parsed, and a
+        batch with nothing to handle opens no transaction at all."""
+        records = [record for record in records if self._wanted(record)]
+        if not records:
+            return
         parsed: list[tuple[ConsumerRecord[bytes, bytes], EventEnvelope]] = []
         malformed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
         for record in records:
@@ -157,22 +249,8 @@ class Consumer:
                 malformed.append((record, describe_error(error)))
         wanted = [(r, e) for r, e in parsed if e.event_type in self.subscription.handlers]
         try:
-            async with self.store.session() as session:
-                fresh = await session.connection.fetch(
-                    "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
-                    "ON CONFLICT DO NOTHING RETURNING event_id::text",
-                    self.subscription.name,
-                    [e.event_id for _, e in wanted],
-                )
-                pending = {row[0] for row in fresh}
-                for record, envelope in wanted:
-                    if envelope.event_id not in pending:
-                        EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "duplicate").inc()
-                        continue
-                    pending.discard(envelope.event_id)  # the same event twice in one batch applies once
-                    with self._span(record, envelope):
-                        await self.subscription.handlers[envelope.event_type](session, envelope)
-                    EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
+            if wanted:
+                await self._apply(wanted)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -183,6 +261,24 @@ class Consumer:
             return
         for record, reason in malformed:
             await self._dead_letter(record, reason)
+
+    async def _apply(self, wanted: list[tuple[ConsumerRecord[bytes, bytes], EventEnvelope]]) -> None:
+        async with self.store.session() as session:
+            fresh = await session.connection.fetch(
+                "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+                "ON CONFLICT DO NOTHING RETURNING event_id::text",
+                self.subscription.name,
+                [e.event_id for _, e in wanted],
+            )
+            pending = {row[0] for row in fresh}
+            for record, envelope in wanted:
+                if envelope.event_id not in pending:
+                    EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "duplicate").inc()
+                    continue
+                pending.discard(envelope.event_id)  # the same event twice in one batch applies once
+                with self._span(record, envelope):
+                    await self.subscription.handlers[envelope.event_type](session, envelope)
+                EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
 
     def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
         traceparent = envelope.metadata.get("traceparent")
@@ -221,6 +317,8 @@ class Consumer:
                 EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
                 return
             except Exception as error:
+                if is_transient(error):
+                    raise TransientFailure(describe_error(error)) from error
                 if attempt < self.max_attempts:
                     EVENTS_RETRIED.labels(self.subscription.name).inc()
                     await asyncio.sleep(self.retry_backoff * attempt)
@@ -235,12 +333,23 @@ class Consumer:
                     },
                 )
                 await self._dead_letter(record, reason)
+                # Recorded as dead, not as processed: a redrive after the fix applies it exactly once.
                 await session.connection.execute(
-                    "INSERT INTO processed_events (consumer, event_id, outcome) "
-                    "VALUES ($1, $2, 'dead-lettered') ON CONFLICT DO NOTHING",
+                    "INSERT INTO dead_letters (consumer, event_id, event_type, topic, kafka_partition, "
+                    "kafka_offset, error_class, reason, headers, value) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
                     self.subscription.name,
                     envelope.event_id,
+                    envelope.event_type,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    type(error).__name__,
+                    "; ".join([reason, *error_fields(error)]) if error_fields(error) else reason,
+                    [[key, value.decode("utf-8", "replace")] for key, value in record.headers],
+                    record.value or b"",
                 )
+                DEAD_LETTERS.labels(self.subscription.name).inc()
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         assert self._producer is not None
@@ -256,6 +365,76 @@ class Consumer:
             record.topic + DLQ_SUFFIX, record.value, key=record.key, headers=headers
         )
         EVENTS_DEAD_LETTERED.labels(self.subscription.name).inc()
+
+
+async def dead_letters(store: EventStore, consumer: str | None = None) -> list[DeadLetter]:
+    """Dead-lettered events not yet redriven, oldest first (no payloads: type, error, place)."""
+    async with store.pool.acquire() as connection:
+        rows = await connection.fetch(
+            "SELECT consumer, event_id::text, event_type, topic, kafka_partition, kafka_offset, error_class, "
+            "reason, dead_lettered_at, redriven_at FROM dead_letters "
+            "WHERE redriven_at IS NULL AND ($1::text IS NULL OR consumer = $1) "
+            "ORDER BY dead_lettered_at, consumer, event_id",
+            consumer,
+        )
+    return [DeadLetter(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RedriveResult:
+    applied: int
+    already_processed: int
+    still_failing: list[tuple[str, str]]  # (event id, reason)
+
+
+async def redrive(
+    store: EventStore, subscription: Subscription, event_id: str | None = None
+) -> RedriveResult:
+    """Apply a subscription's dead-lettered events again (after a fix), each exactly once: the same
+    processed_events record as live consumption guards it, in the same transaction as its effects."""
+    async with store.pool.acquire() as connection:
+        rows = await connection.fetch(
+            "SELECT event_id::text, headers, value FROM dead_letters WHERE consumer = $1 "
+            "AND redriven_at IS NULL AND ($2::uuid IS NULL OR event_id = $2::uuid) "
+            "ORDER BY dead_lettered_at, event_id",
+            subscription.name,
+            event_id,
+        )
+    applied, already, failing = 0, 0, []
+    for row in rows:
+        headers = [(key, value.encode()) for key, value in row["headers"]]
+        try:
+            envelope = EventEnvelope.from_kafka(headers, bytes(row["value"]))
+            async with store.session() as session:
+                fresh = await session.connection.fetchval(
+                    "INSERT INTO processed_events (consumer, event_id, outcome) VALUES ($1, $2, 'redriven') "
+                    "ON CONFLICT DO NOTHING RETURNING true",
+                    subscription.name,
+                    envelope.event_id,
+                )
+                if fresh:
+                    handler = subscription.handlers.get(envelope.event_type)
+                    if handler is not None:
+                        await handler(session, envelope)
+                await session.connection.execute(
+                    "UPDATE dead_letters SET redriven_at = now() WHERE consumer = $1 AND event_id = $2",
+                    subscription.name,
+                    envelope.event_id,
+                )
+            applied += bool(fresh)
+            already += not fresh
+            DEAD_LETTERS.labels(subscription.name).dec()
+        except Exception as error:
+            failing.append((row["event_id"], describe_error(error)))
+    return RedriveResult(applied, already, failing)
+
+
+async def refresh_dead_letter_gauge(store: EventStore, subscription: Subscription) -> None:
+    async with store.pool.acquire() as connection:
+        count = await connection.fetchval(
+            "SELECT count(*) FROM dead_letters WHERE consumer = $1 AND redriven_at IS NULL", subscription.name
+        )
+    DEAD_LETTERS.labels(subscription.name).set(count or 0)
 
 
 async def replay(

@@ -18,6 +18,9 @@ EVENTS_RETRIED = Counter(
     "billing_events_retried_total", "Processing attempts that failed and were retried", ["consumer"]
 )
 EVENTS_DEAD_LETTERED = Counter("billing_events_dead_lettered_total", "Messages sent to a DLQ", ["consumer"])
+DEAD_LETTERS = Gauge(
+    "billing_dead_letters", "Dead-lettered events waiting for a redrive (billing dlq list)", ["consumer"]
+)
 CONSUMER_LAG = Gauge(
     "billing_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic"]
 )

@@ -110,3 +110,23 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, key)
 );
+
+-- Events a consumer could not apply for a permanent reason (bad data, a rule it refuses). They are
+-- NOT in processed_events, so `billing dlq redrive` applies them exactly once after a fix. The record
+-- is kept as Kafka delivered it (payloads carry patient data only as sealed values); `reason` names
+-- error classes and field locations, never values.
+CREATE TABLE IF NOT EXISTS dead_letters (
+    consumer text NOT NULL,
+    event_id uuid NOT NULL,
+    event_type text NOT NULL,
+    topic text NOT NULL,
+    kafka_partition integer NOT NULL,
+    kafka_offset bigint NOT NULL,
+    error_class text NOT NULL,
+    reason text NOT NULL,
+    headers jsonb NOT NULL,
+    value bytea NOT NULL,
+    dead_lettered_at timestamptz NOT NULL DEFAULT now(),
+    redriven_at timestamptz,
+    PRIMARY KEY (consumer, event_id)
+);

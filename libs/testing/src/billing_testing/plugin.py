@@ -93,6 +93,27 @@ async def database_url(database_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def topic_prefix(kafka_bootstrap: str) -> str:
-    """A prefix that gives the test topics of its own (billing.x.y becomes <prefix>billing.x.y)."""
-    return f"t{uuid.uuid4().hex[:10]}."
+async def topic_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A prefix that gives the test topics of its own (billing.x.y becomes <prefix>billing.x.y).
+    Afterwards its topics are deleted, as its database is dropped: a long suite would otherwise leave
+    thousands of partitions for one development broker to keep in memory."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    if os.environ.get("BILLING_KEEP_TEST_DATABASES"):
+        return
+    await _delete_topics(kafka_bootstrap, prefix)
+
+
+async def _delete_topics(kafka_bootstrap: str, prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = [topic for topic in await admin.list_topics() if topic.startswith(prefix)]
+        if topics:
+            await admin.delete_topics(topics)
+    except Exception:  # noqa: S110 - cleanup is best effort; the topics are the test's own
+        pass
+    finally:
+        await admin.close()
