@@ -37,6 +37,7 @@ class Service(StrEnum):
     INVOICING = "invoicing"
     CLAIMS = "claims"
     REPORTING = "reporting"
+    FINANCE = "finance"
 
 
 def definition_of(service: Service) -> ServiceDefinition:

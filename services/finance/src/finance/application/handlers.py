@@ -1,0 +1,132 @@
+"""Finance's commands: gather what a decision needs from the views, decide, append, update the views.
+
+Each runs inside one transaction (the caller's Session, shared with the Idempotency-Key record). A GL
+import appends every expense of the file in that one transaction: all lines are stored, or none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TypeVar
+
+from billing_events.contracts.base import Event
+from billing_events.contracts.finance import AssetAcquired
+from billing_events.decider import Decider, load_state
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.store import Session
+from finance.application.ports import Views
+from finance.domain import asset, budget, cost_center, expense, gl_import
+from finance.domain.budget import BudgetInput
+from finance.domain.errors import NotFound
+from finance.domain.expense import ExpenseInput
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+# Budgets and depreciation months have ids derived from what they are, so that the same budget year
+# or the same asset month is always the same stream.
+_NAMESPACE = uuid.UUID("5b0f6f64-5d2e-4b57-9f0e-6c1f1c3f8a18")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    session: Session
+    views: Views
+    metadata: Metadata
+
+    @property
+    def tenant(self) -> str:
+        return self.metadata.tenant
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def budget_id(tenant: str, year: int) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{tenant}/budget/{year}"))
+
+
+def depreciation_id(asset_id: str, month_index: int) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{asset_id}/depreciation/{month_index}"))
+
+
+async def _run(
+    ctx: CommandContext, decider: Decider[C, S], stream_id: str, command: C
+) -> list[EventEnvelope]:
+    state, version = await load_state(ctx.session, decider, stream_id)
+    events = list(decider.decide(command, state))
+    return await _append(ctx, stream_id, decider.stream_type, version, events)
+
+
+async def _append(
+    ctx: CommandContext, stream_id: str, stream_type: str, version: int, events: list[Event]
+) -> list[EventEnvelope]:
+    if not events:
+        return []
+    appended = await ctx.session.append(stream_id, stream_type, version, events, ctx.metadata)
+    for envelope in appended:
+        await ctx.views.apply(envelope)
+    return appended
+
+
+async def open_cost_center(
+    ctx: CommandContext, *, code: str | None, name: str | None, kind: str | None, provider_ids: list[str]
+) -> str:
+    cost_center_id = new_id()
+    taken = False
+    if code and code.strip():
+        await ctx.views.lock(ctx.tenant, "cost-center", code.strip())
+        taken = code.strip() in await ctx.views.cost_centers(ctx.tenant)
+    command = cost_center.OpenCostCenter(
+        cost_center_id, code, name, kind, tuple(provider_ids), code_taken=taken
+    )
+    await _run(ctx, cost_center.cost_center, cost_center_id, command)
+    return cost_center_id
+
+
+async def record_expense(ctx: CommandContext, given: ExpenseInput) -> str:
+    expense_id = new_id()
+    centers = await ctx.views.cost_centers(ctx.tenant)
+    await _run(ctx, expense.expense, expense_id, expense.RecordExpense(expense_id, given, centers))
+    return expense_id
+
+
+async def reverse_expense(ctx: CommandContext, expense_id: str, reason: str | None) -> None:
+    # Streams are global: an expense of another tenant does not exist for this one.
+    if await ctx.views.expense(ctx.tenant, expense_id) is None:
+        raise NotFound("expense")
+    await _run(ctx, expense.expense, expense_id, expense.ReverseExpense(expense_id, reason))
+
+
+async def import_expenses(ctx: CommandContext, text: str) -> tuple[str, list[str]]:
+    """All the file's expenses, each in its own new stream, in the caller's one transaction."""
+    import_id = new_id()
+    centers = await ctx.views.cost_centers(ctx.tenant)
+    events = gl_import.parse_gl_csv(text, centers, new_id, import_id)
+    for event in events:
+        await _append(ctx, event.expense_id, expense.expense.stream_type, 0, [event])
+    return import_id, [event.expense_id for event in events]
+
+
+async def set_budget(ctx: CommandContext, year: int, rows: list[BudgetInput]) -> bool:
+    """True when the budget changed."""
+    stream = budget_id(ctx.tenant, year)
+    centers = await ctx.views.cost_centers(ctx.tenant)
+    appended = await _run(ctx, budget.budget, stream, budget.SetBudget(stream, year, tuple(rows), centers))
+    return bool(appended)
+
+
+async def acquire_asset(ctx: CommandContext, command_fields: dict[str, object]) -> tuple[str, int]:
+    """The asset and its depreciation, one expense per month; returns its id and how many months."""
+    asset_id = new_id()
+    centers = await ctx.views.cost_centers(ctx.tenant)
+    command = asset.AcquireAsset(asset_id=asset_id, cost_centers=centers, **command_fields)
+    (envelope,) = await _run(ctx, asset.asset, asset_id, command)
+    acquired = envelope.event()
+    assert isinstance(acquired, AssetAcquired)
+    months = asset.depreciation(acquired, lambda i: depreciation_id(asset_id, i))
+    for month in months:
+        await _append(ctx, month.expense_id, expense.expense.stream_type, 0, [month])
+    return asset_id, len(months)
