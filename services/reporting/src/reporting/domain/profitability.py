@@ -27,7 +27,7 @@ from reporting.domain.allocation import allocate
 from reporting.domain.facts import UNASSIGNED, Facts
 from reporting.domain.finance_facts import FinanceFacts
 from reporting.domain.measures import Ratio
-from reporting.domain.revenue import RevenueFigures, revenue
+from reporting.domain.revenue import RevenueFigures, period_start, period_starts, revenue
 
 ProfitGroupBy = Literal["cost_center", "payer", "provider", "code"]
 Basis = Literal["charges"]
@@ -178,3 +178,27 @@ def profitability(
         net_revenue_cents=net_revenue_cents(report.totals),
         expense_cents=sum(entry.amount_cents for entry in books.incurred(start, end)),
     )
+
+
+@dataclass(frozen=True)
+class MonthPnl:
+    month_start: date
+    net_revenue_cents: int
+    expense_cents: int
+
+    @property
+    def margin_cents(self) -> int:
+        return self.net_revenue_cents - self.expense_cents
+
+
+def monthly_pnl(facts: Facts, finance: FinanceFacts, start: date, end: date, as_of: date) -> list[MonthPnl]:
+    """Net revenue and expense by month over [start, end] (every month, the empty ones too); each month
+    sums to what profitability() gives for that month."""
+    known, books = facts.known_on(as_of), finance.known_on(as_of)
+    net: dict[date, int] = defaultdict(int)
+    for row in revenue(known, start, end, "payer", "month").rows:
+        net[row.period_start] += net_revenue_cents(row.figures)
+    spent: dict[date, int] = defaultdict(int)
+    for entry in books.incurred(start, end):
+        spent[period_start(entry.incurred_on, "month")] += entry.amount_cents
+    return [MonthPnl(m, net[m], spent[m]) for m in period_starts(start, end, "month")]
