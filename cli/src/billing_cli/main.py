@@ -164,6 +164,18 @@ def seed(tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT) -> None:
     )
 
 
+@app.command("seed-finance")
+def seed_finance(
+    tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT,
+    claims: Annotated[int, typer.Option(help="Claims this month, for the clearinghouse's fees.")] = 40,
+) -> None:
+    """Load a year of a small practice's expenses, a budget and an asset into finance (via its API)."""
+    endpoints = demo.Endpoints()
+    reference = asyncio.run(demo.seed(endpoints, tenant))
+    count = asyncio.run(demo.seed_finance(endpoints, reference, tenant=tenant, claims_this_month=claims))
+    console.print(f"seeded tenant {tenant}'s books: {len(demo.COST_CENTERS)} cost centres, {count} expenses")
+
+
 @app.command()
 def simulate(
     encounters: Annotated[int, typer.Option(help="How many encounters to drive.")] = 20,
