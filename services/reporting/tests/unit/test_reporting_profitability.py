@@ -246,3 +246,13 @@ def test_a_cost_centre_spending_more_than_it_earns_is_a_loser() -> None:
     )
     result = decisions(FACTS, books, JAN1, JAN31, JAN31)
     assert [(r.key, r.margin_cents) for r in result.losing_cost_centers] == [("cc-FAM", 7000 - 9000)]
+
+
+def test_overhead_can_be_allocated_by_encounters_instead_of_charges() -> None:
+    report = profitability(FACTS, BOOKS, JAN1, JAN31, "cost_center", JAN31, basis="encounters")
+    # One encounter each: ADMIN's $37.51 splits 1:1 -> 1875.5 each; the odd cent to the smaller key.
+    allocated = {r.key: r.allocated_expense_cents for r in report.rows}
+    assert allocated == {"cc-CARD": 1876, "cc-FAM": 1875}
+    assert report.expense_cents == 12751
+    by_code = profitability(FACTS, BOOKS, JAN1, JAN31, "code", JAN31, basis="encounters")
+    assert sum(r.expense_cents for r in by_code.rows) == 12751

@@ -13,6 +13,7 @@ from reporting.domain.cost_to_collect import CostToCollectReport, cost_to_collec
 from reporting.domain.decisions import Decisions, Payback, decisions, payback
 from reporting.domain.finance_facts import FinanceFacts
 from reporting.domain.profitability import (
+    Basis,
     MonthPnl,
     ProfitabilityReport,
     ProfitGroupBy,
@@ -32,11 +33,17 @@ class Sources:
 
 
 async def profitability_report(
-    sources: Sources, tenant: str, start: date, end: date, group_by: ProfitGroupBy, as_of: date
+    sources: Sources,
+    tenant: str,
+    start: date,
+    end: date,
+    group_by: ProfitGroupBy,
+    as_of: date,
+    basis: Basis = "charges",
 ) -> ProfitabilityReport:
     facts = await sources.revenue.load(tenant, as_of)
     books = await sources.finance.load(tenant, as_of)
-    return profitability(facts, books, start, end, group_by, as_of)
+    return profitability(facts, books, start, end, group_by, as_of, basis)
 
 
 async def cost_to_collect_report(

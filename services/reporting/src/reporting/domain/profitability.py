@@ -10,9 +10,11 @@ Where revenue meets cost centres (group_by=cost_center): an encounter's revenue 
 centre that lists the invoice's rendering provider (the revenue report's provider dimension); a
 provider listed by none lands on "unassigned". Department and service-line cost centres carry their
 own expenses directly; the expenses of overhead cost centres are allocated to them (and to
-"unassigned") in proportion to their net charges in the window: the default and only basis,
-`charges`, because every invoice has charges while RVUs are not on the platform and encounters weigh
-a 15-minute visit like a procedure. For the other groupings every expense is allocated that way.
+"unassigned") in proportion to their net charges in the window: the default basis, `charges`,
+because every invoice has charges while RVUs are not on the platform and encounters weigh a
+15-minute visit like a procedure. `basis=encounters` spreads by the encounters invoiced in the
+window instead (by code: the lines billed with the code). For the other groupings every expense is
+allocated that way.
 When nothing in the window has positive net charges, the expense stays on an "unallocated" row.
 """
 
@@ -25,12 +27,12 @@ from typing import Literal
 
 from reporting.domain.allocation import allocate
 from reporting.domain.facts import UNASSIGNED, Facts
-from reporting.domain.finance_facts import FinanceFacts
+from reporting.domain.finance_facts import CostCenter, FinanceFacts
 from reporting.domain.measures import Ratio
 from reporting.domain.revenue import RevenueFigures, period_start, period_starts, revenue
 
 ProfitGroupBy = Literal["cost_center", "payer", "provider", "code"]
-Basis = Literal["charges"]
+Basis = Literal["charges", "encounters"]
 UNALLOCATED = "unallocated"
 
 
@@ -96,6 +98,32 @@ class ProfitabilityReport:
         return Ratio(self.margin_cents, self.net_revenue_cents)
 
 
+def encounter_weights(
+    facts: Facts, start: date, end: date, group_by: ProfitGroupBy, centers: dict[str, CostCenter]
+) -> dict[str, int]:
+    """Encounters invoiced in the window (not voided) per group: by payer, provider or cost centre
+    each encounter once; by code each line billed with the code."""
+    voided = {v.invoice_id for v in facts.voids}
+    invoices = [i for i in facts.invoices if start <= i.stamp.on <= end and i.invoice_id not in voided]
+    counts: dict[str, int] = defaultdict(int)
+    if group_by == "code":
+        for invoice in invoices:
+            for line in invoice.lines:
+                counts[line.code] += 1
+        return dict(counts)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for invoice in invoices:
+        if group_by == "payer":
+            key = invoice.payer_key
+        elif group_by == "provider":
+            key = invoice.rendering_provider_id
+        else:
+            center = centers.get(invoice.rendering_provider_id)
+            key = center.cost_center_id if center else UNASSIGNED
+        seen[key].add(invoice.encounter_id)
+    return {key: len(encounters) for key, encounters in seen.items()}
+
+
 def profitability(
     facts: Facts,
     finance: FinanceFacts,
@@ -132,7 +160,10 @@ def profitability(
         else:
             overhead[entry.cost_center_id] += entry.amount_cents
 
-    weights = {key: f.net_charges_cents for key, f in figures.items()}
+    if basis == "charges":
+        weights = {key: f.net_charges_cents for key, f in figures.items()}
+    else:
+        weights = encounter_weights(known, start, end, group_by, centers)
     allocated: dict[str, int] = defaultdict(int)
     allocations = []
     for center_id, spent in sorted(overhead.items()):
@@ -141,7 +172,7 @@ def profitability(
         for key, cents in shares.items():
             allocated[key] += cents
         if UNALLOCATED in shares:
-            labels[UNALLOCATED] = "Unallocated (no charges in the window)"
+            labels[UNALLOCATED] = f"Unallocated (no {basis} in the window)"
             kinds[UNALLOCATED] = None
         allocations.append(
             Allocation(

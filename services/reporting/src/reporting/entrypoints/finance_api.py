@@ -19,7 +19,7 @@ from billing_service.runtime import runtime_of
 from reporting.adapters.finance_projections import FinanceFactsReader
 from reporting.application import finance_reports, reports
 from reporting.application.finance_reports import Sources
-from reporting.domain.profitability import ProfitGroupBy
+from reporting.domain.profitability import Basis, ProfitGroupBy
 from reporting.entrypoints import finance_formats
 from reporting.entrypoints.api import (
     CSV_RESPONSE,
@@ -58,11 +58,12 @@ async def profitability(
     end: To = None,
     group_by: ProfitGroupBy = "cost_center",
     as_of: AsOf = None,
+    basis: Annotated[Basis, Query(description="how overhead is allocated; default charges")] = "charges",
 ) -> Response:
     start, end = _window(start, end)
     day = as_of or _today()
     report = await finance_reports.profitability_report(
-        sources(request), principal.tenant, start, end, group_by, day
+        sources(request), principal.tenant, start, end, group_by, day, basis
     )
     if wants_csv(request):
         return _csv(
