@@ -483,7 +483,7 @@ async def test_the_dashboard_shows_the_p_and_l_in_a_real_browser(svc: ServiceHar
                 assert await total.nth(2).inner_text() == "$142.01"
                 assert await total.nth(3).inner_text() == "$167.99"
                 answers = await page.locator('[data-card="decisions"] li').all_inner_texts()
-                assert answers[0].startswith("ECG cart: pays back in 1 months")
+                assert answers[0].startswith("ECG cart: pays back in 1 month ($2,400.00 a month")
                 assert "Losing money: no service line, department or payer" in answers
                 assert failed == []
             finally:

@@ -7,6 +7,7 @@ from html import escape
 
 from reporting.application.finance_reports import FinanceBoard
 from reporting.entrypoints.charts import Series, legend, line_chart
+from reporting.entrypoints.dashboard import plural
 from reporting.entrypoints.formats import percent_text, usd
 
 
@@ -85,7 +86,8 @@ def _decisions(board: FinanceBoard) -> str:
     items = []
     for p in d.paybacks:
         answer = (
-            f"pays back in {p.payback_months} months ({usd(p.monthly_contribution_cents or 0)} a month "
+            f"pays back in {plural(p.payback_months, 'month')} "
+            f"({usd(p.monthly_contribution_cents or 0)} a month "
             f"from {p.monthly_volume} x {p.code} at {usd(p.contribution_per_unit_cents or 0)} observed)"
             if p.payback_months is not None
             else f"never pays back: {p.code} earned nothing in the window"
