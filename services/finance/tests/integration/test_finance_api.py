@@ -35,6 +35,13 @@ async def test_expenses_imports_reversals_budgets_and_assets(svc: ServiceHarness
         assert answer.status_code == 201, answer.text
     duplicate = await finance.post("/cost-centers", json={"code": "CARD", "name": "x", "kind": "department"})
     assert duplicate.status_code == 409
+    assigned = await finance.put("/cost-centers/CARD/providers", json={"provider_ids": ["prov-1", "prov-2"]})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["changed"] is True
+    centers = (await finance.get("/cost-centers")).json()["items"]
+    assert {c["code"]: c["provider_ids"] for c in centers} == {"ADMIN": [], "CARD": ["prov-1", "prov-2"]}
+    missing = await finance.put("/cost-centers/NOPE/providers", json={"provider_ids": []})
+    assert missing.status_code == 404
 
     one = await finance.post(
         "/expenses",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from billing_events.contracts.finance import BudgetLine, BudgetSet, CostCenterOpened
+from billing_events.contracts.finance import (
+    BudgetLine,
+    BudgetSet,
+    CostCenterOpened,
+    CostCenterProvidersAssigned,
+)
 from finance.domain.budget import BudgetInput, SetBudget, budget
-from finance.domain.cost_center import OpenCostCenter, cost_center
-from finance.domain.errors import AlreadyExists, InvalidInput
+from finance.domain.cost_center import AssignProviders, OpenCostCenter, cost_center
+from finance.domain.errors import AlreadyExists, InvalidInput, NotFound
 from finance.domain.values import CostCenterRef
 
 CENTERS = {"CARD": CostCenterRef("cc-card", "CARD", "department")}
@@ -71,3 +76,23 @@ def test_an_overhead_centre_has_no_providers_and_a_kind_is_required() -> None:
     assert [i.field for i in refused.value.issues] == ["provider_ids"]
     with pytest.raises(InvalidInput):
         cost_center.decide(OpenCostCenter("cc-1", "ADM", "Admin", "shop"), cost_center.initial)
+
+
+def test_a_cost_centres_providers_are_replaced_as_a_whole_and_only_when_they_change() -> None:
+    opened = cost_center.fold(
+        cost_center.decide(
+            OpenCostCenter("cc-1", "CARD", "Cardiology", "department", ("a",)), cost_center.initial
+        )
+    )
+    events = cost_center.decide(AssignProviders(("a", "b", "a")), opened)
+    assert events == [
+        CostCenterProvidersAssigned(cost_center_id="cc-1", code="CARD", provider_ids=("a", "b"))
+    ]
+    assert cost_center.decide(AssignProviders(("a", "b")), cost_center.fold(events, opened)) == []
+    with pytest.raises(NotFound):
+        cost_center.decide(AssignProviders(("a",)), cost_center.initial)
+    overhead = cost_center.fold(
+        cost_center.decide(OpenCostCenter("cc-2", "ADM", "Admin", "overhead"), cost_center.initial)
+    )
+    with pytest.raises(InvalidInput):
+        cost_center.decide(AssignProviders(("a",)), overhead)

@@ -30,7 +30,14 @@ from reporting.domain.facts import (
     PostedLine,
     Stamp,
 )
-from reporting.domain.finance_facts import Budget, BudgetLine, CostCenter, ExpenseEntry, FinanceFacts
+from reporting.domain.finance_facts import (
+    Budget,
+    BudgetLine,
+    CostCenter,
+    ExpenseEntry,
+    FinanceFacts,
+    ProviderAssignment,
+)
 from reporting.domain.profitability import profitability
 from reporting.domain.revenue import revenue
 
@@ -256,3 +263,13 @@ def test_overhead_can_be_allocated_by_encounters_instead_of_charges() -> None:
     assert report.expense_cents == 12751
     by_code = profitability(FACTS, BOOKS, JAN1, JAN31, "code", JAN31, basis="encounters")
     assert sum(r.expense_cents for r in by_code.rows) == 12751
+
+
+def test_a_provider_moved_to_another_cost_centre_moves_its_revenue_from_the_day_it_was_recorded() -> None:
+    moved = ProviderAssignment("cc-FAM", ("osler", "lister"), stamp(date(2025, 2, 1)))
+    emptied = ProviderAssignment("cc-CARD", (), stamp(date(2025, 2, 1)))
+    books = FinanceFacts(cost_centers=BOOKS.cost_centers, assignments=(moved, emptied))
+    before = profitability(FACTS, books, JAN1, JAN31, "cost_center", JAN31)
+    after = profitability(FACTS, books, JAN1, JAN31, "cost_center", date(2025, 2, 1))
+    assert {r.key: r.net_revenue_cents for r in before.rows} == {"cc-FAM": 7000, "cc-CARD": 24000}
+    assert {r.key: r.net_revenue_cents for r in after.rows} == {"cc-FAM": 7000 + 24000}

@@ -41,6 +41,15 @@ class CostCenterOpened(Event):
     provider_ids: tuple[str, ...] = ()
 
 
+@event(service=SERVICE, aggregate="cost-center", subject="cost_center_id")
+class CostCenterProvidersAssigned(Event):
+    """The cost centre's providers from now on (the whole list; it replaces the previous one)."""
+
+    cost_center_id: str
+    code: str
+    provider_ids: tuple[str, ...]
+
+
 @event(service=SERVICE, aggregate="expense", subject="expense_id")
 class ExpenseRecorded(Event):
     expense_id: str

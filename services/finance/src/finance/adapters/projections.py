@@ -15,6 +15,7 @@ from billing_events.contracts.finance import (
     AssetAcquired,
     BudgetSet,
     CostCenterOpened,
+    CostCenterProvidersAssigned,
     ExpenseRecorded,
     ExpenseReversed,
 )
@@ -94,6 +95,13 @@ async def apply(connection: asyncpg.Connection, envelope: EventEnvelope) -> None
             event.kind,
             list(event.provider_ids),
             at,
+        )
+    elif isinstance(event, CostCenterProvidersAssigned):
+        await connection.execute(
+            "UPDATE fin_cost_centers SET provider_ids = $3 WHERE tenant = $1 AND cost_center_id = $2",
+            tenant,
+            event.cost_center_id,
+            list(event.provider_ids),
         )
     elif isinstance(event, ExpenseRecorded):
         await connection.execute(

@@ -86,6 +86,16 @@ async def open_cost_center(
     return cost_center_id
 
 
+async def assign_providers(ctx: CommandContext, code: str, provider_ids: list[str]) -> tuple[str, bool]:
+    """The cost centre's id, and whether its providers changed."""
+    center = (await ctx.views.cost_centers(ctx.tenant)).get(code)
+    if center is None:
+        raise NotFound("cost centre")
+    command = cost_center.AssignProviders(tuple(provider_ids))
+    appended = await _run(ctx, cost_center.cost_center, center.cost_center_id, command)
+    return center.cost_center_id, bool(appended)
+
+
 async def record_expense(ctx: CommandContext, given: ExpenseInput) -> str:
     expense_id = new_id()
     centers = await ctx.views.cost_centers(ctx.tenant)

@@ -1,18 +1,20 @@
 """The CostCenter aggregate: where expenses are booked and, for departments and service lines, where
 the revenue of their providers' encounters lands.
 
-decide(OpenCostCenter, state) -> [CostCenterOpened]   or raises InvalidInput / AlreadyExists
+decide(OpenCostCenter, state)  -> [CostCenterOpened]   or raises InvalidInput / AlreadyExists
+decide(AssignProviders, state) -> [CostCenterProvidersAssigned] or [] (the same list again)
+                                  or raises NotFound / InvalidInput
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.finance import CostCenterOpened
+from billing_events.contracts.finance import CostCenterOpened, CostCenterProvidersAssigned
 from billing_events.decider import Decider
-from finance.domain.errors import AlreadyExists
+from finance.domain.errors import AlreadyExists, NotFound
 from finance.domain.values import CODE, KINDS, Issues
 
 
@@ -27,13 +29,46 @@ class OpenCostCenter:
 
 
 @dataclass(frozen=True)
+class AssignProviders:
+    """The providers whose encounters' revenue belongs to the cost centre from now on."""
+
+    provider_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CostCenterState:
     opened: bool = False
+    cost_center_id: str | None = None
     code: str | None = None
     kind: str | None = None
+    provider_ids: tuple[str, ...] = ()
 
 
-def decide(command: OpenCostCenter, state: CostCenterState) -> Sequence[Event]:
+def _providers(given: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in given if p.strip()))
+
+
+def _assign(command: AssignProviders, state: CostCenterState) -> Sequence[Event]:
+    if not state.opened:
+        raise NotFound("cost centre")
+    providers = _providers(command.provider_ids)
+    issues = Issues()
+    if providers and state.kind == "overhead":
+        issues.add("provider_ids", "an overhead cost centre earns no revenue: it has no providers")
+    issues.raise_if_any()
+    if providers == state.provider_ids:
+        return []
+    assert state.cost_center_id and state.code
+    return [
+        CostCenterProvidersAssigned(
+            cost_center_id=state.cost_center_id, code=state.code, provider_ids=providers
+        )
+    ]
+
+
+def decide(command: OpenCostCenter | AssignProviders, state: CostCenterState) -> Sequence[Event]:
+    if isinstance(command, AssignProviders):
+        return _assign(command, state)
     if state.opened or command.code_taken:
         raise AlreadyExists("cost centre")
     issues = Issues()
@@ -44,7 +79,7 @@ def decide(command: OpenCostCenter, state: CostCenterState) -> Sequence[Event]:
     kind = (command.kind or "").strip()
     if kind not in KINDS:
         issues.add("kind", f"must be one of {', '.join(KINDS)}")
-    providers = tuple(dict.fromkeys(p.strip() for p in command.provider_ids if p.strip()))
+    providers = _providers(command.provider_ids)
     if providers and kind == "overhead":
         issues.add("provider_ids", "an overhead cost centre earns no revenue: it has no providers")
     issues.raise_if_any()
@@ -62,8 +97,12 @@ def decide(command: OpenCostCenter, state: CostCenterState) -> Sequence[Event]:
 
 def evolve(state: CostCenterState, event: Event) -> CostCenterState:
     if isinstance(event, CostCenterOpened):
-        return CostCenterState(opened=True, code=event.code, kind=event.kind)
+        return CostCenterState(True, event.cost_center_id, event.code, event.kind, event.provider_ids)
+    if isinstance(event, CostCenterProvidersAssigned):
+        return replace(state, provider_ids=event.provider_ids)
     return state
 
 
-cost_center = Decider[OpenCostCenter, CostCenterState](CostCenterState(), decide, evolve, "cost-center")
+cost_center = Decider[OpenCostCenter | AssignProviders, CostCenterState](
+    CostCenterState(), decide, evolve, "cost-center"
+)

@@ -123,6 +123,23 @@ async def open_cost_center(request: Request, body: CostCenterIn, principal: Fina
     return await _create(request, principal, action)
 
 
+class ProvidersIn(BaseModel):
+    provider_ids: list[str]
+
+
+@router.put("/cost-centers/{code}/providers", tags=["cost centres"])
+async def assign_providers(
+    request: Request, code: str, body: ProvidersIn, principal: Finance
+) -> JSONResponse:
+    """The providers whose encounters' revenue belongs to this cost centre from now on."""
+
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        cost_center_id, changed = await handlers.assign_providers(ctx, code, body.provider_ids)
+        return 200, {"cost_center_id": cost_center_id, "changed": changed}
+
+    return await _create(request, principal, action)
+
+
 @router.get("/cost-centers", tags=["cost centres"])
 async def list_cost_centers(request: Request, principal: Reader) -> Any:
     rows = await _read(request, lambda views: views.cost_center_list(principal.tenant))

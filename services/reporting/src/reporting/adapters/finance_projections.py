@@ -19,6 +19,7 @@ from billing_events.contracts.finance import (
     AssetAcquired,
     BudgetSet,
     CostCenterOpened,
+    CostCenterProvidersAssigned,
     ExpenseRecorded,
     ExpenseReversed,
 )
@@ -33,10 +34,12 @@ from reporting.domain.finance_facts import (
     CostCenter,
     ExpenseEntry,
     FinanceFacts,
+    ProviderAssignment,
 )
 
 FINANCE_FACT_TABLES = [
     "reporting_cost_centers",
+    "reporting_cost_center_providers",
     "reporting_expenses",
     "reporting_budgets",
     "reporting_assets",
@@ -47,6 +50,10 @@ CREATE TABLE IF NOT EXISTS reporting_cost_centers (
     tenant text NOT NULL, cost_center_id text NOT NULL, code text NOT NULL, name text NOT NULL,
     kind text NOT NULL, provider_ids jsonb NOT NULL, {_RECORDED},
     PRIMARY KEY (tenant, cost_center_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_cost_center_providers (
+    tenant text NOT NULL, cost_center_id text NOT NULL, provider_ids jsonb NOT NULL, {_RECORDED},
+    PRIMARY KEY (event_id)
 );
 CREATE TABLE IF NOT EXISTS reporting_expenses (
     tenant text NOT NULL, expense_id text NOT NULL, reversal boolean NOT NULL, cost_center_id text NOT NULL,
@@ -81,6 +88,13 @@ async def on_cost_center_opened(session: Session, envelope: EventEnvelope) -> No
         "provider_ids": list(event.provider_ids),
     }
     await _insert(session, "reporting_cost_centers", envelope, values)
+
+
+async def on_providers_assigned(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, CostCenterProvidersAssigned)
+    values = {"cost_center_id": event.cost_center_id, "provider_ids": list(event.provider_ids)}
+    await _insert(session, "reporting_cost_center_providers", envelope, values)
 
 
 async def on_expense(session: Session, envelope: EventEnvelope) -> None:
@@ -129,6 +143,7 @@ async def on_asset_acquired(session: Session, envelope: EventEnvelope) -> None:
 def finance_handlers() -> dict[str, Handler]:
     return handlers(
         (CostCenterOpened, on_cost_center_opened),
+        (CostCenterProvidersAssigned, on_providers_assigned),
         (ExpenseRecorded, on_expense),
         (ExpenseReversed, on_expense),
         (BudgetSet, on_budget_set),
@@ -168,6 +183,7 @@ class FinanceFactsReader:
                 )
 
             centers = await rows("reporting_cost_centers")
+            assignments = await rows("reporting_cost_center_providers")
             expenses = await rows("reporting_expenses")
             budgets = await rows("reporting_budgets")
             assets = await rows("reporting_assets")
@@ -177,6 +193,10 @@ class FinanceFactsReader:
                     r["cost_center_id"], r["code"], r["name"], r["kind"], tuple(r["provider_ids"]), stamp(r)
                 )
                 for r in centers
+            ),
+            assignments=tuple(
+                ProviderAssignment(r["cost_center_id"], tuple(r["provider_ids"]), stamp(r))
+                for r in assignments
             ),
             expenses=tuple(
                 ExpenseEntry(

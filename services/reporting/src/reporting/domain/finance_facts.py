@@ -28,6 +28,15 @@ class CostCenter:
 
 
 @dataclass(frozen=True)
+class ProviderAssignment:
+    """A cost centre's providers from this fact on (replacing those it opened with)."""
+
+    cost_center_id: str
+    provider_ids: tuple[str, ...]
+    stamp: Stamp
+
+
+@dataclass(frozen=True)
 class ExpenseEntry:
     expense_id: str
     cost_center_id: str
@@ -67,7 +76,7 @@ class Asset:
     stamp: Stamp
 
 
-_T = TypeVar("_T", CostCenter, ExpenseEntry, Budget, Asset)
+_T = TypeVar("_T", CostCenter, ProviderAssignment, ExpenseEntry, Budget, Asset)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class FinanceFacts:
     expenses: tuple[ExpenseEntry, ...] = ()
     budgets: tuple[Budget, ...] = ()
     assets: tuple[Asset, ...] = ()
+    assignments: tuple[ProviderAssignment, ...] = ()
 
     def known_on(self, day: date) -> FinanceFacts:
         def upto(items: Iterable[_T]) -> tuple[_T, ...]:
@@ -87,6 +97,7 @@ class FinanceFacts:
             expenses=upto(self.expenses),
             budgets=upto(self.budgets),
             assets=upto(self.assets),
+            assignments=upto(self.assignments),
         )
 
     def incurred(self, start: date, end: date) -> list[ExpenseEntry]:
@@ -102,12 +113,18 @@ class FinanceFacts:
 
     def provider_centers(self) -> dict[str, CostCenter]:
         """Which cost centre an encounter's revenue belongs to, by its rendering provider: a
-        department before a service line, then the lowest code, when a provider is listed twice."""
+        department before a service line, then the lowest code, when a provider is listed twice.
+        A cost centre's newest provider assignment replaces the providers it opened with; as with
+        every fact, a report as of an earlier day uses the assignment known then."""
+        latest: dict[str, ProviderAssignment] = {}
+        for assignment in sorted(self.assignments, key=lambda a: a.stamp):
+            latest[assignment.cost_center_id] = assignment
         result: dict[str, CostCenter] = {}
         order = {"department": 0, "service_line": 1}
         for center in sorted(
             (c for c in self.cost_centers if c.kind in order), key=lambda c: (order[c.kind], c.code)
         ):
-            for provider in center.provider_ids:
+            assigned = latest.get(center.cost_center_id)
+            for provider in assigned.provider_ids if assigned else center.provider_ids:
                 result.setdefault(provider, center)
         return result
