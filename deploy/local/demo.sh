@@ -4,13 +4,14 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 billing="$root/.venv/bin/billing"
-for port in 8001 8002 8003 8004 8005; do
+for port in 8001 8002 8003 8004 8005 8006; do
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
     sleep 0.5
   done
 done
 "$billing" simulate --encounters "${DEMO_ENCOUNTERS:-40}" --tenant demo --seed 7 || echo "demo workload had failures (see above)"
+"$billing" seed-finance --tenant demo --claims "${DEMO_ENCOUNTERS:-40}" || echo "the demo's books were not seeded (see above)"
 manager=$("$billing" token --tenant demo --role biller --sub demo-manager)
 cat <<TXT
 
@@ -20,8 +21,9 @@ The billing platform is running (tenant "demo"):
   invoicing     http://127.0.0.1:8003/docs
   claims        http://127.0.0.1:8004/docs
   reporting     http://127.0.0.1:8005/docs
+  finance       http://127.0.0.1:8006/docs
   dashboard     http://127.0.0.1:8005/#token=$manager
-A token:  .venv/bin/billing token --tenant demo --role biller   (roles: front_desk coder biller auditor admin)
+A token:  .venv/bin/billing token --tenant demo --role biller   (roles: front_desk coder biller auditor admin finance)
 More load: .venv/bin/billing simulate --encounters 200
 Logs: this terminal and $root/.cache/logs/. Ctrl-C stops everything.
 TXT

@@ -2,7 +2,7 @@
 
 Copied into the image as /usr/local/lib/billing/healthcheck.py (see deploy/Dockerfile). The port:
 HEALTHCHECK_PORT if set; else, from the container's command line (PID 1):
-  billing serve <service>   PORT, else the service's default port (8001..8005)
+  billing serve <service>   PORT, else the service's default port (8001..8006)
   billing consume|relay ...  METRICS_PORT, else 9100
 Anything else (billing payer-simulator, billing token, ...) serves no HTTP: healthy while it runs.
 Standard library only.
@@ -15,7 +15,14 @@ import sys
 import urllib.error
 import urllib.request
 
-DEFAULT_PORTS = {"registration": 8001, "coding": 8002, "invoicing": 8003, "claims": 8004, "reporting": 8005}
+DEFAULT_PORTS = {
+    "registration": 8001,
+    "coding": 8002,
+    "invoicing": 8003,
+    "claims": 8004,
+    "reporting": 8005,
+    "finance": 8006,
+}
 
 
 def command_line() -> list[str]:

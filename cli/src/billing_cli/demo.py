@@ -264,3 +264,102 @@ async def simulate(
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     result.seconds = time.perf_counter() - started
     return result
+
+
+# A year of a small two-physician practice's books, for the finance reports (all amounts in cents).
+COST_CENTERS: list[dict[str, Any]] = [
+    {"code": "FAM", "name": "Family medicine", "kind": "department", "provider": 0},
+    {"code": "PREV", "name": "Preventive care", "kind": "service_line", "provider": 1},
+    {"code": "ADMIN", "name": "Administration and facilities", "kind": "overhead"},
+    {"code": "BILL", "name": "Billing office", "kind": "overhead"},
+]
+CLEARINGHOUSE_FEE_PER_CLAIM = 35
+
+
+def month_ends(today: date, months: int = 12) -> list[date]:
+    """The last day of each of the `months` months up to this one (this month: today)."""
+    ends = []
+    first = today.replace(day=1)
+    for back in range(months - 1, -1, -1):
+        index = first.year * 12 + first.month - 1 - back
+        year, month = divmod(index, 12)
+        following = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+        ends.append(min(following - timedelta(days=1), today))
+    return ends
+
+
+def demo_ledger(today: date, claims_this_month: int, seed_value: int = 18) -> str:
+    """The GL CSV of the last twelve months: payroll with FTEs, rent, supplies, billing office, and the
+    clearinghouse's fee per claim."""
+    rng = random.Random(seed_value)
+    lines = ["incurred_on,amount_cents,category,cost_center,vendor,memo,fte"]
+    ends = month_ends(today)
+    for end in ends:
+        month = end.strftime("%Y-%m")
+        claims = claims_this_month if end == ends[-1] else rng.randint(380, 460)
+        lines += [
+            f"{end},1850000,payroll,FAM,Gusto,Payroll {month},2.5",
+            f"{end},920000,payroll,PREV,Gusto,Payroll {month},1.2",
+            f"{end},650000,facilities,ADMIN,Springfield Properties,Rent {month},",
+            f"{end},{rng.randint(95000, 135000)},supplies,FAM,Medline,Clinical supplies {month},",
+            f"{end},{rng.randint(45000, 70000)},supplies,PREV,McKesson,Vaccines and supplies {month},",
+            f"{end},410000,billing_operations,BILL,Gusto,Billing office payroll {month},",
+            f"{end},{claims * CLEARINGHOUSE_FEE_PER_CLAIM},clearinghouse_fees,BILL,Availity,{claims} claims,",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+async def seed_finance(
+    endpoints: Endpoints, reference: Reference, *, tenant: str = DEMO_TENANT, claims_this_month: int = 40
+) -> int:
+    """Cost centres, a year of expenses (one GL import), this year's budget and an ECG cart; returns
+    how many expenses were imported. Safe to run again the same month (Idempotency-Keys)."""
+    books = token(tenant, "finance", subject="demo-controller")
+    today = date.today()
+    async with httpx.AsyncClient(timeout=120) as client:
+        for center in COST_CENTERS:
+            providers = [reference.rendering_provider_ids[center["provider"]]] if "provider" in center else []
+            body = {
+                "code": center["code"],
+                "name": center["name"],
+                "kind": center["kind"],
+                "provider_ids": providers,
+            }
+            response = await client.post(
+                f"{endpoints.finance}/cost-centers",
+                json=body,
+                headers={**books, "Idempotency-Key": f"seed-cost-center-{center['code']}"},
+            )
+            if response.status_code not in (201, 409):
+                raise RuntimeError(f"cost centre refused: {response.status_code} {response.text[:300]}")
+        imported = await client.post(
+            f"{endpoints.finance}/expenses/import",
+            content=demo_ledger(today, claims_this_month),
+            headers={**books, "Content-Type": "text/csv", "Idempotency-Key": f"seed-ledger-{today:%Y-%m}"},
+        )
+        if imported.status_code >= 400:
+            raise RuntimeError(f"GL import refused: {imported.status_code} {imported.text[:500]}")
+        monthly = {"FAM": 1_980_000, "PREV": 980_000, "ADMIN": 650_000, "BILL": 425_000}
+        rows = [
+            {"cost_center": code, "month": month, "amount_cents": cents}
+            for code, cents in monthly.items()
+            for month in range(1, 13)
+        ]
+        response = await client.put(
+            f"{endpoints.finance}/budgets/{today.year}", json={"rows": rows}, headers=books
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"budget refused: {response.status_code} {response.text[:300]}")
+        acquired = month_ends(today)[0].replace(day=1)
+        cart = {
+            "name": "ECG cart",
+            "cost_cents": 480_000,
+            "acquired_on": acquired.isoformat(),
+            "useful_life_months": 60,
+            "cost_center": "FAM",
+            "code": "93000",
+            "monthly_volume": 25,
+        }
+        await _post(client, f"{endpoints.finance}/assets", cart, books, "seed-asset-ecg-cart")
+    count: int = imported.json()["expenses"]
+    return count

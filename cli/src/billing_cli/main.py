@@ -40,6 +40,7 @@ class Service(StrEnum):
     INVOICING = "invoicing"
     CLAIMS = "claims"
     REPORTING = "reporting"
+    FINANCE = "finance"
 
 
 def definition_of(service: Service) -> ServiceDefinition:
@@ -232,6 +233,18 @@ def seed(tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT) -> None:
         f"seeded tenant {tenant}: {len(reference.payer_ids)} payers, "
         f"{1 + len(reference.rendering_provider_ids)} providers, a fee schedule of {len(demo.FEES)} codes"
     )
+
+
+@app.command("seed-finance")
+def seed_finance(
+    tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT,
+    claims: Annotated[int, typer.Option(help="Claims this month, for the clearinghouse's fees.")] = 40,
+) -> None:
+    """Load a year of a small practice's expenses, a budget and an asset into finance (via its API)."""
+    endpoints = Endpoints()
+    reference = asyncio.run(demo.seed(endpoints, tenant))
+    count = asyncio.run(demo.seed_finance(endpoints, reference, tenant=tenant, claims_this_month=claims))
+    console.print(f"seeded tenant {tenant}'s books: {len(demo.COST_CENTERS)} cost centres, {count} expenses")
 
 
 @app.command()

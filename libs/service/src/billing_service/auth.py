@@ -30,6 +30,7 @@ class Role(StrEnum):
     BILLER = "biller"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    FINANCE = "finance"
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,4 @@ class Endpoints:
     invoicing: str = os.environ.get("INVOICING_URL", "http://127.0.0.1:8003")
     claims: str = os.environ.get("CLAIMS_URL", "http://127.0.0.1:8004")
     reporting: str = os.environ.get("REPORTING_URL", "http://127.0.0.1:8005")
+    finance: str = os.environ.get("FINANCE_URL", "http://127.0.0.1:8006")

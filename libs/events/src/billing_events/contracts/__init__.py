@@ -1,6 +1,6 @@
 """Every event contract of the platform. Importing this package needs only pydantic."""
 
-from billing_events.contracts import claims, coding, invoicing, registration
+from billing_events.contracts import claims, coding, finance, invoicing, registration
 from billing_events.contracts.base import (
     Event,
     Sealed,
@@ -18,6 +18,7 @@ __all__ = [
     "claims",
     "coding",
     "contract",
+    "finance",
     "invoicing",
     "latest",
     "registered",

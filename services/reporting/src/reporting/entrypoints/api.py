@@ -1,6 +1,6 @@
 """The reporting API: reports as JSON, or CSV with `Accept: text/csv`, and the dashboard.
 
-Every report is of the caller's tenant (the token's), for the roles biller, auditor and admin. Days
+Every report is of the caller's tenant (the token's), for the roles biller, auditor, admin and finance. Days
 are calendar days in the reporting time zone (REPORTING_TIMEZONE); "as of D" means as the platform
 knew it at the end of D.
 """
@@ -17,16 +17,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from billing_service.auth import Principal, Role, require
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
+from reporting.adapters.finance_projections import FinanceFactsReader
 from reporting.adapters.projections import FactsReader
 from reporting.application import reports
+from reporting.application.finance_reports import Sources, finance_board
 from reporting.domain.kpis import window_start
 from reporting.domain.revenue import GroupBy, Period
-from reporting.entrypoints import dashboard, formats
+from reporting.entrypoints import dashboard, finance_dashboard, formats
 from reporting.settings import reporting_settings
 
 router = APIRouter()
 
-Reader = Annotated[Principal, Depends(require(Role.BILLER, Role.AUDITOR, Role.ADMIN))]
+Reader = Annotated[Principal, Depends(require(Role.BILLER, Role.AUDITOR, Role.ADMIN, Role.FINANCE))]
 MAX_DAILY_RANGE_DAYS = 731
 MAX_RANGE_DAYS = 3660
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -175,4 +177,11 @@ async def dashboard_content(
     board = await reports.dashboard(
         _source(request), principal.tenant, day, reporting_settings().kpi_window_days
     )
-    return HTMLResponse(dashboard.fragment(board), headers={"X-Content-Type-Options": "nosniff", **NO_STORE})
+    sources = Sources(
+        _source(request), FinanceFactsReader(runtime_of(request).pool, reporting_settings().zone)
+    )
+    finance = await finance_board(sources, principal.tenant, day)
+    return HTMLResponse(
+        dashboard.fragment(board) + finance_dashboard.fragment(finance),
+        headers={"X-Content-Type-Options": "nosniff", **NO_STORE},
+    )

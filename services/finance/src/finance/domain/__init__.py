@@ -1,0 +1,1 @@
+"""Finance\x27s rules: cost centres, expenses, budgets, assets. No I/O."""
