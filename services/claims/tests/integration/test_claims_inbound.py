@@ -32,8 +32,8 @@ from billing_x12 import (
 )
 
 from billing_events.contracts.base import Event
+from billing_testing import builders
 from billing_testing.harness import ServiceHarness, publish_events
-from claims import testkit
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
 from claims.entrypoints.workers import inbound_folder, submission
@@ -65,14 +65,14 @@ async def set_up_claims(
     payer_id, billing_id, rendering_id, patient_id, coverage_id = (new_id() for _ in range(5))
     vault = svc.runtime.vault
     events: list[Event] = [
-        testkit.payer(payer_id),
-        testkit.billing_provider(billing_id),
-        testkit.rendering_provider(rendering_id),
-        await testkit.patient(vault, patient_id),
-        await testkit.coverage(vault, coverage_id, patient_id, payer_id),
+        builders.payer_registered(payer_id),
+        builders.billing_provider_enrolled(billing_id),
+        builders.rendering_provider_enrolled(rendering_id),
+        await builders.sealed_patient_registered(vault, patient_id),
+        await builders.sealed_coverage_added(vault, coverage_id, patient_id, payer_id),
     ]
     issued = [
-        testkit.invoice(
+        builders.invoice_issued(
             new_id(),
             encounter_id=new_id(),
             patient_id=patient_id,
@@ -219,7 +219,7 @@ async def test_answers_from_the_api_land_on_the_right_claim_and_line_exactly_onc
 ) -> None:
     async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
         first, second = await set_up_claims(
-            svc, kafka_bootstrap, topic_prefix, [{}, {"lines": (testkit.line(1, "99214", 14000),)}]
+            svc, kafka_bootstrap, topic_prefix, [{}, {"lines": (builders.invoice_line(1, "99214", 14000),)}]
         )
         await submission(svc.runtime).run_once()
         (sent,) = sorted((tmp_path / "clearinghouse" / "outbound").glob("*.x12"))
@@ -373,7 +373,15 @@ async def test_a_round_trip_with_the_payer_simulator_through_the_clearinghouse_f
             svc,
             kafka_bootstrap,
             topic_prefix,
-            [{}, {"lines": (testkit.line(1, "99213", 12500), testkit.line(2, "81002", 1500, units=2))}],
+            [
+                {},
+                {
+                    "lines": (
+                        builders.invoice_line(1, "99213", 12500),
+                        builders.invoice_line(2, "81002", 1500, units=2),
+                    )
+                },
+            ],
         )
         await submission(svc.runtime).run_once()
         await run_payer_simulator(folder, rules)

@@ -16,10 +16,8 @@ import pyx12.params
 import pyx12.x12n_document
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.invoicing import InvoiceVoided
-from billing_events.contracts.registration import PatientDemographicsUpdated
+from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
-from claims import testkit
 from claims.adapters.rebuild import rebuild_claims_view
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
@@ -49,11 +47,11 @@ class Clinic:
     async def reference(self, svc: ServiceHarness, **patient: Any) -> list[Event]:
         vault = svc.runtime.vault
         return [
-            testkit.payer(self.payer_id),
-            testkit.billing_provider(self.billing_id),
-            testkit.rendering_provider(self.rendering_id),
-            await testkit.patient(vault, self.patient_id, **patient),
-            await testkit.coverage(vault, self.coverage_id, self.patient_id, self.payer_id),
+            builders.payer_registered(self.payer_id),
+            builders.billing_provider_enrolled(self.billing_id),
+            builders.rendering_provider_enrolled(self.rendering_id),
+            await builders.sealed_patient_registered(vault, self.patient_id, **patient),
+            await builders.sealed_coverage_added(vault, self.coverage_id, self.patient_id, self.payer_id),
         ]
 
     def invoice(self, invoice_id: str | None = None, **changes: Any) -> Any:
@@ -66,7 +64,7 @@ class Clinic:
             "rendering_provider_id": self.rendering_id,
             "service_date": SERVICE_DATE,
         } | changes
-        return testkit.invoice(invoice_id or new_id(), **values)
+        return builders.invoice_issued(invoice_id or new_id(), **values)
 
 
 @asynccontextmanager
@@ -184,7 +182,7 @@ async def test_claims_that_would_be_rejected_wait_in_the_work_queue_until_fixed_
 ) -> None:
     clinic = Clinic()
     async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
-        reference = await clinic.reference(svc, address={**testkit.HOME, "state": "XX"})
+        reference = await clinic.reference(svc, address={**builders.HOME, "state": "XX"})
         payer, billing, rendering, patient, coverage = reference
         # The invoice arrives before the billing provider and the coverage are known.
         invoice = clinic.invoice()
@@ -198,8 +196,8 @@ async def test_claims_that_would_be_rejected_wait_in_the_work_queue_until_fixed_
         nothing_sent = await submission(svc.runtime).run_once()
         held = (await biller.get("/claims", params={"status": "scrub_failed"})).json()["items"]
 
-        corrected = await svc.runtime.vault.seal_fields(clinic.patient_id, {"address": testkit.HOME})
-        update = PatientDemographicsUpdated(patient_id=clinic.patient_id, address=corrected["address"])
+        corrected = await svc.runtime.vault.seal_fields(clinic.patient_id, {"address": builders.HOME})
+        update = builders.patient_demographics_updated(clinic.patient_id, address=corrected["address"])
         await play(svc, kafka_bootstrap, topic_prefix, [update])
         sent = await submission(svc.runtime).run_once()
         final = (await biller.get(f"/claims/{claim_id_for(TENANT, invoice.invoice_id)}")).json()
@@ -229,7 +227,7 @@ async def test_control_numbers_never_repeat_across_batches_and_restarts(
     other_payer = new_id()
     async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
         reference = await clinic.reference(svc)
-        second_coverage = await testkit.coverage(
+        second_coverage = await builders.sealed_coverage_added(
             svc.runtime.vault, new_id(), clinic.patient_id, other_payer, priority="secondary"
         )
         await play(
@@ -238,7 +236,7 @@ async def test_control_numbers_never_repeat_across_batches_and_restarts(
             topic_prefix,
             [
                 *reference,
-                testkit.payer(other_payer, name="Globex Care", edi_payer_id="GLBX2"),
+                builders.payer_registered(other_payer, name="Globex Care", edi_payer_id="GLBX2"),
                 second_coverage,
             ],
         )
@@ -253,7 +251,10 @@ async def test_control_numbers_never_repeat_across_batches_and_restarts(
 
         # The writer dies after the batch committed and before its file was written.
         await play(
-            svc, kafka_bootstrap, topic_prefix, [clinic.invoice(lines=(testkit.line(1, "99214", 18000),))]
+            svc,
+            kafka_bootstrap,
+            topic_prefix,
+            [clinic.invoice(lines=(builders.invoice_line(1, "99214", 18000),))],
         )
         crashing = submission(svc.runtime)
 
@@ -269,7 +270,10 @@ async def test_control_numbers_never_repeat_across_batches_and_restarts(
     async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
         recovered = await submission(svc.runtime).finish_unwritten()
         await play(
-            svc, kafka_bootstrap, topic_prefix, [clinic.invoice(lines=(testkit.line(1, "99215", 21000),))]
+            svc,
+            kafka_bootstrap,
+            topic_prefix,
+            [clinic.invoice(lines=(builders.invoice_line(1, "99215", 21000),))],
         )
         after_restart = await submission(svc.runtime).run_once()
         async with svc.runtime.pool.acquire() as db:
@@ -305,9 +309,7 @@ async def test_voiding_an_invoice_voids_its_claim_and_releases_a_duplicate(
         twin_id = claim_id_for(TENANT, twin.invoice_id)
         held = (await biller.get(f"/claims/{twin_id}")).json()
 
-        voided = InvoiceVoided(
-            invoice_id=sent_first.invoice_id, encounter_id=sent_first.encounter_id, reason="recoded"
-        )
+        voided = builders.invoice_voided(sent_first.invoice_id, sent_first.encounter_id, reason="recoded")
         await play(svc, kafka_bootstrap, topic_prefix, [voided])
         await submission(svc.runtime).run_once()
         first = (await biller.get(f"/claims/{claim_id_for(TENANT, sent_first.invoice_id)}")).json()
@@ -315,9 +317,7 @@ async def test_voiding_an_invoice_voids_its_claim_and_releases_a_duplicate(
 
         never_sent = clinic.invoice(service_date=date.fromordinal(SERVICE_DATE.toordinal() - 1))
         await play(svc, kafka_bootstrap, topic_prefix, [never_sent])
-        void_unsent = InvoiceVoided(
-            invoice_id=never_sent.invoice_id, encounter_id=never_sent.encounter_id, reason="x"
-        )
+        void_unsent = builders.invoice_voided(never_sent.invoice_id, never_sent.encounter_id, reason="x")
         await play(svc, kafka_bootstrap, topic_prefix, [void_unsent])
         unsent = (await biller.get(f"/claims/{claim_id_for(TENANT, never_sent.invoice_id)}")).json()
         await submission(svc.runtime).run_once()

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from billing_events.contracts.base import Sealed
-from billing_events.contracts.claims import AdjudicatedLine, CasAdjustment, ClaimAdjudicated
-from billing_events.contracts.coding import CodedLine, EncounterCoded, EncounterRecoded
-from billing_events.contracts.registration import CoverageAdded, PayerRegistered
+from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
 from invoicing.adapters.projections import OWN_TABLES, rebuild
 from invoicing.domain import ids
@@ -24,9 +20,9 @@ PAYER = "22222222-2222-4222-8222-222222222222"
 COVERAGE = "33333333-3333-4333-8333-333333333333"
 ENCOUNTER = "44444444-4444-4444-8444-444444444444"
 INVOICE = ids.invoice_id(TENANT, ENCOUNTER, 1)
+# The patient's primary coverage, as registration published it (without a group number).
+COVERAGE_ADDED = builders.coverage_added(COVERAGE, PATIENT, PAYER, group_number=None)
 
-SERVICE_DATE = date(2026, 3, 2)
-SEALED = Sealed(key_id="patient-key", nonce="bm9uY2U=", ciphertext="c2VhbGVk")
 
 SCHEDULE_2026 = {
     "effective_from": "2026-01-01",
@@ -36,101 +32,6 @@ SCHEDULE_2026 = {
         {"code": "81002", "amount_cents": 1500},
     ],
 }
-
-
-def payer(payer_id: str) -> PayerRegistered:
-    return PayerRegistered(
-        payer_id=payer_id, name="Acme Health", edi_payer_id="ACME1", claim_filing_indicator="CI"
-    )
-
-
-def coverage(coverage_id: str, patient_id: str, payer_id: str) -> CoverageAdded:
-    return CoverageAdded(
-        coverage_id=coverage_id,
-        patient_id=patient_id,
-        payer_id=payer_id,
-        member_id=SEALED,
-        priority="primary",
-        relationship_to_subscriber="self",
-        effective_from=date(2025, 1, 1),
-    )
-
-
-LINES = (
-    CodedLine(
-        line_number=1, code="99213", code_system="CPT", modifiers=("25",), units=1, diagnosis_pointers=(1,)
-    ),
-    CodedLine(line_number=2, code="81002", code_system="CPT", units=2, diagnosis_pointers=(1,)),
-)
-
-
-def coded(encounter_id: str, patient_id: str, lines: tuple[CodedLine, ...] = LINES) -> EncounterCoded:
-    return EncounterCoded(
-        encounter_id=encounter_id,
-        patient_id=patient_id,
-        coding_version=1,
-        service_date=SERVICE_DATE,
-        billing_provider_id="prov-billing",
-        rendering_provider_id="prov-rendering",
-        place_of_service="11",
-        diagnoses=("E11.9",),
-        lines=lines,
-    )
-
-
-def recoded(encounter_id: str, patient_id: str, lines: tuple[CodedLine, ...]) -> EncounterRecoded:
-    return EncounterRecoded(
-        encounter_id=encounter_id,
-        patient_id=patient_id,
-        coding_version=2,
-        previous_version=1,
-        service_date=SERVICE_DATE,
-        billing_provider_id="prov-billing",
-        rendering_provider_id="prov-rendering",
-        place_of_service="11",
-        diagnoses=("E11.9",),
-        lines=lines,
-    )
-
-
-def adjudicated(
-    invoice_id: str,
-    payer_id: str,
-    *,
-    status_code: str = "1",
-    outcome: str = "paid",
-    lines: tuple[AdjudicatedLine, ...] = (),
-    claim_id: str = "claim-1",
-    remittance_id: str = "remit-1",
-) -> ClaimAdjudicated:
-    return ClaimAdjudicated(
-        claim_id=claim_id,
-        invoice_id=invoice_id,
-        remittance_id=remittance_id,
-        payer_id=payer_id,
-        payer_claim_control_number="PCN-1",
-        claim_status_code=status_code,
-        outcome=outcome,
-        total_charge_cents=17000,
-        paid_cents=sum(line.paid_cents for line in lines),
-        patient_responsibility_cents=sum(
-            a.amount_cents for line in lines for a in line.adjustments if a.group == "PR"
-        ),
-        lines=lines,
-        adjudicated_on=date(2026, 4, 1),
-    )
-
-
-def line(
-    number: int, code: str, charge: int, paid: int, *adjustments: tuple[str, str, int]
-) -> AdjudicatedLine:
-    return AdjudicatedLine(
-        line_number=number,
-        code=code,
-        charge_cents=charge,
-        paid_cents=paid,
-        adjustments=tuple(CasAdjustment(group=g, reason_code=r, amount_cents=a) for g, r, a in adjustments),
-    )
 
 
 @pytest.fixture
@@ -167,9 +68,9 @@ async def test_a_coded_encounter_with_coverage_ends_as_a_priced_invoice_on_the_t
         svc,
         kafka_bootstrap,
         topic_prefix,
-        payer(PAYER),
-        coverage(COVERAGE, PATIENT, PAYER),
-        coded(ENCOUNTER, PATIENT),
+        builders.payer_registered(PAYER),
+        COVERAGE_ADDED,
+        builders.encounter_coded(ENCOUNTER, PATIENT),
     )
 
     records = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.invoice", expect=1)
@@ -200,15 +101,19 @@ async def test_an_adjudication_updates_the_balances_a_statement_follows_and_a_re
 ) -> None:
     await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
     await play(
-        svc, kafka_bootstrap, topic_prefix, coverage(COVERAGE, PATIENT, PAYER), coded(ENCOUNTER, PATIENT)
+        svc,
+        kafka_bootstrap,
+        topic_prefix,
+        COVERAGE_ADDED,
+        builders.encounter_coded(ENCOUNTER, PATIENT),
     )
 
-    paid = adjudicated(
+    paid = builders.claim_adjudicated(
         INVOICE,
         PAYER,
         lines=(
-            line(1, "99213", 14000, 9000, ("CO", "45", 3000), ("PR", "3", 2000)),
-            line(2, "81002", 3000, 2000, ("CO", "45", 500), ("PR", "2", 500)),
+            builders.adjudicated_line(1, "99213", 14000, 9000, ("CO", "45", 3000), ("PR", "3", 2000)),
+            builders.adjudicated_line(2, "81002", 3000, 2000, ("CO", "45", 500), ("PR", "2", 500)),
         ),
     )
     await play(svc, kafka_bootstrap, topic_prefix, paid)
@@ -242,13 +147,17 @@ async def test_an_adjudication_updates_the_balances_a_statement_follows_and_a_re
     assert (statement["amount_due_cents"], statement["credit_cents"], statement["open_items"]) == (0, 500, [])
 
     # The payer takes its payment back (claim status 22): the invoice owes all but what the patient paid.
-    reversal = adjudicated(
+    reversal = builders.claim_adjudicated(
         INVOICE,
         PAYER,
-        status_code="22",
+        claim_status_code="22",
         outcome="reversed",
         remittance_id="remit-2",
-        lines=(line(1, "99213", -14000, -9000), line(2, "81002", -3000, -2000)),
+        total_charge_cents=17000,
+        lines=(
+            builders.adjudicated_line(1, "99213", -14000, -9000),
+            builders.adjudicated_line(2, "81002", -3000, -2000),
+        ),
     )
     await play(svc, kafka_bootstrap, topic_prefix, reversal)
     shown = await invoice_of(svc)
@@ -274,17 +183,21 @@ async def test_a_denied_claim_leaves_the_balance_open_with_its_reasons(
 ) -> None:
     await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
     await play(
-        svc, kafka_bootstrap, topic_prefix, coverage(COVERAGE, PATIENT, PAYER), coded(ENCOUNTER, PATIENT)
+        svc,
+        kafka_bootstrap,
+        topic_prefix,
+        COVERAGE_ADDED,
+        builders.encounter_coded(ENCOUNTER, PATIENT),
     )
 
-    denied = adjudicated(
+    denied = builders.claim_adjudicated(
         INVOICE,
         PAYER,
-        status_code="4",
+        claim_status_code="4",
         outcome="denied",
         lines=(
-            line(1, "99213", 14000, 0, ("CO", "50", 14000)),
-            line(2, "81002", 3000, 0, ("CO", "50", 3000)),
+            builders.adjudicated_line(1, "99213", 14000, 0, ("CO", "50", 14000)),
+            builders.adjudicated_line(2, "81002", 3000, 0, ("CO", "50", 3000)),
         ),
     )
     await play(svc, kafka_bootstrap, topic_prefix, denied)
@@ -302,7 +215,7 @@ async def test_an_unpriced_line_holds_the_invoice_until_a_schedule_prices_it(
     svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     # No coverage: the patient pays themselves.
-    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(ENCOUNTER, PATIENT))
 
     held = (await svc.client(["biller"]).get("/invoices", params={"status": "held"})).json()["items"]
     assert [i["invoice_id"] for i in held] == [INVOICE]
@@ -336,12 +249,21 @@ async def test_recoding_voids_the_live_invoice_and_redelivery_creates_nothing_tw
     svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
-    first = coded(ENCOUNTER, PATIENT)
-    await play(svc, kafka_bootstrap, topic_prefix, coverage(COVERAGE, PATIENT, PAYER), first, first)
+    first = builders.encounter_coded(ENCOUNTER, PATIENT)
+    await play(
+        svc,
+        kafka_bootstrap,
+        topic_prefix,
+        COVERAGE_ADDED,
+        first,
+        first,
+    )
     await play(svc, kafka_bootstrap, topic_prefix, first)  # replayed later, under a new event id
 
-    only_81002 = (LINES[1],)
-    await play(svc, kafka_bootstrap, topic_prefix, recoded(ENCOUNTER, PATIENT, only_81002))
+    only_81002 = (builders.CODED_LINES[1],)
+    await play(
+        svc, kafka_bootstrap, topic_prefix, builders.encounter_recoded(ENCOUNTER, PATIENT, lines=only_81002)
+    )
 
     listed = (await svc.client(["biller"]).get("/invoices", params={"encounter_id": ENCOUNTER})).json()[
         "items"
@@ -416,7 +338,7 @@ async def test_roles_tenants_and_invalid_payments_are_refused(
 ) -> None:
     assert (await svc.client(["coder"]).put("/fee-schedules/standard", json=SCHEDULE_2026)).status_code == 403
     await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
-    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(ENCOUNTER, PATIENT))
 
     assert (await svc.client(["front_desk"]).get(f"/invoices/{INVOICE}")).status_code == 403
     assert (await svc.client(["biller"], tenant="tenant-b").get(f"/invoices/{INVOICE}")).status_code == 404
@@ -457,18 +379,21 @@ async def test_the_read_models_rebuilt_from_the_log_equal_the_live_ones(
 ) -> None:
     await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
     other_encounter = "55555555-5555-4555-8555-555555555555"
-    unpriced = (
-        CodedLine(line_number=1, code="J3490", code_system="HCPCS", units=1, diagnosis_pointers=(1,)),
-    )
+    unpriced = (builders.coded_line(1, "J3490", code_system="HCPCS"),)
     await play(
         svc,
         kafka_bootstrap,
         topic_prefix,
-        coverage(COVERAGE, PATIENT, PAYER),
-        coded(ENCOUNTER, PATIENT),
-        coded(other_encounter, PATIENT, unpriced),
+        COVERAGE_ADDED,
+        builders.encounter_coded(ENCOUNTER, PATIENT),
+        builders.encounter_coded(other_encounter, PATIENT, lines=unpriced),
     )
-    paid = adjudicated(INVOICE, PAYER, lines=(line(1, "99213", 14000, 10000, ("PR", "3", 4000)),))
+    paid = builders.claim_adjudicated(
+        INVOICE,
+        PAYER,
+        total_charge_cents=17000,
+        lines=(builders.adjudicated_line(1, "99213", 14000, 10000, ("PR", "3", 4000)),),
+    )
     await play(svc, kafka_bootstrap, topic_prefix, paid)
     await svc.client(["biller"]).post(
         f"/invoices/{INVOICE}/payments",
@@ -488,11 +413,17 @@ async def test_a_coverage_that_arrives_after_the_coding_takes_over_the_unpaid_se
 ) -> None:
     imported = await svc.client(["admin"]).put("/fee-schedules/standard", json=SCHEDULE_2026)
     assert imported.status_code == 201, imported.text
-    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(ENCOUNTER, PATIENT))
     assert (await invoice_of(svc))["responsibility"] == "self_pay"
 
     # Registration recorded the coverage first, but its topic reached invoicing later.
-    await play(svc, kafka_bootstrap, topic_prefix, payer(PAYER), coverage(COVERAGE, PATIENT, PAYER))
+    await play(
+        svc,
+        kafka_bootstrap,
+        topic_prefix,
+        builders.payer_registered(PAYER),
+        COVERAGE_ADDED,
+    )
 
     replacement = ids.reassigned_invoice_id(TENANT, ENCOUNTER, 1, COVERAGE)
     assert (await invoice_of(svc))["status"] == "voided"
@@ -511,7 +442,7 @@ async def test_a_coverage_that_arrives_after_the_coding_takes_over_the_unpaid_se
     assert issued == {INVOICE: "self_pay", replacement: "insurance"}
     # Redelivering the coding does not undo the hand-over.
     await svc.runtime.store.pool.execute("DELETE FROM processed_events")
-    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(ENCOUNTER, PATIENT))
     assert (await invoice_of(svc, replacement))["status"] == "open"
 
 
@@ -535,8 +466,14 @@ async def test_a_chargemaster_sized_fee_schedule_is_published_in_parts_and_still
     assert imported.status_code == 201, imported.text
     assert imported.json()["row_count"] == 60_000
 
-    await play(svc, kafka_bootstrap, topic_prefix, payer(PAYER), coverage(COVERAGE, PATIENT, PAYER))
-    await play(svc, kafka_bootstrap, topic_prefix, coded(ENCOUNTER, PATIENT))
+    await play(
+        svc,
+        kafka_bootstrap,
+        topic_prefix,
+        builders.payer_registered(PAYER),
+        COVERAGE_ADDED,
+    )
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(ENCOUNTER, PATIENT))
 
     parts = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.fee-schedule", expect=31)
     assert [e.event_type for e in envelopes(parts)] == ["FeeScheduleRowsStaged"] * 30 + [

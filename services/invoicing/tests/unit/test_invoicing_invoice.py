@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.claims import AdjudicatedLine, CasAdjustment, ClaimAdjudicated
+from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.invoicing import (
     Adjustment,
     CodedInvoiceLine,
@@ -20,6 +20,8 @@ from billing_events.contracts.invoicing import (
     PatientPaymentApplied,
     PostedLine,
 )
+from billing_testing import builders
+from billing_testing.builders import Outcome
 from invoicing.domain.errors import InvalidInput, InvoiceNotPayable, NothingToReverse, UnknownInvoice
 from invoicing.domain.invoice import (
     DECIDER,
@@ -343,33 +345,23 @@ def test_what_the_patient_paid_counts_against_their_responsibility() -> None:
 # From an 835 adjudication to a posting command.
 
 
-def adjudicated(status: str, outcome: str, **changes: object) -> ClaimAdjudicated:
-    fields: dict[str, object] = {
-        "claim_id": "claim-1",
-        "invoice_id": "inv-1",
-        "remittance_id": "rem-1",
-        "payer_id": "payer-1",
-        "payer_claim_control_number": "PCN",
-        "claim_status_code": status,
-        "outcome": outcome,
-        "total_charge_cents": 15500,
-        "paid_cents": 9000,
-        "patient_responsibility_cents": 1500,
-        "claim_adjustments": (CasAdjustment(group="CO", reason_code="45", amount_cents=500),),
-        "lines": (
-            AdjudicatedLine(
-                line_number=1,
-                code="99213",
-                charge_cents=12500,
-                paid_cents=9000,
-                adjustments=(CasAdjustment(group="CO", reason_code="45", amount_cents=2000),),
-                remark_codes=("M15",),
-            ),
+def adjudicated(status: str, outcome: Outcome, *, remittance_id: str = "rem-1") -> ClaimAdjudicated:
+    return builders.claim_adjudicated(
+        "inv-1",
+        "payer-1",
+        remittance_id=remittance_id,
+        payer_claim_control_number="PCN",
+        claim_status_code=status,
+        outcome=outcome,
+        total_charge_cents=15500,
+        paid_cents=9000,
+        patient_responsibility_cents=1500,
+        claim_adjustments=(builders.cas("CO", "45", 500),),
+        lines=(
+            builders.adjudicated_line(1, "99213", 12500, 9000, ("CO", "45", 2000), remark_codes=("M15",)),
         ),
-        "adjudicated_on": date(2026, 4, 1),
-    }
-    fields.update(changes)
-    return ClaimAdjudicated.model_validate(fields)
+        adjudicated_on=date(2026, 4, 1),
+    )
 
 
 def test_claim_level_adjustments_post_as_line_zero_and_clp05_stands_in_for_missing_pr() -> None:
