@@ -1,0 +1,100 @@
+"""Running one Bulk Data export: stream each type's rows through a server-side cursor, render them a
+batch at a time and append them to NDJSON files, so memory holds one batch whatever the export's size.
+Patient data leaving in the files is audited per batch, under the export's id."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from billing_events.consumer import describe_error
+from interop.adapters.views import Filter, InteropViews
+from interop.application.reads import Phi, Reader, audit, render
+from interop.domain.export import ExportRequest, file_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    export_id: str
+    reader: Reader
+    request: ExportRequest
+    folder: Path
+    batch_size: int = 500
+    max_file_resources: int = 100_000
+
+
+async def write_type(
+    views: InteropViews, vault: Phi, job: ExportJob, resource_type: str
+) -> list[dict[str, Any]]:
+    """Write one type's resources; returns the manifest's output entries (file, count)."""
+    outputs: list[dict[str, Any]] = []
+    part, count, handle = 0, 0, None
+    wanted = Filter(last_updated=job.request.since_bounds())
+    try:
+        async for rows in views.stream(resource_type, job.reader.tenant, wanted, job.batch_size):
+            await audit(views, job.reader, resource_type, rows, f"bulk-export:{job.export_id}")
+            for resource in await render(views, vault, job.reader.tenant, resource_type, rows):
+                if handle is None or count >= job.max_file_resources:
+                    if handle is not None:
+                        handle.close()
+                        outputs.append(
+                            {"type": resource_type, "name": file_name(resource_type, part), "count": count}
+                        )
+                    part, count = part + 1, 0
+                    handle = (job.folder / file_name(resource_type, part)).open("w", encoding="utf-8")
+                handle.write(resource.model_dump_json())
+                handle.write("\n")
+                count += 1
+    finally:
+        if handle is not None:
+            handle.close()
+    if handle is not None:
+        outputs.append({"type": resource_type, "name": file_name(resource_type, part), "count": count})
+    return outputs
+
+
+async def run_export(pool: asyncpg.Pool, vault: Phi, job: ExportJob) -> None:
+    job.folder.mkdir(parents=True, exist_ok=True)
+    outputs: list[dict[str, Any]] = []
+    try:
+        for resource_type in job.request.types:
+            async with pool.acquire() as connection, connection.transaction():
+                outputs += await write_type(InteropViews(connection), vault, job, resource_type)
+    except Exception as error:
+        # The reason names the error's type and fields only: rows may hold patient data.
+        reason = describe_error(error)
+        log.error("export failed", extra={"export_id": job.export_id, "error": reason})
+        shutil.rmtree(job.folder, ignore_errors=True)
+        async with pool.acquire() as connection:
+            await InteropViews(connection).finish_export(job.export_id, "failed", [], reason)
+        return
+    async with pool.acquire() as connection:
+        await InteropViews(connection).finish_export(job.export_id, "completed", outputs, None)
+    log.info("export completed", extra={"export_id": job.export_id, "files": len(outputs)})
+
+
+def manifest(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The Bulk Data completion manifest (files are fetched with the same bearer token)."""
+    transaction_time: datetime = row["transaction_time"]
+    return {
+        "transactionTime": transaction_time.isoformat().replace("+00:00", "Z"),
+        "request": row["request_url"],
+        "requiresAccessToken": True,
+        "output": [
+            {
+                "type": entry["type"],
+                "url": f"{base_url}/fhir/$export-file/{row['export_id']}/{entry['name']}",
+                "count": entry["count"],
+            }
+            for entry in row["output"]
+        ],
+        "error": [],
+    }
