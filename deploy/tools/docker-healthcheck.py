@@ -15,7 +15,14 @@ import sys
 import urllib.error
 import urllib.request
 
-DEFAULT_PORTS = {"registration": 8001, "coding": 8002, "invoicing": 8003, "claims": 8004, "reporting": 8005}
+DEFAULT_PORTS = {
+    "registration": 8001,
+    "coding": 8002,
+    "invoicing": 8003,
+    "claims": 8004,
+    "reporting": 8005,
+    "interop": 8007,
+}
 
 
 def command_line() -> list[str]:

@@ -37,6 +37,7 @@ class Service(StrEnum):
     INVOICING = "invoicing"
     CLAIMS = "claims"
     REPORTING = "reporting"
+    INTEROP = "interop"
 
 
 def definition_of(service: Service) -> ServiceDefinition:
