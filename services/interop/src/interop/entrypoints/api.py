@@ -205,6 +205,7 @@ async def search_resources(
     resource_type: str,
     principal: FhirReader,
     patient: Annotated[str | None, Query(description="Patient/<id> or <id>")] = None,
+    ids: Annotated[str | None, Query(alias="_id", description="ids, comma-separated")] = None,
     last_updated: Annotated[list[str] | None, Query(alias="_lastUpdated")] = None,
     count: Annotated[str | None, Query(alias="_count")] = None,
     cursor: Annotated[str | None, Query(alias="_cursor", description="from the Bundle's next link")] = None,
@@ -213,6 +214,7 @@ async def search_resources(
     settings = interop_settings()
     try:
         wanted = Filter(
+            ids=[i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None,
             patient_id=patient_id(patient),
             last_updated=parse_last_updated(last_updated or []),
             after=cursor,
