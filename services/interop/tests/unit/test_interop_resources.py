@@ -34,7 +34,10 @@ CLAIM: dict[str, Any] = {
     "created_at": NOW,
     "last_updated": NOW,
 }  # fmt: skip
-PROVIDERS = {"bp": {"organization_name": "Clinic"}, "rp": {"organization_name": None}}
+PROVIDERS: dict[str, dict[str, Any]] = {
+    "bp": {"organization_name": "Clinic"},
+    "rp": {"organization_name": None},
+}
 
 
 def posting(
@@ -59,7 +62,7 @@ def posting(
 
 
 def total(eob: Any, code: str) -> Decimal:
-    return next(t.amount.value for t in eob.total if t.category.coding[0].code == code)
+    return Decimal(next(t.amount.value for t in eob.total if t.category.coding[0].code == code))
 
 
 def test_money_is_exact_cents() -> None:
