@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -40,8 +41,10 @@ from billing_events.contracts.registration import (
     ProviderEnrolled,
 )
 from billing_testing.harness import ServiceHarness, publish_events
+from billing_testing.plugin import database_url_for
 from interop.domain.resources import RESOURCE_TYPES
 from interop.entrypoints import SERVICE
+from invoicing.entrypoints import SERVICE as INVOICING
 
 TENANT, OTHER = "tenant-a", "tenant-b"
 SERVICE_DATE = date(2026, 3, 2)
@@ -517,3 +520,59 @@ async def test_a_tenant_cannot_read_another_tenants_resources(
     bundle = await fhir_get(other, "/fhir/Claim", patient=visit.patient_id)
     assert "entry" not in bundle
     assert (await interop.client(["coder"]).get(f"/fhir/Patient/{visit.patient_id}")).status_code == 403
+
+
+async def test_the_eob_payment_equals_what_invoicing_posted_from_the_same_adjudication(
+    interop: ServiceHarness, database_server_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """Invoicing itself (not a test's event) posts the adjudication to its ledger; interop's EOB shows it."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(database_server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        async with ServiceHarness.start(
+            INVOICING,
+            database_url_for(database_server_url, name),
+            kafka_bootstrap,
+            topic_prefix,
+            tmp_path / "inv",
+        ) as invoicing:
+            schedule = {
+                "effective_from": "2026-01-01",
+                "rows": [{"code": "99213", "amount_cents": 15000}, {"code": "36415", "amount_cents": 2500}],
+            }
+            assert (
+                await invoicing.client(["admin"]).put("/fee-schedules/standard", json=schedule)
+            ).status_code == 201
+            visit = Visit()
+            events = await visit.events(interop)
+            upstream, claim_events = events[:7], events[7:9]  # registration and coding; the claim's events
+            await publish_events(kafka_bootstrap, topic_prefix, upstream, tenant=TENANT)
+            await invoicing.drain()
+            await invoicing.published()
+            listed = await invoicing.client(["biller"]).get(
+                "/invoices", params={"encounter_id": visit.encounter_id}
+            )
+            (invoice,) = listed.json()["items"]
+            assert invoice["total_charge_cents"] == 17500
+            # Claims would create the claim from this invoice and record the payer's 835 against it.
+            created, adjudicated = (
+                e.model_copy(update={"invoice_id": invoice["invoice_id"]}) for e in claim_events
+            )
+            await publish_events(kafka_bootstrap, topic_prefix, [created, adjudicated], tenant=TENANT)
+            await invoicing.drain()
+            await invoicing.published()
+            ledger = (await invoicing.client(["biller"]).get(f"/invoices/{invoice['invoice_id']}")).json()
+            await interop.drain()
+    finally:
+        admin = await asyncpg.connect(database_server_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+    eob = await fhir_get(interop.client(["biller"]), f"/fhir/ExplanationOfBenefit/{visit.claim_id}")
+    assert ledger["paid_cents"] == 9000
+    assert Decimal(str(eob["payment"]["amount"]["value"])) * 100 == ledger["paid_cents"]
+    totals = amounts(eob["total"])
+    assert totals["memberliability"] * 100 == ledger["patient_responsibility_cents"]
+    assert totals["discount"] * 100 == ledger["adjustment_cents"]
