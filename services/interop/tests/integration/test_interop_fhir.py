@@ -381,14 +381,12 @@ async def test_an_adjudicated_encounter_reads_as_valid_fhir_with_the_posted_amou
         assert metadata["fhirVersion"] == "4.0.1"
 
         # every read of the patient's data was audited under the reader's name
-        async with interop.runtime.pool.acquire() as connection:
-            audited = await connection.fetch(
-                "SELECT DISTINCT access FROM interop_patient_reads WHERE tenant = $1 AND patient_id = $2 "
-                "AND actor = 'analyst-1'",
-                TENANT,
-                visit.patient_id,
-            )
-        assert {row["access"] for row in audited} >= {
+        audit = await interop.client(["auditor"]).get(
+            "/audit/patient-reads",
+            params={"patient_id": visit.patient_id, "actor": "analyst-1", "limit": 200},
+        )
+        assert audit.status_code == 200
+        assert {row["access"] for row in audit.json()["items"]} >= {
             "fhir-read:Patient", "fhir-read:Coverage", "fhir-read:ExplanationOfBenefit",
             "fhir-search:Claim",
         }  # fmt: skip

@@ -184,6 +184,21 @@ class InteropViews:
             correlation_id,
         )
 
+    async def reads(
+        self, tenant: str, after: int, limit: int, *, patient_id: str | None, actor: str | None
+    ) -> list[Row]:
+        rows = await self.connection.fetch(
+            "SELECT * FROM interop_patient_reads WHERE tenant = $1 AND seq > $2 "
+            "AND ($4::text IS NULL OR patient_id = $4) AND ($5::text IS NULL OR actor = $5) "
+            "ORDER BY seq LIMIT $3",
+            tenant,
+            after,
+            limit,
+            patient_id,
+            actor,
+        )
+        return [dict(row) for row in rows]
+
     # Bulk export jobs
 
     async def create_export(

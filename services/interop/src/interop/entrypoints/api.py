@@ -41,6 +41,7 @@ router = APIRouter()
 FHIR_JSON = "application/fhir+json"
 FhirReader = Annotated[Principal, Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR))]
 Exporter = Annotated[Principal, Depends(require(Role.BILLER, Role.AUDITOR))]
+Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
 _EXPORT_TASKS = "interop_export_tasks"
 
 
@@ -258,3 +259,35 @@ async def search_resources(
         },
     )
     return fhir(bundle)
+
+
+# the audit of patient-data reads (as registration's)
+
+
+@router.get("/audit/patient-reads", tags=["audit"])
+async def patient_reads(
+    request: Request,
+    principal: Auditor,
+    patient_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    if cursor is not None and not cursor.isdigit():
+        raise invalid([FieldError("cursor", "is not a cursor this API returned")])
+    async with runtime_of(request).pool.acquire() as connection:
+        rows = await InteropViews(connection).reads(
+            principal.tenant, int(cursor or 0), limit + 1, patient_id=patient_id, actor=actor
+        )
+    items = [
+        {
+            "patient_id": row["patient_id"],
+            "actor": row["actor"],
+            "roles": list(row["roles"]),
+            "access": row["access"],
+            "correlation_id": row["correlation_id"],
+            "read_at": row["read_at"].isoformat(),
+        }
+        for row in rows[:limit]
+    ]
+    return {"items": items, "next_cursor": str(rows[limit - 1]["seq"]) if len(rows) > limit else None}
