@@ -202,3 +202,10 @@ async def test_the_mllp_listener_acknowledges_over_a_socket(svc: ServiceHarness)
         stop.set()
         await asyncio.wait_for(task, 10)
     assert (await patient_by_mrn(svc, "MRN-9001")) is not None
+
+
+async def test_the_same_message_sent_concurrently_registers_one_patient(svc: ServiceHarness) -> None:
+    engine = svc.client(["front_desk"])
+    acks = await asyncio.gather(*(post(engine, A04.format(control="CTRL-RACE")) for _ in range(5)))
+    assert {ack_code(ack) for ack in acks} == {"AA"}
+    assert await event_count(svc) == 1

@@ -120,7 +120,17 @@ def mllp_listener(runtime: Runtime, *, port: int | None = None, tenant: str | No
                 except asyncio.IncompleteReadError:
                     break
                 raw = block.decode("utf-8", errors="replace")
-                answer = await handle_message(runtime, served_tenant, settings.hl7_actor, raw)
+                try:
+                    answer = await handle_message(runtime, served_tenant, settings.hl7_actor, raw)
+                except Exception as error:
+                    # Nothing was committed (the transaction rolled back): the engine may resend it.
+                    log.error("hl7 message failed", extra={"error": type(error).__name__})
+                    answer = acknowledgement(
+                        None,
+                        Ack("AE", "the message could not be processed now; send it again"),
+                        control_id=uuid.uuid4().hex[:20],
+                        now=datetime.now(UTC),
+                    )
                 writer.writeblock(answer.encode())
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
