@@ -89,3 +89,26 @@ def test_the_ack_answers_the_sender_and_echoes_the_control_id() -> None:
 
 def test_refusals_name_the_hl7_field() -> None:
     assert adt.refusal("address.city", "is required") == "PID-11 address.city: is required"
+
+
+def test_a_rejection_of_an_unreadable_message_still_answers_in_er7() -> None:
+    now = datetime(2026, 3, 2, 12, 0, 1, tzinfo=UTC)
+    text = acknowledgement(
+        None, Ack("AR", "the message does not start with an MSH segment"), control_id="A", now=now
+    )
+    msh, msa, err = text.rstrip("\r").split("\r")
+    assert msh.startswith("MSH|^~\\&|BILLING|")
+    assert msa == "MSA|AR||the message does not start with an MSH segment"
+    assert err.startswith("ERR|||200|E")
+
+
+def test_ack_text_never_breaks_the_er7_structure() -> None:
+    text = acknowledgement(message(), Ack("AE", "a|b^c~d\\e&f\rg"), control_id="A", now=datetime.now(UTC))
+    assert text.count("\r") == 3
+    assert text.split("\r")[1] == "MSA|AE|CTRL-1|a b c d e f g"
+
+
+def test_the_same_message_with_other_line_endings_has_the_same_digest() -> None:
+    from registration.adapters.hl7v2 import digest
+
+    assert digest(A04) == digest(A04.replace("\r", "\r\n")) == digest(A04.replace("\r", "\n"))
