@@ -133,3 +133,42 @@ def test_patient_level_exports_hold_only_the_patient_compartment() -> None:
         export_request("patient", "Organization", None, None)
     with pytest.raises(BadSearch):
         export_request("system", None, None, "text/csv")
+
+
+async def test_an_export_that_cannot_write_its_files_ends_as_failed(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only export folder (or any error) ends the job `failed` with a reason free of values."""
+    from interop.application import export as exporting
+    from interop.application.reads import Reader
+
+    finished: list[tuple[str, str | None]] = []
+
+    class Views:
+        def __init__(self, _connection: Any) -> None: ...
+
+        async def finish_export(self, export_id: str, status: str, output: Any, error: str | None) -> None:
+            finished.append((status, error))
+
+    class Pool:
+        def acquire(self) -> Any:
+            class Connection:
+                async def __aenter__(self) -> Any:
+                    return self
+
+                async def __aexit__(self, *_: Any) -> None:
+                    return None
+
+            return Connection()
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    job = exporting.ExportJob(
+        "e-1",
+        Reader("t", "a", ["auditor"], None),
+        export_request("system", "Patient", None, None),
+        blocker / "e-1",
+    )
+    monkeypatch.setattr(exporting, "InteropViews", Views)
+    await exporting.run_export(Pool(), None, job)  # type: ignore[arg-type]
+    assert finished == [("failed", "NotADirectoryError")]

@@ -62,9 +62,9 @@ async def write_type(
 
 
 async def run_export(pool: asyncpg.Pool, vault: Phi, job: ExportJob) -> None:
-    job.folder.mkdir(parents=True, exist_ok=True)
     outputs: list[dict[str, Any]] = []
     try:
+        job.folder.mkdir(parents=True, exist_ok=True)
         for resource_type in job.request.types:
             async with pool.acquire() as connection, connection.transaction():
                 outputs += await write_type(InteropViews(connection), vault, job, resource_type)
