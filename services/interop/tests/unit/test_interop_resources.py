@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -172,3 +173,52 @@ async def test_an_export_that_cannot_write_its_files_ends_as_failed(
     monkeypatch.setattr(exporting, "InteropViews", Views)
     await exporting.run_export(Pool(), None, job)  # type: ignore[arg-type]
     assert finished == [("failed", "NotADirectoryError")]
+
+
+def test_the_export_document_is_the_resource_the_model_validated() -> None:
+    """Bulk export writes the validated document itself; read back by fhir.resources it equals the
+    model the API serialises, for every builder."""
+    patient_row = {"patient_id": "p-1", "sex": "F", "last_updated": NOW}
+    opened = {
+        "mrn": "M1",
+        "name": {"given": "Ada", "family": "Lovelace"},
+        "birth_date": "1985-12-10",
+        "address": {"line1": "1 Elm", "line2": None, "city": "Boston", "state": "MA", "postal_code": "02110"},
+        "phone": "6175550100",
+    }
+    coverage_row = {
+        "coverage_id": "cov-1", "patient_id": "p-1", "payer_id": "payer-1",
+        "relationship_to_subscriber": "self", "effective_from": date(2026, 1, 1), "effective_to": None,
+        "priority": "primary", "group_number": "G",
+        "last_updated": NOW,
+    }  # fmt: skip
+    adjudication = {
+        "outcome": "paid", "recorded_at": NOW, "payer_claim_control_number": "PCN",
+        "adjudicated_on": date(2026, 3, 20),
+        "payer_id": "payer-1", "claim_adjustments": [], "total_charge_cents": 18001, "paid_cents": 8000,
+        "remark_codes": ["N130"],
+        "lines": [{"line_number": 1, "charge_cents": 15000, "paid_cents": 8000,
+                   "adjustments": [{"group": "CO", "reason_code": "45", "amount_cents": 7000}]}],
+    }  # fmt: skip
+    provider = {
+        "provider_id": "rp", "npi": "1245319599", "tax_id": None, "given_name": "Ann", "family_name": "Doe",
+        "organization_name": None, "address": {"line1": "1 Main", "city": "Boston", "state": "MA",
+                                                "postal_code": "02110"},
+        "taxonomy_code": "207Q00000X", "last_updated": NOW,
+    }  # fmt: skip
+    built = [
+        ("Patient", resources.patient_data(patient_row, opened)),
+        ("Coverage", resources.coverage_data(coverage_row, "W123")),
+        ("Claim", resources.claim_data(CLAIM, PROVIDERS)),
+        ("ClaimResponse", resources.claim_response_data(adjudication, CLAIM)),
+        (
+            "ExplanationOfBenefit",
+            resources.explanation_of_benefit_data(CLAIM, adjudication, [posting(8000, 2000)], PROVIDERS),
+        ),
+        ("Practitioner", resources.practitioner_data(provider)),
+    ]
+    for resource_type, data in built:
+        model = resources.validated(resource_type, data)
+        written = resources.validated_json(resource_type, data)
+        assert type(model).model_validate_json(written) == model, resource_type
+        assert json.loads(written)["resourceType"] == resource_type

@@ -15,8 +15,9 @@ import asyncpg
 
 from billing_events.consumer import describe_error
 from interop.adapters.views import Filter, InteropViews
-from interop.application.reads import Phi, Reader, audit, render
+from interop.application.reads import Phi, Reader, audit, documents
 from interop.domain.export import ExportRequest, file_name
+from interop.domain.resources import validated_json
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ async def write_type(
     try:
         async for rows in views.stream(resource_type, job.reader.tenant, wanted, job.batch_size):
             await audit(views, job.reader, resource_type, rows, f"bulk-export:{job.export_id}")
-            for resource in await render(views, vault, job.reader.tenant, resource_type, rows):
+            for kind, data in await documents(views, vault, job.reader.tenant, resource_type, rows):
                 if handle is None or count >= job.max_file_resources:
                     if handle is not None:
                         handle.close()
@@ -50,7 +51,7 @@ async def write_type(
                         )
                     part, count = part + 1, 0
                     handle = (job.folder / file_name(resource_type, part)).open("w", encoding="utf-8")
-                handle.write(resource.model_dump_json())
+                handle.write(validated_json(kind, data))
                 handle.write("\n")
                 count += 1
     finally:

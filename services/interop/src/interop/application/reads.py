@@ -35,23 +35,29 @@ async def _open(vault: Phi, value: dict[str, Any] | None, field: str) -> Any:
     return None if value is None else await vault.open(Sealed.model_validate(value), field)
 
 
-async def _patient(vault: Phi, row: Row) -> Resource:
-    opened = {
+async def _opened_patient(vault: Phi, row: Row) -> dict[str, Any]:
+    return {
         "mrn": await _open(vault, row["mrn"], "mrn"),
         "name": await _open(vault, row["name"], "name"),
         "birth_date": await _open(vault, row["birth_date"], "birth_date"),
         "address": await _open(vault, row["address"], "address"),
         "phone": await _open(vault, row["phone"], "phone"),
     }
-    return resources.patient(row, opened)
 
 
-async def render(
+async def _patient(vault: Phi, row: Row) -> Resource:
+    return resources.patient(row, await _opened_patient(vault, row))
+
+
+Document = tuple[str, dict[str, Any]]
+
+
+async def documents(
     views: InteropViews, vault: Phi, tenant: str, resource_type: str, rows: Sequence[Row]
-) -> list[Resource]:
-    """Resources of one type from a page of rows, loading what they reference in one query each.
-    A patient whose key was destroyed (crypto-shredding) has no Patient or Coverage any more."""
-    built: list[Resource] = []
+) -> list[Document]:
+    """The FHIR documents (type, elements) of a page of rows, loading what they reference in one
+    query each. A patient whose key was destroyed (crypto-shredding) has no Patient or Coverage."""
+    built: list[Document] = []
     providers: dict[str, Row] = {}
     if resource_type in ("Claim", "ClaimResponse", "ExplanationOfBenefit", "Encounter"):
         wanted = [
@@ -71,30 +77,38 @@ async def render(
     for row in rows:
         try:
             if resource_type == "Patient":
-                built.append(await _patient(vault, row))
+                data = resources.patient_data(row, await _opened_patient(vault, row))
             elif resource_type == "Coverage":
-                built.append(resources.coverage(row, await _open(vault, row["member_id"], "member_id")))
+                member_id = await _open(vault, row["member_id"], "member_id")
+                data = resources.coverage_data(row, member_id)
             elif resource_type == "Encounter":
-                built.append(resources.encounter(row, providers))
+                data = resources.encounter_data(row, providers)
             elif resource_type == "Claim":
-                built.append(resources.claim(row, providers))
+                data = resources.claim_data(row, providers)
             elif resource_type == "ClaimResponse":
-                built.append(resources.claim_response(adjudications[row["claim_id"]], row))
+                data = resources.claim_response_data(adjudications[row["claim_id"]], row)
             elif resource_type == "ExplanationOfBenefit":
-                built.append(
-                    resources.explanation_of_benefit(
-                        row, adjudications.get(row["claim_id"]), postings.get(row["claim_id"], []), providers
-                    )
+                data = resources.explanation_of_benefit_data(
+                    row, adjudications.get(row["claim_id"]), postings.get(row["claim_id"], []), providers
                 )
             elif resource_type == "Practitioner":
-                built.append(resources.practitioner(row))
+                data = resources.practitioner_data(row)
             elif row.get("kind") == "payer":
-                built.append(resources.payer_organization(row))
+                data = resources.payer_organization_data(row)
             else:
-                built.append(resources.provider_organization(row))
+                data = resources.provider_organization_data(row)
         except KeyDestroyed:
             continue
+        built.append((resource_type, data))
     return built
+
+
+async def render(
+    views: InteropViews, vault: Phi, tenant: str, resource_type: str, rows: Sequence[Row]
+) -> list[Resource]:
+    """Resources of one type from a page of rows, each validated by its fhir.resources model."""
+    found = await documents(views, vault, tenant, resource_type, rows)
+    return [resources.validated(kind, data) for kind, data in found]
 
 
 async def audit(

@@ -10,8 +10,10 @@ already opened by the application.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -60,6 +62,20 @@ def validated(resource_type: str, data: dict[str, Any]) -> Resource:
         raise InvalidResource(f"{resource_type}: {where}") from None
 
 
+def _number(value: Any) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+def validated_json(resource_type: str, data: dict[str, Any]) -> str:
+    """The document as FHIR JSON once the fhir.resources model accepted it. For Bulk export: the
+    model's own serialiser costs more than its validation, and the document is what it validated."""
+    document = {"resourceType": resource_type, **clean(data)}
+    validated(resource_type, data)
+    return json.dumps(document, default=_number, separators=(",", ":"), ensure_ascii=False)
+
+
 def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -96,19 +112,16 @@ def provider_type(row: Row) -> str:
     return "Organization" if row.get("organization_name") else "Practitioner"
 
 
-def payer_organization(row: Row) -> Resource:
-    return validated(
-        "Organization",
-        {
-            "id": row["payer_id"],
-            "meta": _meta(row),
-            "active": True,
-            "identifier": [{"system": codes.PAYER_ID_SYSTEM, "value": row["edi_payer_id"]}],
-            "type": [coding(codes.ORGANIZATION_TYPE, "pay", "Payer")],
-            "name": row["name"],
-            "address": [a] if (a := _address(row["address"])) else None,
-        },
-    )
+def payer_organization_data(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["payer_id"],
+        "meta": _meta(row),
+        "active": True,
+        "identifier": [{"system": codes.PAYER_ID_SYSTEM, "value": row["edi_payer_id"]}],
+        "type": [coding(codes.ORGANIZATION_TYPE, "pay", "Payer")],
+        "name": row["name"],
+        "address": [a] if (a := _address(row["address"])) else None,
+    }
 
 
 def _provider_identifiers(row: Row) -> list[dict[str, Any]]:
@@ -124,36 +137,28 @@ def _provider_identifiers(row: Row) -> list[dict[str, Any]]:
     return identifiers
 
 
-def provider_organization(row: Row) -> Resource:
-    return validated(
-        "Organization",
-        {
-            "id": row["provider_id"],
-            "meta": _meta(row),
-            "active": True,
-            "identifier": _provider_identifiers(row),
-            "type": [coding(codes.ORGANIZATION_TYPE, "prov", "Healthcare Provider")],
-            "name": row["organization_name"],
-            "address": [_address(row["address"])],
-        },
-    )
+def provider_organization_data(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["provider_id"],
+        "meta": _meta(row),
+        "active": True,
+        "identifier": _provider_identifiers(row),
+        "type": [coding(codes.ORGANIZATION_TYPE, "prov", "Healthcare Provider")],
+        "name": row["organization_name"],
+        "address": [_address(row["address"])],
+    }
 
 
-def practitioner(row: Row) -> Resource:
-    return validated(
-        "Practitioner",
-        {
-            "id": row["provider_id"],
-            "meta": _meta(row),
-            "active": True,
-            "identifier": _provider_identifiers(row),
-            "name": [
-                {"family": row["family_name"], "given": [row["given_name"]] if row["given_name"] else []}
-            ],
-            "address": [_address(row["address"])],
-            "qualification": [{"code": coding(codes.NUCC_TAXONOMY, row["taxonomy_code"])}],
-        },
-    )
+def practitioner_data(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["provider_id"],
+        "meta": _meta(row),
+        "active": True,
+        "identifier": _provider_identifiers(row),
+        "name": [{"family": row["family_name"], "given": [row["given_name"]] if row["given_name"] else []}],
+        "address": [_address(row["address"])],
+        "qualification": [{"code": coding(codes.NUCC_TAXONOMY, row["taxonomy_code"])}],
+    }
 
 
 def provider_resource(row: Row) -> Resource:
@@ -163,32 +168,29 @@ def provider_resource(row: Row) -> Resource:
 # patient data (opened values are passed in by the application, which audits the read)
 
 
-def patient(row: Row, opened: Mapping[str, Any]) -> Resource:
+def patient_data(row: Row, opened: Mapping[str, Any]) -> dict[str, Any]:
     name = opened["name"]
-    return validated(
-        "Patient",
-        {
-            "id": row["patient_id"],
-            "meta": _meta(row),
-            "active": True,
-            "identifier": [
-                {
-                    "use": "usual",
-                    "type": coding(codes.IDENTIFIER_TYPE, "MR", "Medical record number"),
-                    "system": codes.MRN_SYSTEM,
-                    "value": opened["mrn"],
-                }
-            ],
-            "name": [{"use": "official", "family": name["family"], "given": [name["given"]]}],
-            "gender": codes.GENDER.get(row["sex"], "unknown"),
-            "birthDate": opened["birth_date"],
-            "address": [_address(opened["address"], "home")],
-            "telecom": [{"system": "phone", "value": opened["phone"]}] if opened.get("phone") else None,
-        },
-    )
+    return {
+        "id": row["patient_id"],
+        "meta": _meta(row),
+        "active": True,
+        "identifier": [
+            {
+                "use": "usual",
+                "type": coding(codes.IDENTIFIER_TYPE, "MR", "Medical record number"),
+                "system": codes.MRN_SYSTEM,
+                "value": opened["mrn"],
+            }
+        ],
+        "name": [{"use": "official", "family": name["family"], "given": [name["given"]]}],
+        "gender": codes.GENDER.get(row["sex"], "unknown"),
+        "birthDate": opened["birth_date"],
+        "address": [_address(opened["address"], "home")],
+        "telecom": [{"system": "phone", "value": opened["phone"]}] if opened.get("phone") else None,
+    }
 
 
-def coverage(row: Row, member_id: str) -> Resource:
+def coverage_data(row: Row, member_id: str) -> dict[str, Any]:
     relationship = row["relationship_to_subscriber"]
     data: dict[str, Any] = {
         "id": row["coverage_id"],
@@ -209,10 +211,10 @@ def coverage(row: Row, member_id: str) -> Resource:
         data["subscriber"] = ref("Patient", row["patient_id"])
     if row["group_number"]:
         data["class"] = [{"type": coding(codes.COVERAGE_CLASS, "group"), "value": row["group_number"]}]
-    return validated("Coverage", data)
+    return data
 
 
-def encounter(row: Row, providers: Mapping[str, Row]) -> Resource:
+def encounter_data(row: Row, providers: Mapping[str, Row]) -> dict[str, Any]:
     service_date: date | None = row["service_date"]
     rendering = row.get("rendering_provider_id")
     billing = row.get("billing_provider_id")
@@ -232,7 +234,7 @@ def encounter(row: Row, providers: Mapping[str, Row]) -> Resource:
         data["serviceProvider"] = ref("Organization", billing)
     if row.get("place_of_service"):
         data["type"] = [coding(codes.PLACE_OF_SERVICE, row["place_of_service"])]
-    return validated("Encounter", data)
+    return data
 
 
 # claims, the payer's answers, and the explanation of benefit
@@ -299,34 +301,31 @@ def _claim_items(claim: Row) -> list[dict[str, Any]]:
     return items
 
 
-def claim(row: Row, providers: Mapping[str, Row]) -> Resource:
-    return validated(
-        "Claim",
-        {
-            "id": row["claim_id"],
-            "meta": _meta(row),
-            "status": row["status"],
-            "type": _type(),
-            "use": "claim",
-            "patient": ref("Patient", row["patient_id"]),
-            "billablePeriod": {
-                "start": row["service_date"].isoformat(),
-                "end": row["service_date"].isoformat(),
-            },
-            "created": _instant(row["created_at"]),
-            "insurer": ref("Organization", row["payer_id"]),
-            "provider": _provider_ref(
-                row.get("billing_provider_id") or row.get("rendering_provider_id"), providers
-            )
-            or ref("Organization", row["payer_id"]),
-            "priority": coding(codes.PROCESS_PRIORITY, "normal"),
-            "careTeam": _care_team(row, providers),
-            "diagnosis": _diagnoses(row),
-            "insurance": [{"sequence": 1, "focal": True, "coverage": ref("Coverage", row["coverage_id"])}],
-            "item": _claim_items(row),
-            "total": money(row["total_charge_cents"]),
+def claim_data(row: Row, providers: Mapping[str, Row]) -> dict[str, Any]:
+    return {
+        "id": row["claim_id"],
+        "meta": _meta(row),
+        "status": row["status"],
+        "type": _type(),
+        "use": "claim",
+        "patient": ref("Patient", row["patient_id"]),
+        "billablePeriod": {
+            "start": row["service_date"].isoformat(),
+            "end": row["service_date"].isoformat(),
         },
-    )
+        "created": _instant(row["created_at"]),
+        "insurer": ref("Organization", row["payer_id"]),
+        "provider": _provider_ref(
+            row.get("billing_provider_id") or row.get("rendering_provider_id"), providers
+        )
+        or ref("Organization", row["payer_id"]),
+        "priority": coding(codes.PROCESS_PRIORITY, "normal"),
+        "careTeam": _care_team(row, providers),
+        "diagnosis": _diagnoses(row),
+        "insurance": [{"sequence": 1, "focal": True, "coverage": ref("Coverage", row["coverage_id"])}],
+        "item": _claim_items(row),
+        "total": money(row["total_charge_cents"]),
+    }
 
 
 def _adjustment_entries(adjustments: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -344,7 +343,7 @@ def _adjustment_entries(adjustments: Iterable[Mapping[str, Any]]) -> list[dict[s
     return entries
 
 
-def claim_response(adjudication: Row, claim_row: Row) -> Resource:
+def claim_response_data(adjudication: Row, claim_row: Row) -> dict[str, Any]:
     """The payer's latest answer on a claim (its 835 CLP and SVC loops), id = the claim's id."""
     denied = adjudication["outcome"] == "denied"
     items = []
@@ -363,50 +362,47 @@ def claim_response(adjudication: Row, claim_row: Row) -> Resource:
                 ],
             }
         )
-    return validated(
-        "ClaimResponse",
-        {
-            "id": claim_row["claim_id"],
-            "meta": {"lastUpdated": _instant(adjudication["recorded_at"])},
-            "identifier": [
-                {
-                    "system": codes.PAYER_CLAIM_CONTROL_NUMBER,
-                    "value": adjudication["payer_claim_control_number"],
-                }
-            ],
-            "status": "active",
-            "type": _type(),
-            "use": "claim",
-            "patient": ref("Patient", claim_row["patient_id"]),
-            "created": adjudication["adjudicated_on"].isoformat(),
-            "insurer": ref("Organization", adjudication["payer_id"]),
-            "request": ref("Claim", claim_row["claim_id"]),
-            "outcome": "complete",
-            "disposition": "denied" if denied else adjudication["outcome"].replace("_", " "),
-            "item": items or None,
-            "adjudication": _adjustment_entries(adjudication["claim_adjustments"]) or None,
-            "total": [
-                {
-                    "category": coding(codes.ADJUDICATION, "submitted"),
-                    "amount": money(adjudication["total_charge_cents"]),
-                },
-                {
-                    "category": coding(codes.ADJUDICATION, "benefit"),
-                    "amount": money(adjudication["paid_cents"]),
-                },
-            ],
-            "payment": {
-                "type": coding(codes.PAYMENT_TYPE, "complete"),
-                "date": adjudication["adjudicated_on"].isoformat(),
+    return {
+        "id": claim_row["claim_id"],
+        "meta": {"lastUpdated": _instant(adjudication["recorded_at"])},
+        "identifier": [
+            {
+                "system": codes.PAYER_CLAIM_CONTROL_NUMBER,
+                "value": adjudication["payer_claim_control_number"],
+            }
+        ],
+        "status": "active",
+        "type": _type(),
+        "use": "claim",
+        "patient": ref("Patient", claim_row["patient_id"]),
+        "created": adjudication["adjudicated_on"].isoformat(),
+        "insurer": ref("Organization", adjudication["payer_id"]),
+        "request": ref("Claim", claim_row["claim_id"]),
+        "outcome": "complete",
+        "disposition": "denied" if denied else adjudication["outcome"].replace("_", " "),
+        "item": items or None,
+        "adjudication": _adjustment_entries(adjudication["claim_adjustments"]) or None,
+        "total": [
+            {
+                "category": coding(codes.ADJUDICATION, "submitted"),
+                "amount": money(adjudication["total_charge_cents"]),
+            },
+            {
+                "category": coding(codes.ADJUDICATION, "benefit"),
                 "amount": money(adjudication["paid_cents"]),
             },
-            "processNote": [
-                {"number": n, "text": f"RARC {code}"}
-                for n, code in enumerate(adjudication["remark_codes"], start=1)
-            ]
-            or None,
+        ],
+        "payment": {
+            "type": coding(codes.PAYMENT_TYPE, "complete"),
+            "date": adjudication["adjudicated_on"].isoformat(),
+            "amount": money(adjudication["paid_cents"]),
         },
-    )
+        "processNote": [
+            {"number": n, "text": f"RARC {code}"}
+            for n, code in enumerate(adjudication["remark_codes"], start=1)
+        ]
+        or None,
+    }
 
 
 def _sum(values: Iterable[int]) -> int:
@@ -457,12 +453,12 @@ def _denial_entries(reasons: Iterable[str]) -> list[dict[str, Any]]:
     return entries
 
 
-def explanation_of_benefit(
+def explanation_of_benefit_data(
     claim_row: Row,
     adjudication: Row | None,
     postings: Sequence[Row],
     providers: Mapping[str, Row],
-) -> Resource:
+) -> dict[str, Any]:
     """CARIN BB-shaped professional EOB of a claim, id = the claim's id; amounts from the postings."""
     amounts = eob_amounts(claim_row, postings)
     updated = max([claim_row["last_updated"], *(p["recorded_at"] for p in postings)])
@@ -512,73 +508,68 @@ def explanation_of_benefit(
             {"system": codes.PAYER_CLAIM_CONTROL_NUMBER, "value": adjudication["payer_claim_control_number"]}
         )
     posted_on = max((p["posted_on"] for p in postings), default=None)
-    return validated(
-        "ExplanationOfBenefit",
-        {
-            "id": claim_row["claim_id"],
-            "meta": {"lastUpdated": _instant(updated)},
-            "identifier": identifiers,
-            "status": "cancelled" if claim_row["status"] == "cancelled" else "active",
-            "type": _type(),
-            "use": "claim",
-            "patient": ref("Patient", claim_row["patient_id"]),
-            "billablePeriod": {
-                "start": claim_row["service_date"].isoformat(),
-                "end": claim_row["service_date"].isoformat(),
-            },
-            "created": _instant(claim_row["created_at"]),
-            "insurer": ref("Organization", claim_row["payer_id"]),
-            "provider": _provider_ref(
-                claim_row.get("billing_provider_id") or claim_row.get("rendering_provider_id"), providers
-            )
-            or ref("Organization", claim_row["payer_id"]),
-            "claim": ref("Claim", claim_row["claim_id"]),
-            "claimResponse": ref("ClaimResponse", claim_row["claim_id"])
-            if adjudication is not None
-            else None,
-            "outcome": "complete" if postings else "queued",
-            "disposition": paid_status if postings else None,
-            "careTeam": _care_team(claim_row, providers),
-            "diagnosis": _diagnoses(claim_row),
-            "insurance": [{"focal": True, "coverage": ref("Coverage", claim_row["coverage_id"])}],
-            "item": items,
-            "adjudication": _denial_entries(amounts["denial_reasons"]) or None,
-            "total": [
-                {
-                    "category": coding(codes.ADJUDICATION, "submitted"),
-                    "amount": money(claim_row["total_charge_cents"]),
-                },
-                {
-                    "category": coding(codes.ADJUDICATION, "eligible"),
-                    "amount": money(amounts["paid"] + amounts["patient"]),
-                },
-                {
-                    "category": coding(codes.C4BB_ADJUDICATION, "paidtoprovider"),
-                    "amount": money(amounts["paid"]),
-                },
-                {"category": coding(codes.ADJUDICATION, "benefit"), "amount": money(amounts["paid"])},
-                {
-                    "category": coding(codes.C4BB_ADJUDICATION, "memberliability"),
-                    "amount": money(amounts["patient"]),
-                },
-                {
-                    "category": coding(codes.C4BB_ADJUDICATION, "discount"),
-                    "amount": money(amounts["contractual"]),
-                },
-                {
-                    "category": coding(codes.C4BB_ADJUDICATION, "noncovered"),
-                    "amount": money(amounts["other"]),
-                },
-            ],
-            "payment": {
-                "type": coding(codes.PAYMENT_TYPE, "complete"),
-                "date": posted_on.isoformat() if posted_on else None,
-                "amount": money(amounts["paid"]),
-            }
-            if postings
-            else None,
+    return {
+        "id": claim_row["claim_id"],
+        "meta": {"lastUpdated": _instant(updated)},
+        "identifier": identifiers,
+        "status": "cancelled" if claim_row["status"] == "cancelled" else "active",
+        "type": _type(),
+        "use": "claim",
+        "patient": ref("Patient", claim_row["patient_id"]),
+        "billablePeriod": {
+            "start": claim_row["service_date"].isoformat(),
+            "end": claim_row["service_date"].isoformat(),
         },
-    )
+        "created": _instant(claim_row["created_at"]),
+        "insurer": ref("Organization", claim_row["payer_id"]),
+        "provider": _provider_ref(
+            claim_row.get("billing_provider_id") or claim_row.get("rendering_provider_id"), providers
+        )
+        or ref("Organization", claim_row["payer_id"]),
+        "claim": ref("Claim", claim_row["claim_id"]),
+        "claimResponse": ref("ClaimResponse", claim_row["claim_id"]) if adjudication is not None else None,
+        "outcome": "complete" if postings else "queued",
+        "disposition": paid_status if postings else None,
+        "careTeam": _care_team(claim_row, providers),
+        "diagnosis": _diagnoses(claim_row),
+        "insurance": [{"focal": True, "coverage": ref("Coverage", claim_row["coverage_id"])}],
+        "item": items,
+        "adjudication": _denial_entries(amounts["denial_reasons"]) or None,
+        "total": [
+            {
+                "category": coding(codes.ADJUDICATION, "submitted"),
+                "amount": money(claim_row["total_charge_cents"]),
+            },
+            {
+                "category": coding(codes.ADJUDICATION, "eligible"),
+                "amount": money(amounts["paid"] + amounts["patient"]),
+            },
+            {
+                "category": coding(codes.C4BB_ADJUDICATION, "paidtoprovider"),
+                "amount": money(amounts["paid"]),
+            },
+            {"category": coding(codes.ADJUDICATION, "benefit"), "amount": money(amounts["paid"])},
+            {
+                "category": coding(codes.C4BB_ADJUDICATION, "memberliability"),
+                "amount": money(amounts["patient"]),
+            },
+            {
+                "category": coding(codes.C4BB_ADJUDICATION, "discount"),
+                "amount": money(amounts["contractual"]),
+            },
+            {
+                "category": coding(codes.C4BB_ADJUDICATION, "noncovered"),
+                "amount": money(amounts["other"]),
+            },
+        ],
+        "payment": {
+            "type": coding(codes.PAYMENT_TYPE, "complete"),
+            "date": posted_on.isoformat() if posted_on else None,
+            "amount": money(amounts["paid"]),
+        }
+        if postings
+        else None,
+    }
 
 
 def clean(data: Any) -> Any:
@@ -588,3 +579,49 @@ def clean(data: Any) -> Any:
     if isinstance(data, list):
         return [clean(v) for v in data if v is not None]
     return data
+
+
+# The builders: each validates its document with the fhir.resources model of its type.
+
+
+def payer_organization(row: Row) -> Resource:
+    return validated("Organization", payer_organization_data(row))
+
+
+def provider_organization(row: Row) -> Resource:
+    return validated("Organization", provider_organization_data(row))
+
+
+def practitioner(row: Row) -> Resource:
+    return validated("Practitioner", practitioner_data(row))
+
+
+def patient(row: Row, opened: Mapping[str, Any]) -> Resource:
+    return validated("Patient", patient_data(row, opened))
+
+
+def coverage(row: Row, member_id: str) -> Resource:
+    return validated("Coverage", coverage_data(row, member_id))
+
+
+def encounter(row: Row, providers: Mapping[str, Row]) -> Resource:
+    return validated("Encounter", encounter_data(row, providers))
+
+
+def claim(row: Row, providers: Mapping[str, Row]) -> Resource:
+    return validated("Claim", claim_data(row, providers))
+
+
+def claim_response(adjudication: Row, claim_row: Row) -> Resource:
+    return validated("ClaimResponse", claim_response_data(adjudication, claim_row))
+
+
+def explanation_of_benefit(
+    claim_row: Row,
+    adjudication: Row | None,
+    postings: Sequence[Row],
+    providers: Mapping[str, Row],
+) -> Resource:
+    return validated(
+        "ExplanationOfBenefit", explanation_of_benefit_data(claim_row, adjudication, postings, providers)
+    )
