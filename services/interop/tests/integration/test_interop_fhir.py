@@ -21,6 +21,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from billing_events.consumer import replay
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import (
     AdjudicatedLine,
@@ -42,6 +43,7 @@ from billing_events.contracts.registration import (
 )
 from billing_testing.harness import ServiceHarness, publish_events
 from billing_testing.plugin import database_url_for
+from interop.adapters.projections import projection_subscription
 from interop.domain.resources import RESOURCE_TYPES
 from interop.entrypoints import SERVICE
 from invoicing.entrypoints import SERVICE as INVOICING
@@ -574,3 +576,31 @@ async def test_the_eob_payment_equals_what_invoicing_posted_from_the_same_adjudi
     totals = amounts(eob["total"])
     assert totals["memberliability"] * 100 == ledger["patient_responsibility_cents"]
     assert totals["discount"] * 100 == ledger["adjustment_cents"]
+
+
+async def test_rebuilding_from_the_topics_gives_the_same_resources(
+    interop: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    visits = [Visit() for _ in range(2)]
+    events = [e for v in visits for e in await v.events(interop)]
+    await play(interop, kafka_bootstrap, topic_prefix, events, TENANT)
+    client = interop.client(["auditor"])
+    types = (
+        "Patient",
+        "Coverage",
+        "Encounter",
+        "Claim",
+        "ClaimResponse",
+        "ExplanationOfBenefit",
+        "Organization",
+    )
+
+    async def snapshot() -> list[Any]:
+        return [(await fhir_get(client, f"/fhir/{t}", _count="100")).get("entry") for t in types]
+
+    before = await snapshot()
+    for consumer in interop.consumers:  # a rebuild runs with the live consumers stopped
+        await consumer.stop()
+    replayed = await replay(interop.runtime.store, interop.runtime.kafka, projection_subscription())
+    assert replayed == len(events)
+    assert await snapshot() == before
