@@ -17,6 +17,9 @@ class InteropSettings(BaseSettings):
     # Rows rendered per round trip of an export, and resources per NDJSON file before the next part.
     export_batch_size: int = Field(default=500, ge=1, le=10_000)
     export_file_resources: int = Field(default=100_000, ge=1)
+    # An in-progress export that has not finished a batch for this long is reported failed (its
+    # process ended: exports are not resumed).
+    export_stall_seconds: int = Field(default=300, ge=1)
     # Bundle page size of searches without `_count`, and the largest `_count` honoured.
     page_size: int = Field(default=50, ge=1, le=1000)
     max_page_size: int = Field(default=500, ge=1, le=5000)

@@ -604,3 +604,20 @@ async def test_rebuilding_from_the_topics_gives_the_same_resources(
     replayed = await replay(interop.runtime.store, interop.runtime.kafka, projection_subscription())
     assert replayed == len(events)
     assert await snapshot() == before
+
+
+async def test_an_export_whose_process_ended_is_reported_failed(interop: ServiceHarness) -> None:
+    async with interop.runtime.pool.acquire() as connection:
+        await connection.execute(
+            "INSERT INTO interop_exports (export_id, tenant, requested_by, request_url, level, types, "
+            "status, transaction_time, heartbeat) VALUES ('stalled', $1, 'x', 'x', 'system', '{Patient}', "
+            "'in-progress', now() - interval '1 hour', now() - interval '1 hour')",
+            TENANT,
+        )
+    client = interop.client(["biller"])
+    status = await client.get("/fhir/$export-status/stalled")
+    assert status.status_code == 500
+    assert "start another" in status.json()["detail"]
+    assert (
+        await interop.client(["biller"], tenant=OTHER).get("/fhir/$export-status/stalled")
+    ).status_code == 404

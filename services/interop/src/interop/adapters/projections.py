@@ -126,7 +126,9 @@ CREATE TABLE IF NOT EXISTS interop_exports (
     export_id text PRIMARY KEY, tenant text NOT NULL, requested_by text NOT NULL, request_url text NOT NULL,
     level text NOT NULL, types text[] NOT NULL, since timestamptz, status text NOT NULL,
     transaction_time timestamptz NOT NULL, output jsonb NOT NULL DEFAULT '[]', error text,
-    completed_at timestamptz
+    completed_at timestamptz,
+    -- Touched after every batch: an export whose process ended stops beating and is reported failed.
+    heartbeat timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 """ + "".join(
     f"CREATE INDEX IF NOT EXISTS {table}_updated ON {table} (tenant, last_updated);\n"

@@ -243,6 +243,24 @@ class InteropViews:
             error,
         )
 
+    async def beat(self, export_id: str) -> None:
+        await self.connection.execute(
+            "UPDATE interop_exports SET heartbeat = clock_timestamp() WHERE export_id = $1", export_id
+        )
+
+    async def fail_if_stalled(self, tenant: str, export_id: str, stall_seconds: int) -> bool:
+        """Mark an in-progress export failed when it has not beaten for `stall_seconds`."""
+        failed = await self.connection.fetchval(
+            "UPDATE interop_exports SET status = 'failed', completed_at = clock_timestamp(), "
+            "error = 'the export stopped (its process ended); start another' "
+            "WHERE tenant = $1 AND export_id = $2 AND status = 'in-progress' "
+            "AND heartbeat < clock_timestamp() - make_interval(secs => $3) RETURNING export_id",
+            tenant,
+            export_id,
+            float(stall_seconds),
+        )
+        return failed is not None
+
     async def delete_export(self, tenant: str, export_id: str) -> bool:
         deleted = await self.connection.fetchval(
             "DELETE FROM interop_exports WHERE tenant = $1 AND export_id = $2 RETURNING export_id",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,11 @@ class ExportJob:
 
 
 async def write_type(
-    views: InteropViews, vault: Phi, job: ExportJob, resource_type: str
+    views: InteropViews,
+    vault: Phi,
+    job: ExportJob,
+    resource_type: str,
+    beat: Callable[[], Awaitable[None]] | None = None,
 ) -> list[dict[str, Any]]:
     """Write one type's resources; returns the manifest's output entries (file, count)."""
     outputs: list[dict[str, Any]] = []
@@ -41,6 +46,8 @@ async def write_type(
     wanted = Filter(last_updated=job.request.since_bounds())
     try:
         async for rows in views.stream(resource_type, job.reader.tenant, wanted, job.batch_size):
+            if beat is not None:
+                await beat()
             await audit(views, job.reader, resource_type, rows, f"bulk-export:{job.export_id}")
             for kind, data in await documents(views, vault, job.reader.tenant, resource_type, rows):
                 if handle is None or count >= job.max_file_resources:
@@ -66,9 +73,15 @@ async def run_export(pool: asyncpg.Pool, vault: Phi, job: ExportJob) -> None:
     outputs: list[dict[str, Any]] = []
     try:
         job.folder.mkdir(parents=True, exist_ok=True)
+
+        async def beat() -> None:
+            # On a connection of its own: the type's reading transaction commits only at its end.
+            async with pool.acquire() as connection:
+                await InteropViews(connection).beat(job.export_id)
+
         for resource_type in job.request.types:
             async with pool.acquire() as connection, connection.transaction():
-                outputs += await write_type(InteropViews(connection), vault, job, resource_type)
+                outputs += await write_type(InteropViews(connection), vault, job, resource_type, beat)
     except Exception as error:
         # The reason names the error's type and fields only: rows may hold patient data.
         reason = describe_error(error)

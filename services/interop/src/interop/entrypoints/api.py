@@ -149,6 +149,13 @@ async def _job(request: Request, principal: Principal, export_id: str) -> dict[s
 async def export_status(request: Request, export_id: str, principal: Exporter) -> Response:
     row = await _job(request, principal, export_id)
     if row["status"] == "in-progress":
+        async with runtime_of(request).pool.acquire() as connection:
+            views = InteropViews(connection)
+            if await views.fail_if_stalled(
+                principal.tenant, export_id, interop_settings().export_stall_seconds
+            ):
+                row = await _job(request, principal, export_id)
+    if row["status"] == "in-progress":
         return Response(status_code=202, headers={"X-Progress": "in progress", "Retry-After": "1"})
     if row["status"] == "failed":
         raise Problem(500, "Export failed", row["error"] or "The export failed.", "/problems/export-failed")
