@@ -22,6 +22,7 @@ DEFAULT_PORTS = {
     "claims": 8004,
     "reporting": 8005,
     "finance": 8006,
+    "interop": 8007,
 }
 
 

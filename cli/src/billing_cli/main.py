@@ -41,6 +41,7 @@ class Service(StrEnum):
     CLAIMS = "claims"
     REPORTING = "reporting"
     FINANCE = "finance"
+    INTEROP = "interop"
 
 
 def definition_of(service: Service) -> ServiceDefinition:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
+from registration.adapters.adt_log import HL7_SQL
 from registration.adapters.projections import PROJECTIONS_SQL, rebuild
+from registration.entrypoints import hl7
 from registration.entrypoints.api import router
 
 
@@ -17,8 +19,10 @@ SERVICE = ServiceDefinition(
     name="registration",
     port=8001,
     title="Registration: patients, coverages, providers, payers, encounters",
-    routers=lambda: [router],
-    schema_sql=PROJECTIONS_SQL,
+    routers=lambda: [router, hl7.router],
+    schema_sql=PROJECTIONS_SQL + HL7_SQL,
+    # The HL7 v2 MLLP listener, when REGISTRATION_HL7_MLLP_PORT is set.
+    workers=hl7.workers,
     # Registration consumes no topics: its views come from its own log.
     rebuild_from_log=rebuild_views,
 )
