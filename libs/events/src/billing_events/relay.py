@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from billing_events.kafka import KafkaSettings, ensure_topics, service_topics
 from billing_events.metrics import EVENTS_PUBLISHED, RELAY_LAG
-from billing_events.store import EventStore
+from billing_events.store import EventStore, keeps_session_state
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, woken by NOTIFY from appends and polling as a fallback."""
         async with self.store.pool.acquire() as lock_connection:
+            keeps_session_state(lock_connection)  # the leader lock and LISTEN: fully reset on release
             while not await lock_connection.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK):
                 if await _wait(stop, 2.0):
                     return
@@ -113,12 +114,16 @@ class Relay:
             await self.start()
             try:
                 while not stop.is_set():
+                    # Cleared before the pass, not after: an append that commits (and NOTIFYs) while
+                    # this pass publishes wakes the next pass at once instead of after idle_wait.
+                    self._wake.clear()
                     try:
                         await self.publish_pending()
                     except Exception:
                         log.exception("relay pass failed; retrying", extra={"service": self.store.source})
                         await _wait(stop, 1.0)
-                    self._wake.clear()
+                    if self._wake.is_set():
+                        continue
                     waiter = asyncio.ensure_future(self._wake.wait())
                     stopper = asyncio.ensure_future(stop.wait())
                     await asyncio.wait(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -50,8 +51,30 @@ async def init_connection(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# Connections that took session state (an advisory lock, LISTEN): only these pay asyncpg's full reset
+# (`pg_advisory_unlock_all; CLOSE ALL; UNLISTEN *; RESET ALL`) when they go back to the pool. Every
+# other connection only ever runs transactions, which asyncpg rolls back on release anyway, so the
+# reset query would be one more round trip per command for nothing.
+_STATEFUL: weakref.WeakSet[asyncpg.Connection] = weakref.WeakSet()
+
+
+def keeps_session_state(connection: asyncpg.Connection) -> None:
+    """Mark a pooled connection that takes session-level state, so its release resets it fully."""
+    _STATEFUL.add(connection)
+
+
+async def _reset_on_release(connection: asyncpg.Connection) -> None:
+    if connection in _STATEFUL:
+        _STATEFUL.discard(connection)
+        reset_query = connection.get_reset_query()
+        if reset_query:
+            await connection.execute(reset_query)
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection, reset=_reset_on_release
+    )
     assert pool is not None
     return pool
 
