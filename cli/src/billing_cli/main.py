@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +19,7 @@ from rich.table import Table
 from billing_cli import demo
 from billing_events.consumer import dead_letters, redrive
 from billing_events.consumer import replay as replay_subscription
+from billing_events.envelope import Metadata
 from billing_service.auth import Role, issue_token
 from billing_service.endpoints import Endpoints
 from billing_service.runtime import (
@@ -202,6 +204,56 @@ def dlq_redrive(
             console.print(f"  [red]{failing_id}: {reason}[/red]")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("forget-patient")
+def forget_patient(
+    patient_id: str,
+    tenant: Annotated[str, typer.Option(help="The patient's tenant.")],
+    reason: Annotated[str, typer.Option(help="Why: a ticket or an order's number, never patient data.")],
+    legal_order: Annotated[
+        bool, typer.Option("--legal-order", help="A legal order: forget within the retention period.")
+    ] = False,
+    actor: Annotated[str, typer.Option(help="Who asks, recorded on the event.")] = "operator",
+) -> None:
+    """Crypto-shred a patient on the running platform: records PatientForgotten and destroys the
+    patient's data key, so every sealed value of the patient is unreadable in every service; the hash
+    chains stay intact (`billing verify-log SERVICE`). Refused within the retention period after the
+    last service date unless --legal-order."""
+    from registration.adapters.queries import PostgresViews
+    from registration.application.handlers import CommandContext
+    from registration.application.handlers import forget_patient as forget
+    from registration.domain.errors import DomainError
+    from registration.settings import registration_settings
+
+    async def run() -> bool:
+        runtime = await open_runtime(definition_of(Service.REGISTRATION), settings_for(Service.REGISTRATION))
+        try:
+            async with runtime.store.session() as session:
+                ctx = CommandContext(
+                    session=session,
+                    views=PostgresViews(session.connection),
+                    vault=runtime.vault,
+                    blind_index=runtime.blind_index,
+                    metadata=Metadata(tenant=tenant, actor=actor),
+                    today=date.today(),
+                )
+                return await forget(
+                    ctx,
+                    patient_id,
+                    reason=reason,
+                    legal_order=legal_order,
+                    retention_days=registration_settings().patient_retention_days,
+                )
+        finally:
+            await runtime.close()
+
+    try:
+        now = asyncio.run(run())
+    except DomainError as error:
+        console.print(f"[red]refused: {error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]patient {patient_id} forgotten{'' if now else ' (already)'}[/green]")
 
 
 @app.command("verify-log")

@@ -19,6 +19,10 @@ class RegistrationSettings(BaseSettings):
     hl7_tenant: str | None = None
     # The actor recorded on the events an MLLP message causes.
     hl7_actor: str = "hl7-interface"
+    # How long after a patient's last service date their records are held against forgetting
+    # (REGISTRATION_PATIENT_RETENTION_DAYS): six years by default, as HIPAA keeps documentation; a
+    # state's medical-record law may ask more. A legal order overrides it.
+    patient_retention_days: int = Field(default=6 * 365, ge=0)
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -618,3 +619,43 @@ async def test_the_views_rebuilt_from_the_log_equal_the_live_ones(svc: ServiceHa
     live = await snapshot()
     assert await rebuild(svc.runtime.store) == 8
     assert await snapshot() == live
+
+
+async def test_forgetting_a_patient_waits_for_the_retention_period_unless_a_legal_order_says_so(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    ids = await cast(svc)
+    admin = svc.client(["admin"], subject="privacy-officer")
+    desk = svc.client(["front_desk"])
+    seen = await desk.post("/encounters", json=encounter_body(ids, service_date=date.today().isoformat()))
+    assert seen.status_code == 201, seen.text
+    forget = f"/patients/{ids['patient_id']}/forget"
+
+    # Seen today: six years of retention have not passed.
+    held = await admin.post(forget, json={"reason": "ticket PRIV-17"})
+    assert held.status_code == 409
+    assert held.json()["type"] == "/problems/retention-hold"
+    assert (await desk.get(f"/patients/{ids['patient_id']}")).status_code == 200
+    assert (await desk.post(forget, json={"reason": "x", "legal_order": True})).status_code == 403
+
+    done = await admin.post(forget, json={"reason": "court order 2026-114", "legal_order": True})
+    assert done.json() == {"patient_id": ids["patient_id"], "forgotten": True, "forgotten_now": True}
+    assert (await desk.get(f"/patients/{ids['patient_id']}")).status_code == 410
+    # Not found by MRN any more, and the MRN is free for a new registration.
+    assert (await desk.get("/patients", params={"mrn": str(PATIENT["mrn"])})).json()["items"] == []
+    assert (await desk.post("/patients", json=PATIENT)).status_code == 201
+    again = await admin.post(forget, json={"reason": "court order 2026-114", "legal_order": True})
+    assert again.json()["forgotten_now"] is False
+
+    await svc.published()
+    records = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.registration.patient", expect=3)
+    forgotten = [e for e in envelopes(records) if e.event_type == "PatientForgotten"]
+    assert len(forgotten) == 1
+    assert forgotten[0].payload == {
+        "patient_id": ids["patient_id"],
+        "reason": "court order 2026-114",
+        "legal_order": True,
+    }
+    assert forgotten[0].metadata["actor"] == "privacy-officer"
+    report = await svc.runtime.store.verify_chain()
+    assert report.intact

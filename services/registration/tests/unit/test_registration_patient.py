@@ -10,9 +10,19 @@ from typing import Any
 import pytest
 
 from billing_events.contracts.base import Sealed
-from billing_events.contracts.registration import PatientDemographicsUpdated, PatientRegistered
-from registration.domain.errors import AlreadyExists, DuplicateMrn, InvalidInput, NotRegistered
-from registration.domain.patient import RegisterPatient, UpdateDemographics, patient
+from billing_events.contracts.registration import (
+    PatientDemographicsUpdated,
+    PatientForgotten,
+    PatientRegistered,
+)
+from registration.domain.errors import (
+    AlreadyExists,
+    DuplicateMrn,
+    InvalidInput,
+    NotRegistered,
+    RetentionHold,
+)
+from registration.domain.patient import ForgetPatient, RegisterPatient, UpdateDemographics, patient
 from registration.domain.values import AddressInput, Demographics, NameInput, PersonName, PostalAddress
 
 TODAY = date(2025, 6, 15)
@@ -187,3 +197,33 @@ def test_an_update_checks_the_same_rules_as_a_registration() -> None:
 def test_an_unregistered_patient_cannot_be_updated() -> None:
     with pytest.raises(NotRegistered):
         patient.decide(update(sex="M"), patient.initial)
+
+
+def forget(
+    last_seen: date | None, *, today: date, legal_order: bool = False, reason: str | None = "PRIV-1"
+) -> Any:
+    return ForgetPatient("p-1", reason, legal_order, last_seen, today, retention_days=6 * 365)
+
+
+def test_a_patient_is_forgotten_only_after_the_retention_period_or_by_legal_order() -> None:
+    state = patient.fold(registered())
+    seen = date(2020, 3, 1)  # held for 2,190 days: until 2026-02-28
+    with pytest.raises(RetentionHold) as held:
+        patient.decide(forget(seen, today=date(2026, 2, 27)), state)
+    assert held.value.until == "2026-02-28"
+    assert patient.decide(forget(seen, today=date(2026, 2, 28)), state) == [
+        PatientForgotten(patient_id="p-1", reason="PRIV-1", legal_order=False)
+    ]
+    by_order = patient.decide(forget(seen, today=date(2021, 1, 1), legal_order=True), state)
+    assert by_order == [PatientForgotten(patient_id="p-1", reason="PRIV-1", legal_order=True)]
+    never_seen = patient.decide(forget(None, today=TODAY), state)
+    assert len(never_seen) == 1
+
+
+def test_a_forgotten_patient_is_forgotten_once_and_changes_no_more() -> None:
+    gone = patient.fold([*registered(), PatientForgotten(patient_id="p-1", reason="PRIV-1")])
+    assert patient.decide(forget(None, today=TODAY), gone) == []
+    with pytest.raises(NotRegistered):
+        patient.decide(update(phone="555-0100"), gone)
+    with pytest.raises(InvalidInput):
+        patient.decide(forget(None, today=TODAY, reason=None), patient.fold(registered()))

@@ -67,6 +67,17 @@ class PatientRegistered(Event):
 
 
 @event(service=SERVICE, aggregate="patient", subject="patient_id")
+class PatientForgotten(Event):
+    """The patient's data key was destroyed (crypto-shredding): every sealed value of the patient, in
+    every log, topic and view, is unreadable from now on. `reason` is the operator's note (a ticket or
+    an order's number), never patient data; `legal_order` when it overrode the retention hold."""
+
+    patient_id: str
+    reason: str
+    legal_order: bool = False
+
+
+@event(service=SERVICE, aggregate="patient", subject="patient_id")
 class PatientDemographicsUpdated(Event):
     """Only the fields that changed are present."""
 

@@ -17,6 +17,7 @@ from billing_events.contracts.registration import (
     CoverageTerminated,
     EncounterOpened,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
     ProviderEnrolled,
@@ -195,6 +196,17 @@ async def apply(connection: asyncpg.Connection, envelope: EventEnvelope) -> None
             event.sex,
             _sealed(event.address),
             _sealed(event.phone),
+            envelope.stream_version,
+            at,
+        )
+    elif isinstance(event, PatientForgotten):
+        # The sealed values stay (unreadable without the destroyed key); the MRN's blind index goes,
+        # so the patient can no longer be found by MRN, nor block that MRN for a new registration.
+        await connection.execute(
+            "UPDATE reg_patients SET mrn_index = 'forgotten:' || patient_id, version = $3, updated_at = $4 "
+            "WHERE tenant = $1 AND patient_id = $2",
+            tenant,
+            event.patient_id,
             envelope.stream_version,
             at,
         )

@@ -3,6 +3,7 @@ the read's transaction). Every query is scoped to a tenant."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -141,6 +142,14 @@ class PostgresViews:
         return await self._one(
             "SELECT * FROM reg_encounters WHERE tenant = $1 AND encounter_id = $2", tenant, encounter_id
         )
+
+    async def last_service_date(self, tenant: str, patient_id: str) -> date | None:
+        value = await self.connection.fetchval(
+            "SELECT max(service_date) FROM reg_encounters WHERE tenant = $1 AND patient_id = $2",
+            tenant,
+            patient_id,
+        )
+        return value if isinstance(value, date) else None
 
     async def encounters(self, tenant: str, page: PageRequest, *, patient_id: str | None = None) -> Page[Row]:
         return await _page(

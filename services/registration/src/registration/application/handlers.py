@@ -177,6 +177,32 @@ def _sealed(value: dict[str, Any]) -> Sealed:
     return Sealed.model_validate(value)
 
 
+async def forget_patient(
+    ctx: CommandContext, patient_id: str, *, reason: str | None, legal_order: bool, retention_days: int
+) -> bool:
+    """Crypto-shred a patient: record PatientForgotten (every service reads it on the patient topic),
+    then destroy the patient's data key, so every sealed value of the patient, in every log, topic,
+    view and sealed file, is unreadable. The hash chains are untouched (sealed bytes stay as they
+    were). Returns whether this call forgot the patient (False: forgotten before). The key is
+    destroyed inside the command's transaction, before it commits: should the commit fail, the data
+    is already unreadable and asking again records the event; the safe direction for a forget."""
+    if await ctx.views.patient(ctx.tenant, patient_id) is None:
+        raise NotRegistered("patient")
+    command = patient.ForgetPatient(
+        patient_id=patient_id,
+        reason=reason,
+        legal_order=legal_order,
+        last_service_date=await ctx.views.last_service_date(ctx.tenant, patient_id),
+        today=ctx.today,
+        retention_days=retention_days,
+    )
+    outcome = await execute(
+        ctx.session, patient.patient, patient_id, command, ctx.metadata, project=ctx.project
+    )
+    await ctx.vault.destroy(patient_id)
+    return outcome.changed
+
+
 async def update_demographics(
     ctx: CommandContext,
     patient_id: str,

@@ -57,3 +57,12 @@ class CoverageOverlap(DomainError):
 class CoverageAlreadyTerminated(DomainError):
     def __init__(self) -> None:
         super().__init__("this coverage is already terminated")
+
+
+class RetentionHold(DomainError):
+    """The patient's records must be kept until `until` (the retention period after the last service
+    date); only a legal order forgets them earlier."""
+
+    def __init__(self, until: str) -> None:
+        super().__init__(f"records are held until {until}")
+        self.until = until

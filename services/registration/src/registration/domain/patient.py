@@ -7,14 +7,25 @@ an update the current demographics the application opened. `seal` encrypts under
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.registration import PatientDemographicsUpdated, PatientRegistered
+from billing_events.contracts.registration import (
+    PatientDemographicsUpdated,
+    PatientForgotten,
+    PatientRegistered,
+)
 from billing_events.decider import Decider
-from registration.domain.errors import AlreadyExists, DuplicateMrn, FieldError, InvalidInput, NotRegistered
+from registration.domain.errors import (
+    AlreadyExists,
+    DuplicateMrn,
+    FieldError,
+    InvalidInput,
+    NotRegistered,
+    RetentionHold,
+)
 from registration.domain.validation import IDENTIFIER, Issues
 from registration.domain.values import AddressInput, Demographics, NameInput, Sealer
 
@@ -52,7 +63,21 @@ class UpdateDemographics:
     phone: str | None = None
 
 
-PatientCommand = RegisterPatient | UpdateDemographics
+@dataclass(frozen=True)
+class ForgetPatient:
+    """Crypto-shred the patient. Records are held for `retention_days` after the last service date
+    (medical and billing records must be kept; HIPAA keeps documentation six years), unless a legal
+    order says otherwise."""
+
+    patient_id: str
+    reason: str | None
+    legal_order: bool
+    last_service_date: date | None
+    today: date
+    retention_days: int
+
+
+PatientCommand = RegisterPatient | UpdateDemographics | ForgetPatient
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,7 @@ class PatientState:
     registered: bool = False
     sex: str | None = None
     mrn_index: str | None = None
+    forgotten: bool = False
 
 
 def _check_registration(command: RegisterPatient, state: PatientState) -> Demographics:
@@ -143,9 +169,29 @@ def _update(command: UpdateDemographics, state: PatientState) -> list[Event]:
     return [PatientDemographicsUpdated(patient_id=command.patient_id, **changes)]
 
 
+def _forget(command: ForgetPatient, state: PatientState) -> list[Event]:
+    if not state.registered:
+        raise NotRegistered("patient")
+    if state.forgotten:
+        return []  # asked again: the key is gone already, nothing more to record
+    issues = Issues()
+    reason = issues.text("reason", command.reason, max_length=500, required=True)
+    issues.raise_if_any()
+    assert reason
+    if command.last_service_date is not None and not command.legal_order:
+        held_until = command.last_service_date + timedelta(days=command.retention_days)
+        if command.today < held_until:
+            raise RetentionHold(held_until.isoformat())
+    return [PatientForgotten(patient_id=command.patient_id, reason=reason, legal_order=command.legal_order)]
+
+
 def decide(command: PatientCommand, state: PatientState) -> Sequence[Event]:
     if isinstance(command, RegisterPatient):
         return _register(command, state)
+    if isinstance(command, ForgetPatient):
+        return _forget(command, state)
+    if state.forgotten:
+        raise NotRegistered("patient")
     return _update(command, state)
 
 
@@ -153,7 +199,9 @@ def evolve(state: PatientState, event: Event) -> PatientState:
     if isinstance(event, PatientRegistered):
         return PatientState(registered=True, sex=event.sex, mrn_index=event.mrn_index)
     if isinstance(event, PatientDemographicsUpdated) and event.sex is not None:
-        return PatientState(registered=state.registered, sex=event.sex, mrn_index=state.mrn_index)
+        return replace(state, sex=event.sex)
+    if isinstance(event, PatientForgotten):
+        return replace(state, forgotten=True)
     return state
 
 

@@ -37,6 +37,7 @@ from registration.entrypoints.errors import domain_errors
 from registration.entrypoints.schemas import (
     CoverageIn,
     EncounterIn,
+    ForgetIn,
     PatientIn,
     PatientPatch,
     PayerIn,
@@ -45,6 +46,7 @@ from registration.entrypoints.schemas import (
     address_input,
     name_input,
 )
+from registration.settings import registration_settings
 
 router = APIRouter()
 T = TypeVar("T")
@@ -260,6 +262,24 @@ async def update_demographics(
                 phone=body.phone,
             )
     return JSONResponse({"patient_id": patient_id, "version": version}, headers={"ETag": _etag(version)})
+
+
+@router.post("/patients/{patient_id}/forget", tags=["patients"])
+async def forget_patient(request: Request, patient_id: str, body: ForgetIn, principal: Admin) -> JSONResponse:
+    """Crypto-shred the patient (admin): records PatientForgotten and destroys the patient's data key,
+    so every sealed value of the patient, in every service, is unreadable; reads then answer 410.
+    Refused with 409 within the retention period after the last service date unless `legal_order`.
+    Asking again answers 200 with `forgotten_now: false`."""
+    async with runtime_of(request).store.session() as session:
+        with domain_errors():
+            forgotten_now = await handlers.forget_patient(
+                _command_context(request, principal, session),
+                patient_id,
+                reason=body.reason,
+                legal_order=body.legal_order,
+                retention_days=registration_settings().patient_retention_days,
+            )
+    return JSONResponse({"patient_id": patient_id, "forgotten": True, "forgotten_now": forgotten_now})
 
 
 # coverages

@@ -16,6 +16,7 @@ from registration.domain.errors import (
     DuplicateProvider,
     InvalidInput,
     NotRegistered,
+    RetentionHold,
 )
 
 
@@ -39,6 +40,12 @@ def domain_errors() -> Iterator[None]:
         ) from None
     except CoverageAlreadyTerminated:
         raise conflict("This coverage is already terminated.", "coverage-terminated") from None
+    except RetentionHold as error:
+        raise conflict(
+            f"The patient's records are held until {error.until} (the retention period after the last "
+            "service date); only a legal order (legal_order: true) forgets them earlier.",
+            "retention-hold",
+        ) from None
     except AlreadyExists as error:
         raise conflict(f"This {error.what} already exists.", "already-exists") from None
     except asyncpg.UniqueViolationError:

@@ -80,6 +80,14 @@ class PatientPatch(Body):
     phone: str | None = None
 
 
+class ForgetIn(Body):
+    """Why the patient is forgotten: the operator's note (a ticket or an order's number), never patient
+    data. `legal_order` forgets within the retention period."""
+
+    reason: str | None = None
+    legal_order: bool = False
+
+
 class SubscriberIn(Body):
     name: NameIn | None = None
     birth_date: str | None = Field(None, description=DATE)
