@@ -26,6 +26,10 @@ class ServiceSettings(BaseSettings):
     state_dir: Path = Field(default=REPO_ROOT / ".cache", alias="BILLING_STATE_DIR")
     jwt_public_key: str | None = None
     jwt_private_key: str | None = None
+    # Development only: without explicit keys (JWT_PUBLIC_KEY / OIDC_JWKS_URL, PHI_MASTER_KEY) the
+    # services refuse to start unless this is set; then they generate keys under BILLING_STATE_DIR.
+    # `make run`, the tests, the compose file and `billing token` set it.
+    development: bool = Field(default=False, alias="BILLING_DEVELOPMENT")
     jwt_issuer: str = "billing-dev"
     jwt_audience: str = "billing"
     oidc_jwks_url: str | None = None

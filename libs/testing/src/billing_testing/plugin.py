@@ -30,6 +30,11 @@ class Infrastructure:
     database_url: str
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests sign and verify with development keys generated under their state folders.
+    os.environ.setdefault("BILLING_DEVELOPMENT", "1")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INFRA_FIXTURES & set(getattr(item, "fixturenames", ())):
