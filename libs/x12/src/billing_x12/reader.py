@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from billing_x12.amounts import is_digits, parse_whole
 from billing_x12.errors import EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
 from billing_x12.segments import Delimiters, Segment
 
@@ -407,13 +408,14 @@ class _Builder:
 
 
 def _count_matches(text: str, actual: int) -> bool:
-    return text.isdigit() and int(text) == actual
+    return parse_whole(text) == actual
 
 
 def _control_matches(trailer: str, header: str) -> bool:
     # GS06/GE02 are numeric (N0): 0012 and 12 are the same control number.
-    if trailer.isdigit() and header.isdigit():
-        return int(trailer) == int(header)
+    trailer_number, header_number = parse_whole(trailer), parse_whole(header)
+    if trailer_number is not None and header_number is not None:
+        return trailer_number == header_number
     return trailer == header
 
 
@@ -421,7 +423,7 @@ def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Inter
     isa = segments[0]
     if len(isa.elements) != _ISA_ELEMENTS:
         raise NotX12Error("the ISA header does not have 16 elements")
-    if not isa.get(13).isdigit() or len(isa.get(13)) != 9:
+    if not is_digits(isa.get(13)) or len(isa.get(13)) != 9:
         raise EnvelopeError(
             "ISA13 is not a 9-digit control number", position=isa.position, segment_id="ISA", element="ISA13"
         )
