@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -16,7 +17,7 @@ from starlette.routing import Match
 
 from billing_service.auth import TokenVerifier
 from billing_service.logging import configure_logging
-from billing_service.problems import install_problem_handlers
+from billing_service.problems import FieldError, install_problem_handlers, invalid, problem_response
 from billing_service.settings import ServiceSettings
 from billing_service.telemetry import configure_tracing
 
@@ -30,6 +31,20 @@ HTTP_LATENCY = Histogram(
     "billing_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
 UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/asyncapi.json")
+# C0 controls and DEL: no identifier, code, date or search term of the API holds one, and PostgreSQL
+# refuses NUL outright. They are refused in the path and the query with the parameter's name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def control_character_errors(request: Request) -> list[FieldError]:
+    errors = [
+        FieldError(name if not _CONTROL.search(name) else "query", "contains control characters")
+        for name, value in request.query_params.multi_items()
+        if _CONTROL.search(name) or _CONTROL.search(value)
+    ]
+    if _CONTROL.search(request.url.path):
+        errors.insert(0, FieldError("path", "contains control characters"))
+    return errors
 
 
 def _route_template(app: FastAPI, request: Request) -> str:
@@ -66,6 +81,15 @@ def create_app(
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_control_characters(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        errors = control_character_errors(request)
+        if errors:
+            return problem_response(invalid(errors, "Control characters are not allowed in the URL."))
+        return await call_next(request)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -92,6 +93,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             Problem(410, "Gone", "This patient's data was erased.", "/problems/patient-data-erased")
         )
 
+    async def on_unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL refuses NUL in text and jsonb (22P05, 22021): the client sent it, not a fault.
+        return problem_response(
+            invalid(
+                [FieldError("body", "contains a character that cannot be stored (NUL or a control)")],
+                "The request holds a character that is not allowed.",
+            )
+        )
+
+    app.add_exception_handler(asyncpg.UntranslatableCharacterError, on_unstorable_text)
+    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, on_unstorable_text)
     app.add_exception_handler(VersionConflict, on_version_conflict)
     app.add_exception_handler(KeyDestroyed, on_key_destroyed)
     app.add_exception_handler(Problem, on_problem)

@@ -42,7 +42,7 @@ STATUSES = frozenset(
 def _cursor(value: str | None) -> int:
     if value is None:
         return 0
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise invalid([FieldError("cursor", "is not a cursor this API gave")])
     return int(value)
 

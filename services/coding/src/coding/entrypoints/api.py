@@ -76,7 +76,7 @@ def _expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise invalid([FieldError("If-Match", "must be a coding version, as in the ETag of GET")])
     return int(value)
 
@@ -245,7 +245,11 @@ async def _read_cpt_list(request: Request) -> tuple[list[str], str]:
     raw = await request.body()
     if content_type in ("text/plain", "text/csv"):
         text = raw.decode("utf-8", errors="replace")
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = [row for row in reader if row and row[0].strip()]
+        except csv.Error as error:  # e.g. a field over the csv module's size limit
+            raise invalid([FieldError("body", f"line {reader.line_num}: not valid CSV ({error})")]) from None
         codes = [row[0] for row in rows]
         if codes and codes[0].strip().lower() in ("code", "cpt", "cpt code"):
             codes = codes[1:]  # a header row

@@ -171,7 +171,7 @@ async def list_invoices(
         errors.append(FieldError("status", f"must be one of {', '.join(STATUSES)}"))
     page_size = PAGE_LIMIT_DEFAULT
     if limit is not None:
-        if limit.isdigit() and 1 <= int(limit) <= PAGE_LIMIT_MAX:
+        if limit.isascii() and limit.isdigit() and len(limit) < 6 and 1 <= int(limit) <= PAGE_LIMIT_MAX:
             page_size = int(limit)
         else:
             errors.append(FieldError("limit", f"must be a whole number from 1 to {PAGE_LIMIT_MAX}"))

@@ -1,0 +1,55 @@
+"""Hostile URLs and text: refused with 422 naming the field, never a 500 (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import httpx
+from fastapi import APIRouter
+
+from billing_service.http import create_app
+from billing_service.settings import ServiceSettings
+
+
+def app_for(tmp_path: Path) -> object:
+    router = APIRouter()
+
+    @router.get("/providers")
+    async def providers(npi: str = "") -> dict[str, str]:
+        return {"npi": npi}
+
+    @router.get("/things/{name}")
+    async def thing(name: str) -> dict[str, str]:
+        return {"name": name}
+
+    @router.post("/store")
+    async def store() -> None:
+        raise asyncpg.UntranslatableCharacterError("unsupported Unicode escape sequence")
+
+    settings = ServiceSettings(BILLING_STATE_DIR=str(tmp_path), BILLING_DEVELOPMENT=True)
+    return create_app(settings, title="hostile", routers=[router])
+
+
+async def test_control_characters_in_the_query_or_path_are_refused_with_the_parameter(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=app_for(tmp_path))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        nul = await client.get("/providers", params={"npi": "12345\x006789"})
+        escape = await client.get("/providers", params={"npi": "\x1b[2J"})
+        in_path = await client.get("/things/a%00b")
+        fine = await client.get("/providers", params={"npi": "1234567893"})
+    assert nul.status_code == 422
+    assert nul.headers["content-type"] == "application/problem+json"
+    assert nul.json()["errors"] == [{"field": "npi", "message": "contains control characters"}]
+    assert escape.status_code == 422
+    assert in_path.status_code == 422
+    assert in_path.json()["errors"][0]["field"] == "path"
+    assert fine.json() == {"npi": "1234567893"}
+
+
+async def test_text_postgresql_cannot_store_is_the_clients_error(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=app_for(tmp_path))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post("/store")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body"
