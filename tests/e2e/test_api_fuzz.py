@@ -27,7 +27,7 @@ from billing_testing.platform import SERVICES, Platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-EXAMPLES = int(os.environ.get("BILLING_API_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("BILLING_API_FUZZ_EXAMPLES", "40"))
 EVERY_ROLE = [role.value for role in Role]
 
 
