@@ -126,16 +126,30 @@ CREATE TABLE IF NOT EXISTS claim_submissions (
     PRIMARY KEY (claim_id, batch_id)
 );
 
--- Inbound files: each file is ingested once, whatever its name.
+-- Inbound files: each file is ingested once per tenant, whatever its name. Keyed per tenant: one
+-- tenant must neither learn that another sent the same bytes nor have its own file skipped for it.
 CREATE TABLE IF NOT EXISTS inbound_files (
-    sha256 text PRIMARY KEY,
-    tenant text,
+    tenant text NOT NULL,
+    sha256 text NOT NULL,
     file_name text NOT NULL,
     kind text,
     outcome text NOT NULL,
     detail text,
-    received_at timestamptz NOT NULL DEFAULT now()
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, sha256)
 );
+-- Databases created before the key was per tenant: move it (rows always had their tenant).
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+            AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = 'inbound_files'::regclass AND i.indisprimary) = 1 THEN
+        DELETE FROM inbound_files WHERE tenant IS NULL;
+        ALTER TABLE inbound_files ALTER COLUMN tenant SET NOT NULL;
+        ALTER TABLE inbound_files DROP CONSTRAINT inbound_files_pkey;
+        ALTER TABLE inbound_files ADD PRIMARY KEY (tenant, sha256);
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS unmatched_remittance_claims (
     tenant text NOT NULL,
     remittance_id text NOT NULL,

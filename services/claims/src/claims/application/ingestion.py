@@ -95,7 +95,7 @@ class Ingestion:
             raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
         first = await session.connection.fetchval(
             "INSERT INTO inbound_files (sha256, tenant, file_name, kind, outcome) "
-            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (sha256) DO NOTHING RETURNING true",
+            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (tenant, sha256) DO NOTHING RETURNING true",
             sha256,
             tenant,
             file_name,
