@@ -126,6 +126,22 @@ CREATE TABLE IF NOT EXISTS claim_submissions (
     PRIMARY KEY (claim_id, batch_id)
 );
 
+-- Who read a claim's PHI (the 837 holds names, birth dates, member ids), when and through which
+-- door: written in the read's own transaction, no audit row, no answer. Not derived from events,
+-- so not rebuilt; it holds no patient data but the platform's own ids.
+CREATE TABLE IF NOT EXISTS claims_phi_reads (
+    seq bigserial PRIMARY KEY,
+    tenant text NOT NULL,
+    claim_id text NOT NULL,
+    patient_id text NOT NULL,
+    actor text NOT NULL,
+    roles text[] NOT NULL,
+    access text NOT NULL,
+    correlation_id text,
+    read_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS claims_phi_reads_by_tenant ON claims_phi_reads (tenant, seq);
+
 -- Inbound files: each file is ingested once per tenant, whatever its name. Keyed per tenant: one
 -- tenant must neither learn that another sent the same bytes nor have its own file skipped for it.
 CREATE TABLE IF NOT EXISTS inbound_files (

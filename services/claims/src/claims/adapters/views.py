@@ -136,3 +136,39 @@ async def unmatched(db: asyncpg.Connection, tenant: str, limit: int, offset: int
             offset,
         )
     )
+
+
+async def record_phi_read(
+    db: asyncpg.Connection,
+    tenant: str,
+    claim_id: str,
+    patient_id: str,
+    *,
+    actor: str,
+    roles: list[str],
+    access: str,
+    correlation_id: str | None,
+) -> None:
+    await db.execute(
+        "INSERT INTO claims_phi_reads (tenant, claim_id, patient_id, actor, roles, access, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant,
+        claim_id,
+        patient_id,
+        actor,
+        roles,
+        access,
+        correlation_id,
+    )
+
+
+async def phi_reads(db: asyncpg.Connection, tenant: str, limit: int, after: int) -> list[asyncpg.Record]:
+    return list(
+        await db.fetch(
+            "SELECT seq, claim_id, patient_id, actor, roles, access, correlation_id, read_at "
+            "FROM claims_phi_reads WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            tenant,
+            after,
+            limit,
+        )
+    )

@@ -186,14 +186,54 @@ async def claim_history(claim_id: str, request: Request, principal: Reader) -> d
 async def claim_837(claim_id: str, request: Request, principal: Reader) -> PlainTextResponse:
     """The X12 837P of the claim's latest submission (the claim alone, in its batch's envelope)."""
     runtime = runtime_of(request)
-    async with runtime.pool.acquire() as db:
-        if await views.get_claim(db, principal.tenant, claim_id) is None:
+    async with runtime.pool.acquire() as db, db.transaction():
+        claim = await views.get_claim(db, principal.tenant, claim_id)
+        if claim is None:
             raise not_found("claim")
         sealed = await views.latest_claim_file(db, principal.tenant, claim_id)
-    if sealed is None:
-        raise Problem(404, "Not Found", "The claim has not been submitted yet.", "/problems/not-submitted")
-    text = await runtime.vault.open(sealed, "x12_837")
+        if sealed is None:
+            raise Problem(
+                404, "Not Found", "The claim has not been submitted yet.", "/problems/not-submitted"
+            )
+        # The file holds the patient's identifiers: audited like registration's patient reads, in the
+        # read's transaction (no audit row, no answer).
+        await views.record_phi_read(
+            db,
+            principal.tenant,
+            claim_id,
+            claim["patient_id"],
+            actor=principal.subject,
+            roles=sorted(principal.roles),
+            access="claim_837",
+            correlation_id=metadata_from(request, principal).correlation_id,
+        )
+        text = await runtime.vault.open(sealed, "x12_837")
     return PlainTextResponse(str(text), media_type="text/plain")
+
+
+@router.get("/audit/phi-reads", tags=["audit"])
+async def phi_reads(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.AUDITOR))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
+) -> dict[str, Any]:
+    """Who read claims' patient data (the 837 files), oldest first."""
+    async with runtime_of(request).pool.acquire() as db:
+        rows = await views.phi_reads(db, principal.tenant, limit, int(cursor or 0))
+    items = [
+        {
+            "claim_id": row["claim_id"],
+            "patient_id": row["patient_id"],
+            "actor": row["actor"],
+            "roles": list(row["roles"]),
+            "access": row["access"],
+            "correlation_id": row["correlation_id"],
+            "read_at": row["read_at"].isoformat(),
+        }
+        for row in rows
+    ]
+    return {"items": items, "next_cursor": str(rows[-1]["seq"]) if len(rows) == limit else None}
 
 
 class ResubmitBody(BaseModel):
