@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from billing_service.http import create_app
+from billing_service.http import create_app, read_body
 from billing_service.settings import ServiceSettings
 
 
@@ -53,3 +54,43 @@ async def test_text_postgresql_cannot_store_is_the_clients_error(tmp_path: Path)
         response = await client.post("/store")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body"
+
+
+def limited_app(tmp_path: Path) -> object:
+    router = APIRouter()
+
+    @router.post("/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        body = await read_body(request, 1000)
+        again = await request.body()  # e.g. the idempotency hash reads it a second time
+        return {"size": len(body), "again": len(again)}
+
+    @router.post("/json")
+    async def json_body(payload: dict[str, str]) -> dict[str, int]:
+        return {"keys": len(payload)}
+
+    settings = ServiceSettings(
+        BILLING_STATE_DIR=str(tmp_path), BILLING_DEVELOPMENT=True, BILLING_MAX_REQUEST_BYTES=10_000
+    )
+    return create_app(settings, title="limits", routers=[router])
+
+
+async def test_bodies_are_refused_while_they_stream_in(tmp_path: Path) -> None:
+    def chunks(total: int) -> AsyncIterator[bytes]:
+        async def generate() -> AsyncIterator[bytes]:
+            for _ in range(total // 100):
+                yield b"x" * 100
+
+        return generate()
+
+    transport = httpx.ASGITransport(app=limited_app(tmp_path))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        small = await client.post("/upload", content=b"x" * 500)
+        declared = await client.post("/upload", content=b"x" * 5000)
+        streamed = await client.post("/upload", content=chunks(5000))  # chunked: no Content-Length
+        app_wide = await client.post("/json", content=b'{"a": "' + b"x" * 20_000 + b'"}')
+        app_wide_streamed = await client.post("/json", content=chunks(20_000))
+    assert small.json() == {"size": 500, "again": 500}
+    assert (declared.status_code, streamed.status_code) == (413, 413)
+    assert declared.headers["content-type"] == "application/problem+json"
+    assert (app_wide.status_code, app_wide_streamed.status_code) == (413, 413)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -81,7 +82,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(Problem(exc.status_code, str(exc.detail), str(exc.detail)))
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = str(exc.detail)
+        return problem_response(Problem(exc.status_code, title, str(exc.detail)))
 
     async def on_version_conflict(_: Request, exc: Exception) -> JSONResponse:
         return problem_response(

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     # base64 of 32 random bytes; wraps the per-patient data keys. Required outside development.
     phi_master_key: str | None = None
     phi_keys_database_url: str | None = None
+    # Every request body is cut off past this size while it streams in (413), before any handler
+    # buffers it; endpoints with smaller files check their own limit with http.read_body.
+    max_request_bytes: int = Field(default=50 * 1024 * 1024, alias="BILLING_MAX_REQUEST_BYTES")
     metrics_port: int = 9100
     port: int | None = None
     http_host: str = "127.0.0.1"

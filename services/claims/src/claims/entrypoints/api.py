@@ -15,6 +15,7 @@ from billing_events.decider import load_state
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.http import read_body
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from claims.adapters import views
@@ -371,9 +372,7 @@ async def _ingest_posted(
 ) -> Callable[[Session], Awaitable[IngestResult]]:
     """Read the posted file whole before anything changes; a bad file is a 422 naming the rule.
     Returns the step that applies it, to run in the request's (idempotent) transaction."""
-    data = await request.body()
-    if len(data) > MAX_FILE_BYTES:
-        raise Problem(413, "Content Too Large", "An X12 file may have at most 50 MB.", "/problems/too-large")
+    data = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 50 MB
     try:
         document = read_inbound(data)
     except FileRefused as refused:

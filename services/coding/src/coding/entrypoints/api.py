@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import metadata_from
+from billing_service.http import read_body
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
 from coding.adapters import projections
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 READERS = (Role.CODER, Role.BILLER, Role.AUDITOR)
 MAX_CPT_LIST = 50_000
+MAX_CPT_LIST_BYTES = 2 * 1024 * 1024  # 50,000 codes as JSON or one per line fit in well under 1 MB
 
 
 class LineIn(BaseModel):
@@ -242,7 +244,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
 
 async def _read_cpt_list(request: Request) -> tuple[list[str], str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+    raw = await read_body(request, MAX_CPT_LIST_BYTES)  # refused while streaming, never buffered whole
     if content_type in ("text/plain", "text/csv"):
         text = raw.decode("utf-8", errors="replace")
         reader = csv.reader(io.StringIO(text))
