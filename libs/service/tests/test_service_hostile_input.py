@@ -94,3 +94,18 @@ async def test_bodies_are_refused_while_they_stream_in(tmp_path: Path) -> None:
     assert (declared.status_code, streamed.status_code) == (413, 413)
     assert declared.headers["content-type"] == "application/problem+json"
     assert (app_wide.status_code, app_wide_streamed.status_code) == (413, 413)
+
+
+async def test_internal_paths_are_not_served_through_the_ingress(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=app_for(tmp_path))  # type: ignore[arg-type]
+    proxied = {"X-Forwarded-For": "203.0.113.7"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        inside = [(await client.get(path)).status_code for path in ("/metrics", "/openapi.json", "/docs")]
+        outside = [
+            (await client.get(path, headers=proxied)).status_code
+            for path in ("/metrics", "/openapi.json", "/docs", "/redoc")
+        ]
+        api_outside = await client.get("/providers", params={"npi": "1"}, headers=proxied)
+    assert inside == [200, 200, 200]
+    assert outside == [404, 404, 404, 404]
+    assert api_outside.status_code == 200

@@ -33,6 +33,10 @@ HTTP_LATENCY = Histogram(
     "billing_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
 UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/asyncapi.json")
+# Served to the cluster (Prometheus, developers), never to the internet through the ingress.
+INTERNAL_PATHS = frozenset(
+    {"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/asyncapi.json"}
+)
 # C0 controls and DEL: no identifier, code, date or search term of the API holds one, and PostgreSQL
 # refuses NUL outright. They are refused in the path and the query with the parameter's name.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -145,6 +149,12 @@ def create_app(
         errors = control_character_errors(request)
         if errors:
             return problem_response(invalid(errors, "Control characters are not allowed in the URL."))
+        if (
+            request.url.path in INTERNAL_PATHS
+            and "x-forwarded-for" in request.headers
+            and not settings.internal_paths_through_proxy
+        ):
+            return problem_response(Problem(404, "Not Found", "There is nothing here."))
         return await call_next(request)
 
     @app.middleware("http")

@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     # Every request body is cut off past this size while it streams in (413), before any handler
     # buffers it; endpoints with smaller files check their own limit with http.read_body.
     max_request_bytes: int = Field(default=50 * 1024 * 1024, alias="BILLING_MAX_REQUEST_BYTES")
+    # /metrics, /docs, /openapi.json and /asyncapi.json are for Prometheus and people inside the
+    # cluster: a request that came through a proxy (the ingress adds X-Forwarded-For) gets 404 there.
+    internal_paths_through_proxy: bool = Field(default=False, alias="BILLING_INTERNAL_PATHS_THROUGH_PROXY")
     metrics_port: int = 9100
     port: int | None = None
     http_host: str = "127.0.0.1"
