@@ -67,7 +67,7 @@ def render(values_file: str) -> list[dict[str, Any]]:
             KUBE_VERSION,
             "-f",
             str(CHART / values_file),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         check=True,
