@@ -24,6 +24,10 @@ def app_for(tmp_path: Path) -> object:
     async def thing(name: str) -> dict[str, str]:
         return {"name": name}
 
+    @router.post("/json")
+    async def json_body(payload: dict[str, str]) -> dict[str, int]:
+        return {"keys": len(payload)}
+
     @router.post("/store")
     async def store() -> None:
         raise asyncpg.UntranslatableCharacterError("unsupported Unicode escape sequence")
@@ -109,3 +113,23 @@ async def test_internal_paths_are_not_served_through_the_ingress(tmp_path: Path)
     assert inside == [200, 200, 200]
     assert outside == [404, 404, 404, 404]
     assert api_outside.status_code == 200
+
+
+JSON = {"content-type": "application/json"}
+
+
+async def test_json_bodies_too_deep_or_with_huge_numbers_are_invalid_input(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=app_for(tmp_path))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        deep = await client.post(
+            "/json", content=b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", headers=JSON
+        )
+        huge = await client.post("/json", content=b'{"a": ' + b"9" * 5000 + b"}", headers=JSON)
+    assert (deep.status_code, deep.json()["errors"]) == (
+        422,
+        [{"field": "body", "message": "JSON nested too deeply"}],
+    )
+    assert (huge.status_code, huge.json()["errors"]) == (
+        422,
+        [{"field": "body", "message": "a number is too long"}],
+    )

@@ -82,6 +82,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # FastAPI answers 400 for a JSON body it could not parse; these are invalid input (422).
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            return problem_response(invalid([FieldError("body", "JSON nested too deeply")]))
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            reason = "a number is too long" if "digits" in str(exc.__cause__) else "not valid JSON"
+            return problem_response(invalid([FieldError("body", reason)]))
         try:
             title = HTTPStatus(exc.status_code).phrase
         except ValueError:
