@@ -345,3 +345,10 @@ def test_only_ascii_amounts_of_a_sane_size_are_amounts(amount: str) -> None:
 def test_a_negative_payment_on_a_claim_that_is_not_a_reversal_is_refused() -> None:
     with pytest.raises(ElementError, match="CLP04 is negative on a claim that is not a reversal"):
         parse_835(PAYMENT.replace("CLP*PCN-A*1*430*144*", "CLP*PCN-A*1*430*-144*"))
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f"], ids=["nul", "escape", "del"])
+def test_control_characters_in_an_element_are_refused_by_name(control: str) -> None:
+    with pytest.raises(ElementError) as refused:
+        parse_835(PAYMENT.replace("NM1*QC*1*DOE*JOHN", f"NM1*QC*1*DOE*JO{control}HN"))
+    assert (refused.value.element, refused.value.reason) == ("NM104", "NM104 contains a control character")

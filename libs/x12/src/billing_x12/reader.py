@@ -13,10 +13,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from billing_x12.amounts import is_digits, parse_whole
-from billing_x12.errors import EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
+from billing_x12.errors import ElementError, EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
 from billing_x12.segments import Delimiters, Segment
 
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}\Z")
+# C0 controls and DEL are in no X12 character set; NUL would not even fit in PostgreSQL text. Tab, CR
+# and LF pass (line-wrapped files), and so does a control the interchange declared as a delimiter.
+_CONTROLS = frozenset(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+
+
+def _control_pattern(delimiters: Delimiters) -> re.Pattern[str]:
+    refused = sorted(_CONTROLS - set(delimiters.all()))
+    return re.compile("[" + "".join(re.escape(c) for c in refused) + "]")
+
+
 _ISA_ELEMENTS = 16
 
 
@@ -199,6 +209,7 @@ def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
     position = 0
     while pos < len(text):
         delimiters = detect_delimiters(text, pos)
+        controls = _control_pattern(delimiters)
         segments: list[Segment] = []
         result.append((delimiters, segments))
         while pos < len(text):
@@ -214,6 +225,15 @@ def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
             segment_id = parts[0]
             if not _SEGMENT_ID.match(segment_id):
                 raise NotX12Error(f"segment {position} does not begin with a segment identifier")
+            if controls.search(raw):
+                index = next(i for i, part in enumerate(parts) if controls.search(part))
+                reference = f"{segment_id}{index:02d}"
+                raise ElementError(
+                    f"{reference} contains a control character",
+                    position=position,
+                    segment_id=segment_id,
+                    element=reference,
+                )
             segments.append(Segment(segment_id, tuple(parts[1:]), position, delimiters))
             pos = _skip_space(text, pos)
             if segment_id == "IEA":
