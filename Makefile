@@ -7,6 +7,9 @@ UV := .cache/uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 INFRA := python3 deploy/local/infra.py
+# Local runs, tests and benchmarks may generate development keys (JWT, PHI master key); outside
+# development the services refuse to start without explicit keys.
+export BILLING_DEVELOPMENT ?= 1
 
 .PHONY: help browser schemas install lint test test-unit test-integration run down infra-up infra-env bench clean
 

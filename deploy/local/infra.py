@@ -6,6 +6,10 @@
     python3 deploy/local/infra.py env                          print KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL
     python3 deploy/local/infra.py status
 
+PostgreSQL runs with its default durability. BILLING_PG_FAST=1 starts a fast, NON-DURABLE cluster
+instead (fsync, synchronous_commit and full_page_writes off): an explicit opt-in for unit and
+integration test runs only, announced on stderr whenever the cluster is started or reused.
+
 When KAFKA_BOOTSTRAP_SERVERS or DATABASE_URL are set, that server is taken as given and nothing is
 started for it. Everything lives in the git-ignored .cache/ folder; logs go to .cache/logs/.
 Standard library only, so it runs before the Python workspace is installed.
@@ -48,6 +52,19 @@ PG_PORT = int(os.environ.get("BILLING_PG_PORT", "15432"))
 PG_USER = "billing"
 PG_PASSWORD = "billing"  # throwaway local cluster on loopback only
 PG_UNPRIVILEGED_USER = os.environ.get("BILLING_PG_OS_USER", "nobody")
+# Opt-in only, for unit and integration test runs that accept losing everything on a crash:
+# BILLING_PG_FAST=1 starts the cluster with these off. `make run`, the e2e suite, crash tests and the
+# benchmark's headline run durable (the default).
+FAST_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+NON_DURABLE_WARNING = (
+    "WARNING: BILLING_PG_FAST=1: PostgreSQL runs NON-DURABLE (fsync, synchronous_commit, "
+    "full_page_writes off); a crash loses acknowledged events. Never use it for make run, e2e, "
+    "crash tests or benchmarks."
+)
+
+
+def pg_fast_requested() -> bool:
+    return os.environ.get("BILLING_PG_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class InfraError(RuntimeError):
@@ -318,6 +335,7 @@ def _make_reachable_for(path: Path, uid: int) -> None:
 
 
 def start_postgres() -> dict[str, object]:
+    fast = pg_fast_requested()
     bin_dir = postgres_bin_dir()
     runner = _run_as_server_user()
     PG_HOME.mkdir(parents=True, exist_ok=True)
@@ -361,12 +379,15 @@ def start_postgres() -> dict[str, object]:
     if runner and not log_file.exists():
         log_file.touch()
         os.chown(log_file, account.pw_uid, account.pw_gid)
-    # A throwaway development cluster: durability traded for test speed (fsync off).
+    # Durable by default: PostgreSQL's own fsync, synchronous_commit and full_page_writes. A crash
+    # must never lose an event that was acknowledged and published (issue 16).
     options = (
         f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-        "-c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-        "-c shared_buffers=256MB"
+        "-c max_connections=300 -c shared_buffers=256MB"
     )
+    if fast:
+        options += " " + " ".join(f"-c {name}=off" for name in FAST_SETTINGS)
+        say(NON_DURABLE_WARNING)
     result = subprocess.run(
         [
             *runner,
@@ -393,6 +414,7 @@ def start_postgres() -> dict[str, object]:
         "pid": pid,
         "url": f"postgresql://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{PG_PORT}/postgres",
         "bin": str(bin_dir),
+        "durable": not fast,
     }
 
 
@@ -448,6 +470,14 @@ def up(components: tuple[str, ...]) -> list[str]:
             continue
         if running(component, state):
             say(f"{component}: already running (pid {state[component]['pid']}), reused")
+            # A state without the flag comes from before durability was the default: non-durable.
+            if component == "postgres" and state[component].get("durable") is not True:
+                if not pg_fast_requested():
+                    raise InfraError(
+                        "the running PostgreSQL was started NON-DURABLE (BILLING_PG_FAST=1) and this "
+                        "run wants a durable one: stop it first (make down) or set BILLING_PG_FAST=1"
+                    )
+                say(NON_DURABLE_WARNING + " (the running cluster was started with BILLING_PG_FAST=1)")
             continue
         began = time.monotonic()
         entry = start_kafka() if component == "kafka" else start_postgres()
@@ -521,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
                 where = (external(component) and "external") or (
                     "running" if running(component, state) else "stopped"
                 )
+                if where == "running" and component == "postgres":
+                    durable = state[component].get("durable") is True
+                    where += " (durable)" if durable else " (NON-DURABLE: BILLING_PG_FAST=1)"
                 print(f"{component}: {where}")
     except InfraError as error:
         say(f"error: {error}")

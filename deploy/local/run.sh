@@ -14,6 +14,8 @@ echo "Local infrastructure is up:"
 echo "$endpoints" | sed 's/^/  /'
 echo "  logs: $root/.cache/logs/"
 export BILLING_DATABASE_SERVER_URL="$DATABASE_URL"
+# Development keys (JWT pair, PHI master key) generated under .cache/; production gives explicit keys.
+export BILLING_DEVELOPMENT="${BILLING_DEVELOPMENT:-1}"
 export CLEARINGHOUSE_DIR="${CLEARINGHOUSE_DIR:-$root/.cache/clearinghouse}"
 mkdir -p "$CLEARINGHOUSE_DIR/outbound" "$CLEARINGHOUSE_DIR/inbound"
 if [ -f "$root/Procfile" ]; then

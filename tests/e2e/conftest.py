@@ -8,14 +8,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from billing_testing.platform import SERVICES, Platform
+from billing_testing.plugin import require_durable
 
 
 @pytest.fixture(scope="session")
 async def platform(
     kafka_bootstrap: str, database_server_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Platform]:
+    # The e2e suite runs as `make run` does: on a durable PostgreSQL, never BILLING_PG_FAST=1.
+    await require_durable(database_server_url)
     workdir = tmp_path_factory.mktemp("platform")
-    running = Platform(workdir, kafka_bootstrap, database_server_url, base_port=18000)
+    base_port = int(os.environ.get("BILLING_E2E_BASE_PORT", "18000"))
+    running = Platform(workdir, kafka_bootstrap, database_server_url, base_port=base_port)
     (running.clearinghouse / "outbound").mkdir(parents=True)
     (running.clearinghouse / "inbound").mkdir(parents=True)
     # The test process signs tokens with the same development keys as the services.

@@ -86,7 +86,10 @@ STATES = [("IL", "62701"), ("MA", "02110"), ("TX", "73301"), ("CA", "94105"), ("
 
 
 def token(tenant: str, *roles: str, subject: str = "demo-operator") -> dict[str, str]:
-    jwt = issue_token(ServiceSettings(), tenant=tenant, roles=list(roles), subject=subject)
+    # Demo traffic signs development tokens (JWT_PRIVATE_KEY when given, else the generated dev key).
+    jwt = issue_token(
+        ServiceSettings(BILLING_DEVELOPMENT=True), tenant=tenant, roles=list(roles), subject=subject
+    )
     return {"Authorization": f"Bearer {jwt}"}
 
 

@@ -71,7 +71,8 @@ def token(
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 8 * 3600,
 ) -> None:
     """Print a signed development JWT (local keys; production tokens come from the OIDC provider)."""
-    settings = ServiceSettings()
+    # A development tool: it signs with JWT_PRIVATE_KEY when given, else with the generated dev key.
+    settings = ServiceSettings(BILLING_DEVELOPMENT=True)
     roles = [r.value for r in role]
     typer.echo(issue_token(settings, tenant=tenant, roles=roles, subject=sub, ttl_seconds=ttl))
 

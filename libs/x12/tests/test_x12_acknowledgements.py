@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -170,3 +171,39 @@ def test_277ca_refuses_a_claim_without_status() -> None:
 def test_277ca_refuses_a_bad_status_composite() -> None:
     with pytest.raises(ElementError, match=r"^segment 25 STC: STC01 is not a category:status composite"):
         parse_277ca(CLAIM_ACK.replace("STC*A2:20:PR*", "STC*A2*"))
+
+
+# ------------------------------------------------------------------------- hostile input (issue 16)
+
+
+@pytest.mark.parametrize(
+    "number", ["²", "\u0661\u0660\u0661", "1" * 5000], ids=["superscript", "arabic-indic", "huge"]
+)
+def test_an_ak1_group_number_that_is_not_ascii_digits_is_the_readers_own_error(number: str) -> None:
+    with pytest.raises(ElementError) as refused:
+        parse_999(IMPLEMENTATION_ACK.replace("AK1*HC*101*", f"AK1*HC*{number}*"))
+    assert refused.value.element == "AK102"
+
+
+def test_a_count_of_thousands_of_digits_is_refused_not_a_value_error() -> None:
+    with pytest.raises(ElementError, match="AK902"):
+        parse_999(IMPLEMENTATION_ACK.replace("AK9*P*2*2*1~", f"AK9*P*{'9' * 5000}*2*1~"))
+
+
+def test_many_ik4s_read_in_linear_time() -> None:
+    def ack_with(count: int) -> str:
+        notes = "IK3*CLM*22**8~" + "IK4*2*782*6~" * count
+        body = IMPLEMENTATION_ACK.replace("IK3*CLM*22**8~\nIK4*2*782*6*ABC~\n", notes)
+        return body.replace("SE*11*0001~", f"SE*{10 + count}*0001~")
+
+    def seconds(count: int) -> float:
+        started = time.perf_counter()
+        ack = parse_999(ack_with(count))
+        elapsed = time.perf_counter() - started
+        assert len(ack[0].transaction_sets[1].segment_notes[0].elements) == count
+        return elapsed
+
+    seconds(1_000)  # warm up
+    small, large = seconds(10_000), seconds(40_000)
+    # Four times the IK4s: linear is ~4x; the old quadratic reader took ~16x (and minutes).
+    assert large < max(small * 8, 0.5), (small, large)

@@ -326,3 +326,29 @@ def test_errors_and_reprs_never_show_patient_data() -> None:
     with pytest.raises(ElementError) as caught:
         parse_835(PAYMENT.replace("NM1*QC*1*DOE*JOHN****MI*MEMBER001~\nDTM", "NM1~\nDTM"))
     assert "DOE" not in str(caught.value)
+
+
+# ------------------------------------------------------------------------- hostile input (issue 16)
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["\u0664\u0663\u0660", "4\uff130", "²", "9" * 5000, "1" * 14, "1e3"],
+    ids=["arabic-indic", "fullwidth", "sup", "huge", "range", "exp"],
+)
+def test_only_ascii_amounts_of_a_sane_size_are_amounts(amount: str) -> None:
+    with pytest.raises(ElementError) as refused:
+        parse_835(PAYMENT.replace("CLP*PCN-A*1*430*", f"CLP*PCN-A*1*{amount}*"))
+    assert refused.value.element == "CLP03"
+
+
+def test_a_negative_payment_on_a_claim_that_is_not_a_reversal_is_refused() -> None:
+    with pytest.raises(ElementError, match="CLP04 is negative on a claim that is not a reversal"):
+        parse_835(PAYMENT.replace("CLP*PCN-A*1*430*144*", "CLP*PCN-A*1*430*-144*"))
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f"], ids=["nul", "escape", "del"])
+def test_control_characters_in_an_element_are_refused_by_name(control: str) -> None:
+    with pytest.raises(ElementError) as refused:
+        parse_835(PAYMENT.replace("NM1*QC*1*DOE*JOHN", f"NM1*QC*1*DOE*JO{control}HN"))
+    assert (refused.value.element, refused.value.reason) == ("NM104", "NM104 contains a control character")

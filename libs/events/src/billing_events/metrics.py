@@ -11,6 +11,11 @@ EVENTS_PUBLISHED = Counter("billing_events_published_total", "Events the broker 
 RELAY_LAG = Gauge(
     "billing_relay_lag_events", "Events appended but not yet confirmed by the broker", ["service"]
 )
+RELAY_LOG_BEHIND = Gauge(
+    "billing_relay_log_behind_topics",
+    "1 when the log lost events already published (the relay refuses to publish; alert on it)",
+    ["service"],
+)
 EVENTS_CONSUMED = Counter(
     "billing_events_consumed_total", "Events a consumer processed", ["consumer", "event_type", "outcome"]
 )

@@ -14,7 +14,8 @@ import logging
 from aiokafka import AIOKafkaProducer
 
 from billing_events.kafka import KafkaSettings, ensure_topics, service_topics
-from billing_events.metrics import EVENTS_PUBLISHED, RELAY_LAG
+from billing_events.log_guard import LogBehindTopics, PublishedMark, check_log_not_behind, last_published
+from billing_events.metrics import EVENTS_PUBLISHED, RELAY_LAG, RELAY_LOG_BEHIND
 from billing_events.store import EventStore, keeps_session_state
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Relay:
         self.checkpoint_name = checkpoint_name
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
+        # The last event the broker confirmed: the log must still hold it (billing_events.log_guard).
+        self._published: PublishedMark | None = None
 
     async def checkpoint(self) -> int:
         async with self.store.pool.acquire() as connection:
@@ -68,6 +71,18 @@ class Relay:
             max_batch_size=256 * 1024,
         )
         await self._producer.start()
+        self._published = await last_published(self.kafka, self.store.source)
+
+    async def _refuse_if_log_behind(self, checkpoint: int) -> None:
+        head = await self.store.head()
+        mark = self._published
+        at_mark = await self.store.event_id_at(mark.position) if mark and mark.position <= head else None
+        try:
+            check_log_not_behind(self.store.source, head, checkpoint, mark, at_mark)
+        except LogBehindTopics:
+            RELAY_LOG_BEHIND.labels(self.store.source).set(1)
+            raise
+        RELAY_LOG_BEHIND.labels(self.store.source).set(0)
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -79,6 +94,7 @@ class Relay:
         assert self._producer is not None, "start() the relay first"
         published = 0
         position = await self.checkpoint()
+        await self._refuse_if_log_behind(position)
         while True:
             envelopes = await self.store.read_all(after=position, limit=self.batch_size)
             if not envelopes:
@@ -94,6 +110,7 @@ class Relay:
             ]
             await asyncio.gather(*futures)
             position = int(envelopes[-1].position or position)
+            self._published = PublishedMark(position, envelopes[-1].event_id)
             await self._save_checkpoint(position)
             published += len(envelopes)
             EVENTS_PUBLISHED.labels(self.store.source).inc(len(envelopes))
@@ -119,6 +136,9 @@ class Relay:
                     self._wake.clear()
                     try:
                         await self.publish_pending()
+                    except LogBehindTopics as error:
+                        log.critical("%s", error, extra={"service": self.store.source})
+                        await _wait(stop, 30.0)
                     except Exception:
                         log.exception("relay pass failed; retrying", extra={"service": self.store.source})
                         await _wait(stop, 1.0)

@@ -262,6 +262,11 @@ class EventStore:
             )
         return [_row_to_envelope(row, self.source) for row in rows]
 
+    async def event_id_at(self, position: int) -> str | None:
+        async with self.pool.acquire() as connection:
+            value = await connection.fetchval("SELECT event_id FROM events WHERE position = $1", position)
+        return None if value is None else str(value)
+
     async def head(self) -> int:
         async with self.pool.acquire() as connection:
             return int(await connection.fetchval("SELECT position FROM event_log_head"))

@@ -1,8 +1,10 @@
 """Bearer-JWT authentication and per-route role checks (architecture section 5).
 
-Locally, tokens are signed with an Ed25519 development key pair (created on first use under the state
-directory, or given as JWT_PRIVATE_KEY / JWT_PUBLIC_KEY). In production, OIDC_JWKS_URL names the
-hospital's identity provider and its published keys verify the tokens.
+Locally, tokens are signed with an Ed25519 development key pair (given as JWT_PRIVATE_KEY /
+JWT_PUBLIC_KEY, or created on first use under the state directory when BILLING_DEVELOPMENT=1; without
+either the service refuses to start). In production, OIDC_JWKS_URL names the hospital's identity
+provider and its published keys verify the tokens. Every token must carry sub, tenant, roles, iss
+(equal to JWT_ISSUER), aud (JWT_AUDIENCE), iat and exp.
 """
 
 from __future__ import annotations
@@ -51,6 +53,18 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "Forbidden", detail, "/problems/forbidden")
 
 
+class MissingKeys(RuntimeError):
+    """Explicit keys are required outside development (no silently generated keys in production)."""
+
+
+def require_development(settings: ServiceSettings, what: str) -> None:
+    if not settings.development:
+        raise MissingKeys(
+            f"{what} is not configured: set it explicitly (see deploy/README.md), or set "
+            "BILLING_DEVELOPMENT=1 to let a development machine generate keys under BILLING_STATE_DIR"
+        )
+
+
 def _dev_key_paths(settings: ServiceSettings) -> tuple[Path, Path]:
     folder = Path(settings.state_dir) / "dev-jwt"
     return folder / "private.pem", folder / "public.pem"
@@ -59,6 +73,7 @@ def _dev_key_paths(settings: ServiceSettings) -> tuple[Path, Path]:
 def development_private_key(settings: ServiceSettings) -> bytes:
     if settings.jwt_private_key:
         return settings.jwt_private_key.encode()
+    require_development(settings, "JWT_PRIVATE_KEY (the token signing key)")
     private_path, public_path = _dev_key_paths(settings)
     if not private_path.exists():
         private_path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +95,12 @@ def development_private_key(settings: ServiceSettings) -> bytes:
 def development_public_key(settings: ServiceSettings) -> bytes:
     if settings.jwt_public_key:
         return settings.jwt_public_key.encode()
+    if settings.jwt_private_key:
+        private = serialization.load_pem_private_key(settings.jwt_private_key.encode(), password=None)
+        return private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    require_development(settings, "OIDC_JWKS_URL or JWT_PUBLIC_KEY (the token verification key)")
     development_private_key(settings)
     return _dev_key_paths(settings)[1].read_bytes()
 
@@ -119,7 +140,8 @@ class TokenVerifier:
                 key,
                 algorithms=algorithms,
                 audience=self._settings.jwt_audience,
-                options={"require": ["exp", "sub"]},
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError as error:
             raise unauthorized("The token has expired.") from error

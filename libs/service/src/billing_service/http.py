@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,11 +13,13 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing_service.auth import TokenVerifier
 from billing_service.logging import configure_logging
-from billing_service.problems import install_problem_handlers
+from billing_service.problems import FieldError, Problem, install_problem_handlers, invalid, problem_response
 from billing_service.settings import ServiceSettings
 from billing_service.telemetry import configure_tracing
 
@@ -30,6 +33,77 @@ HTTP_LATENCY = Histogram(
     "billing_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
 UNAUTHENTICATED_PATHS = ("/healthz", "/readyz", "/metrics", "/asyncapi.json")
+# Served to the cluster (Prometheus, developers), never to the internet through the ingress.
+INTERNAL_PATHS = frozenset(
+    {"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/asyncapi.json"}
+)
+# C0 controls and DEL: no identifier, code, date or search term of the API holds one, and PostgreSQL
+# refuses NUL outright. They are refused in the path and the query with the parameter's name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a body over `limit` bytes by its Content-Length, or, without one
+    (chunked), as soon as the bytes received pass the limit, so no handler ever buffers more."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or len(length) > 18 or int(length) > self.limit):
+            problem = Problem(413, "Content Too Large", f"The body is larger than {self.limit} bytes.")
+            await problem_response(problem)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read as it streams in and refused (413) once it passes `limit` bytes."""
+    length = request.headers.get("content-length", "")
+    if length.isascii() and length.isdigit() and len(length) <= 18 and int(length) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what Request.body() returns from now on (idempotency hashes it again)
+    return body
+
+
+def control_character_errors(request: Request) -> list[FieldError]:
+    errors = [
+        FieldError(name if not _CONTROL.search(name) else "query", "contains control characters")
+        for name, value in request.query_params.multi_items()
+        if _CONTROL.search(name) or _CONTROL.search(value)
+    ]
+    if _CONTROL.search(request.url.path):
+        errors.insert(0, FieldError("path", "contains control characters"))
+    return errors
 
 
 def _route_template(app: FastAPI, request: Request) -> str:
@@ -66,6 +140,22 @@ def create_app(
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+
+    @app.middleware("http")
+    async def refuse_control_characters(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        errors = control_character_errors(request)
+        if errors:
+            return problem_response(invalid(errors, "Control characters are not allowed in the URL."))
+        if (
+            request.url.path in INTERNAL_PATHS
+            and "x-forwarded-for" in request.headers
+            and not settings.internal_paths_through_proxy
+        ):
+            return problem_response(Problem(404, "Not Found", "There is nothing here."))
+        return await call_next(request)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

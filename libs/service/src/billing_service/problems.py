@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -77,7 +79,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(Problem(exc.status_code, str(exc.detail), str(exc.detail)))
+        # FastAPI answers 400 for a JSON body it could not parse; these are invalid input (422).
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            return problem_response(invalid([FieldError("body", "JSON nested too deeply")]))
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            reason = "a number is too long" if "digits" in str(exc.__cause__) else "not valid JSON"
+            return problem_response(invalid([FieldError("body", reason)]))
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = str(exc.detail)
+        return problem_response(Problem(exc.status_code, title, str(exc.detail)))
 
     async def on_invalid_page(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, InvalidPage)
@@ -97,6 +109,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Another tenant's record is as absent as no record: nothing about it is told.
         return problem_response(Problem(404, "Not Found", "Not found.", "/problems/not-found"))
 
+    async def on_unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL refuses NUL in text and jsonb (22P05, 22021): the client sent it, not a fault.
+        return problem_response(
+            invalid(
+                [FieldError("body", "contains a character that cannot be stored (NUL or a control)")],
+                "The request holds a character that is not allowed.",
+            )
+        )
+
+    app.add_exception_handler(asyncpg.UntranslatableCharacterError, on_unstorable_text)
+    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, on_unstorable_text)
     app.add_exception_handler(VersionConflict, on_version_conflict)
     app.add_exception_handler(StreamOfAnotherTenant, on_other_tenant)
     app.add_exception_handler(KeyDestroyed, on_key_destroyed)

@@ -28,6 +28,7 @@ from billing_events.phi import BlindIndex, PostgresKeyProvider, Vault, decode_ma
 from billing_events.relay import Relay
 from billing_events.store import EventStore, create_pool, ensure_database
 from billing_service.asyncapi import asyncapi_document
+from billing_service.auth import require_development
 from billing_service.http import create_app
 from billing_service.logging import configure_logging
 from billing_service.settings import ServiceSettings
@@ -88,6 +89,7 @@ def master_key(settings: ServiceSettings) -> bytes:
     if settings.phi_master_key:
         return decode_master_key(settings.phi_master_key)
     # Development only: a generated key beside the dev JWT keys. Production sets PHI_MASTER_KEY.
+    require_development(settings, "PHI_MASTER_KEY (the key wrapping every patient's data key)")
     path = Path(settings.state_dir) / "dev-phi-master.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +110,7 @@ def keys_database_url(settings: ServiceSettings) -> str:
 
 
 async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
+    key = master_key(settings)  # first: without keys (and outside development) nothing starts
     if settings.create_databases:
         await ensure_database(settings.database_url)
         await ensure_database(keys_database_url(settings))
@@ -115,7 +118,6 @@ async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings)
     store = EventStore(pool, definition.name)
     await store.setup(definition.schema_sql)
     keys_pool = await create_pool(keys_database_url(settings), max_size=4)
-    key = master_key(settings)
     provider = PostgresKeyProvider(keys_pool, key)
     await provider.setup()
     return Runtime(

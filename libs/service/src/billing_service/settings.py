@@ -26,12 +26,22 @@ class ServiceSettings(BaseSettings):
     state_dir: Path = Field(default=REPO_ROOT / ".cache", alias="BILLING_STATE_DIR")
     jwt_public_key: str | None = None
     jwt_private_key: str | None = None
+    # Development only: without explicit keys (JWT_PUBLIC_KEY / OIDC_JWKS_URL, PHI_MASTER_KEY) the
+    # services refuse to start unless this is set; then they generate keys under BILLING_STATE_DIR.
+    # `make run`, the tests, the compose file and `billing token` set it.
+    development: bool = Field(default=False, alias="BILLING_DEVELOPMENT")
     jwt_issuer: str = "billing-dev"
     jwt_audience: str = "billing"
     oidc_jwks_url: str | None = None
     # base64 of 32 random bytes; wraps the per-patient data keys. Required outside development.
     phi_master_key: str | None = None
     phi_keys_database_url: str | None = None
+    # Every request body is cut off past this size while it streams in (413), before any handler
+    # buffers it; endpoints with smaller files check their own limit with http.read_body.
+    max_request_bytes: int = Field(default=50 * 1024 * 1024, alias="BILLING_MAX_REQUEST_BYTES")
+    # /metrics, /docs, /openapi.json and /asyncapi.json are for Prometheus and people inside the
+    # cluster: a request that came through a proxy (the ingress adds X-Forwarded-For) gets 404 there.
+    internal_paths_through_proxy: bool = Field(default=False, alias="BILLING_INTERNAL_PATHS_THROUGH_PROXY")
     metrics_port: int = 9100
     port: int | None = None
     http_host: str = "127.0.0.1"

@@ -30,6 +30,11 @@ class Infrastructure:
     database_url: str
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests sign and verify with development keys generated under their state folders.
+    os.environ.setdefault("BILLING_DEVELOPMENT", "1")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INFRA_FIXTURES & set(getattr(item, "fixturenames", ())):
@@ -66,6 +71,25 @@ def kafka_bootstrap(infrastructure: Infrastructure) -> str:
 @pytest.fixture(scope="session")
 def database_server_url(infrastructure: Infrastructure) -> str:
     return infrastructure.database_url
+
+
+DURABILITY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+async def require_durable(server_url: str) -> None:
+    """Fail unless the server runs with PostgreSQL's durability: e2e and crash tests must (issue 16)."""
+    connection = await asyncpg.connect(server_url)
+    try:
+        values = {name: await connection.fetchval(f"SHOW {name}") for name in DURABILITY_SETTINGS}
+    finally:
+        await connection.close()
+    off = [name for name, value in values.items() if value == "off"]
+    if off:
+        pytest.fail(
+            f"this test needs a durable PostgreSQL, but {server_url.rsplit('@', 1)[-1]} runs with "
+            f"{', '.join(off)} off (BILLING_PG_FAST=1): stop it (make down) and run again, or point "
+            "DATABASE_URL at a durable server"
+        )
 
 
 def database_url_for(server_url: str, database: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from billing_x12.amounts import format_cents, format_decimal
+from billing_x12.amounts import format_cents, format_decimal, is_digits
 from billing_x12.common import Party, nm1_segment, read_nm1
 from billing_x12.errors import SegmentError, WrongTransactionError, X12WriteError
 from billing_x12.reader import (
@@ -331,7 +331,7 @@ def read_claim_acknowledgement(
 def _bht_created(bht: Segment) -> dt.datetime:
     day = bht.date(4)
     time = bht.get(5)
-    if len(time) < 4 or not time[:4].isdigit() or int(time[:2]) > 23 or int(time[2:4]) > 59:
+    if len(time) < 4 or not is_digits(time[:4]) or int(time[:2]) > 23 or int(time[2:4]) > 59:
         raise bht.error(5, "is not an HHMM time", ack_code="9")
     return dt.datetime.combine(day, dt.time(int(time[:2]), int(time[2:4])))
 

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from billing_x12.amounts import parse_whole
 from billing_x12.errors import SegmentError, WrongTransactionError
 from billing_x12.reader import (
     EnvelopeRef,
@@ -133,47 +134,60 @@ def read_implementation_ack(
     responses: list[TransactionSetResponse] = []
     ak2: Segment | None = None
     notes: list[SegmentNote] = []
+    # The IK3 being read and its IK4 elements, gathered in a list and frozen once the IK3 loop ends:
+    # rebuilding the note's tuple at every IK4 made a file of many IK4s quadratic.
+    ik3: Segment | None = None
+    elements: list[ElementNote] = []
+
+    def close_ik3() -> None:
+        nonlocal ik3, elements
+        if ik3 is not None:
+            notes.append(
+                SegmentNote(
+                    segment_id=ik3.required(1),
+                    segment_position=ik3.integer(2),
+                    loop_id=ik3.optional(3),
+                    error_code=ik3.optional(4),
+                    elements=tuple(elements),
+                )
+            )
+        ik3, elements = None, []
+
     for segment in transaction_set.segments:
         sid = segment.id
+        if sid != "IK4":
+            close_ik3()
         if sid == "AK1":
             ak1 = segment
+            segment.required(1)
+            if len(segment.required(2)) > 9:
+                raise segment.error(2, "is longer than 9 digits")
+            segment.integer(2)  # AK102, the group control number, is numeric (N0): ASCII digits
         elif sid == "AK2":
             ak2 = segment
             notes = []
         elif sid == "IK3":
             if ak2 is None:
                 raise SegmentError("IK3 outside an AK2 loop", position=segment.position, segment_id=sid)
-            notes.append(
-                SegmentNote(
-                    segment_id=segment.required(1),
-                    segment_position=segment.integer(2),
-                    loop_id=segment.optional(3),
-                    error_code=segment.optional(4),
-                )
-            )
+            segment.required(1)
+            segment.integer(2)
+            ik3 = segment
         elif sid == "IK4":
-            if not notes:
+            if ik3 is None:
                 raise SegmentError("IK4 outside an IK3 loop", position=segment.position, segment_id=sid)
             position = segment.components(1)
-            if not position or not position[0].isdigit():
+            element_position = parse_whole(position[0]) if position else None
+            if element_position is None:
                 raise segment.error(1, "is not an element position", ack_code="1")
-            component = position[1] if len(position) > 1 and position[1].isdigit() else None
-            note = notes[-1]
-            notes[-1] = SegmentNote(
-                note.segment_id,
-                note.segment_position,
-                note.error_code,
-                note.loop_id,
-                (
-                    *note.elements,
-                    ElementNote(
-                        element_position=int(position[0]),
-                        component_position=int(component) if component else None,
-                        element_reference=segment.optional(2),
-                        error_code=segment.required(3),
-                        bad_value=segment.optional(4),
-                    ),
-                ),
+            component = parse_whole(position[1]) if len(position) > 1 else None
+            elements.append(
+                ElementNote(
+                    element_position=element_position,
+                    component_position=component,
+                    element_reference=segment.optional(2),
+                    error_code=segment.required(3),
+                    bad_value=segment.optional(4),
+                )
             )
         elif sid == "IK5":
             if ak2 is None:
@@ -192,6 +206,7 @@ def read_implementation_ack(
             notes = []
         elif sid == "AK9":
             ak9 = segment
+    close_ik3()
     if ak1 is None or ak9 is None:
         raise SegmentError("a 999 needs AK1 and AK9", position=st.position, segment_id="ST")
     if ak2 is not None:

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from billing_x12.amounts import is_digits
 from billing_x12.common import Party, read_nm1
 from billing_x12.errors import SegmentError, WrongTransactionError
 from billing_x12.reader import (
@@ -160,7 +161,7 @@ class _ClaimBuilder:
             raise sv1.error(1, "is not a procedure composite (HC:code)", ack_code="1")
         pointers = []
         for pointer in sv1.components(7):
-            if not pointer.isdigit():
+            if not is_digits(pointer) or len(pointer) > 2:
                 raise sv1.error(7, "is not a list of diagnosis pointers")
             pointers.append(int(pointer))
         self.lines.append(

@@ -12,10 +12,21 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from billing_x12.errors import EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
+from billing_x12.amounts import is_digits, parse_whole
+from billing_x12.errors import ElementError, EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
 from billing_x12.segments import Delimiters, Segment
 
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}\Z")
+# C0 controls and DEL are in no X12 character set; NUL would not even fit in PostgreSQL text. Tab, CR
+# and LF pass (line-wrapped files), and so does a control the interchange declared as a delimiter.
+_CONTROLS = frozenset(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+
+
+def _control_pattern(delimiters: Delimiters) -> re.Pattern[str]:
+    refused = sorted(_CONTROLS - set(delimiters.all()))
+    return re.compile("[" + "".join(re.escape(c) for c in refused) + "]")
+
+
 _ISA_ELEMENTS = 16
 
 
@@ -198,6 +209,7 @@ def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
     position = 0
     while pos < len(text):
         delimiters = detect_delimiters(text, pos)
+        controls = _control_pattern(delimiters)
         segments: list[Segment] = []
         result.append((delimiters, segments))
         while pos < len(text):
@@ -213,6 +225,15 @@ def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
             segment_id = parts[0]
             if not _SEGMENT_ID.match(segment_id):
                 raise NotX12Error(f"segment {position} does not begin with a segment identifier")
+            if controls.search(raw):
+                index = next(i for i, part in enumerate(parts) if controls.search(part))
+                reference = f"{segment_id}{index:02d}"
+                raise ElementError(
+                    f"{reference} contains a control character",
+                    position=position,
+                    segment_id=segment_id,
+                    element=reference,
+                )
             segments.append(Segment(segment_id, tuple(parts[1:]), position, delimiters))
             pos = _skip_space(text, pos)
             if segment_id == "IEA":
@@ -407,13 +428,14 @@ class _Builder:
 
 
 def _count_matches(text: str, actual: int) -> bool:
-    return text.isdigit() and int(text) == actual
+    return parse_whole(text) == actual
 
 
 def _control_matches(trailer: str, header: str) -> bool:
     # GS06/GE02 are numeric (N0): 0012 and 12 are the same control number.
-    if trailer.isdigit() and header.isdigit():
-        return int(trailer) == int(header)
+    trailer_number, header_number = parse_whole(trailer), parse_whole(header)
+    if trailer_number is not None and header_number is not None:
+        return trailer_number == header_number
     return trailer == header
 
 
@@ -421,7 +443,7 @@ def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Inter
     isa = segments[0]
     if len(isa.elements) != _ISA_ELEMENTS:
         raise NotX12Error("the ISA header does not have 16 elements")
-    if not isa.get(13).isdigit() or len(isa.get(13)) != 9:
+    if not is_digits(isa.get(13)) or len(isa.get(13)) != 9:
         raise EnvelopeError(
             "ISA13 is not a 9-digit control number", position=isa.position, segment_id="ISA", element="ISA13"
         )

@@ -305,6 +305,10 @@ class _ClaimBuilder:
         status = clp.required(2)
         if status not in CLAIM_STATUS_CODES:
             raise clp.error(2, "is not a claim status code", ack_code="7")
+        # Only a reversal (CLP02 = 22) takes money back: a negative payment on any other claim is a
+        # payer's error (or an attempt to move money) and is refused, not posted.
+        if status != REVERSAL and clp.cents(4) < 0:
+            raise clp.error(4, "is negative on a claim that is not a reversal (CLP02 22)")
         return ClaimPayment(
             patient_control_number=clp.required(1),
             status_code=status,

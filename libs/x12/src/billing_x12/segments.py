@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from billing_x12.amounts import parse_cents, parse_decimal
+from billing_x12.amounts import is_digits, parse_cents, parse_decimal, parse_whole
 from billing_x12.errors import ElementError
 
 
@@ -116,9 +116,10 @@ class Segment:
 
     def integer(self, index: int) -> int:
         value = self.required(index)
-        if not value.isdigit():
-            raise self.error(index, "is not a whole number")
-        return int(value)
+        number = parse_whole(value)
+        if number is None:
+            raise self.error(index, "is not a whole number of at most 18 digits")
+        return number
 
     def date(self, index: int) -> dt.date:
         """A CCYYMMDD date."""
@@ -137,7 +138,7 @@ class Segment:
 
 
 def parse_date(segment: Segment, index: int, text: str) -> dt.date:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not is_digits(text):
         raise segment.error(index, "is not a CCYYMMDD date", ack_code="8")
     try:
         return dt.datetime.strptime(text, "%Y%m%d").date()

@@ -414,3 +414,20 @@ async def test_a_round_trip_with_the_payer_simulator_through_the_clearinghouse_f
     assert paid["payer_claim_control_number"].startswith("SIM")
     denied_line = next(line for line in partial["adjudication"]["lines"] if line["paid_cents"] == 0)
     assert (denied_line["line_number"], denied_line["adjustments"][0]["reason_code"]) == (1, "4")
+
+
+async def test_the_duplicate_file_check_is_kept_per_tenant(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """Tenant B sending the bytes tenant A sent is B's first file: B learns nothing about A (issue 16)."""
+    remittance = remittance_835(
+        "NOBODYKNOWN", 970, "TRACE-T", "0", ["CLP*NOSUCHPCN*4*50*0**12*ICN-T", "CAS*CO*31*50"]
+    )
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        first_a = await svc.client(["biller"], tenant="tenant-a").post("/remittances", content=remittance)
+        first_b = await svc.client(["biller"], tenant="tenant-b").post("/remittances", content=remittance)
+        again_a = await svc.client(["biller"], tenant="tenant-a").post("/remittances", content=remittance)
+    assert first_a.status_code == first_b.status_code == again_a.status_code == 202, first_b.text
+    assert first_a.json()["duplicate_file"] is False
+    assert first_b.json()["duplicate_file"] is False
+    assert again_a.json()["duplicate_file"] is True

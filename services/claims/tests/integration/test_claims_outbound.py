@@ -127,6 +127,7 @@ async def test_an_insurance_invoice_leaves_as_a_valid_837p_in_the_outbound_folde
         claim = (await biller.get(f"/claims/{claim_id}")).json()
         history = (await svc.client(["auditor"]).get(f"/claims/{claim_id}/history")).json()
         single = await biller.get(f"/claims/{claim_id}/837")
+        phi_reads = (await svc.client(["auditor"]).get("/audit/phi-reads")).json()["items"]
         other_tenant = await svc.client(["biller"], tenant="tenant-b").get(f"/claims/{claim_id}")
         self_pay_claims = (await biller.get("/claims", params={"invoice_id": self_pay.invoice_id})).json()
         await svc.published()
@@ -140,6 +141,10 @@ async def test_an_insurance_invoice_leaves_as_a_valid_837p_in_the_outbound_folde
 
     files = outbound(tmp_path)
     assert len(sent) == 1 and len(files) == 1
+    # The 837 holds PHI: its read is audited (issue 16).
+    assert [(r["claim_id"], r["access"], r["actor"]) for r in phi_reads] == [
+        (claim_id, "claim_837", "tester")
+    ]
     x12 = files[0].read_text()
     assert pyx12_errors(x12) == []
     assert f"CLM*{claim['patient_control_number']}*140***11:B:1*Y*A*Y*Y~" in x12

@@ -102,3 +102,26 @@ def test_facts_are_dated_in_the_reporting_time_zone() -> None:
     assert reader.cutoff(date(2025, 1, 31)) == datetime.combine(date(2025, 2, 1), time(5), UTC)
     row = {"recorded_at": datetime(2025, 2, 1, 4, 30, tzinfo=UTC), "stream_version": 3, "event_id": "e"}
     assert reader._stamp(row).on == date(2025, 1, 31)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised() -> None:
+    from reporting.entrypoints.formats import to_csv
+
+    text = to_csv(
+        ["payer", "amount"],
+        [
+            ['=HYPERLINK("http://x")', "-12.50"],
+            ["+1+1", -1250],
+            ["@SUM(A1)", "0"],
+            ["-cmd", None],
+            ["ACME", "12"],
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1:] == [
+        ['\'=HYPERLINK("http://x")', "-12.50"],
+        ["'+1+1", "-1250"],
+        ["'@SUM(A1)", "0"],
+        ["'-cmd", ""],
+        ["ACME", "12"],
+    ]

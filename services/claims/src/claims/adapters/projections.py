@@ -170,16 +170,46 @@ CREATE TABLE IF NOT EXISTS claim_submissions (
     PRIMARY KEY (claim_id, batch_id)
 );
 
--- Inbound files: each file is ingested once, whatever its name.
+-- Who read a claim's PHI (the 837 holds names, birth dates, member ids), when and through which
+-- door: written in the read's own transaction, no audit row, no answer. Not derived from events,
+-- so not rebuilt; it holds no patient data but the platform's own ids.
+CREATE TABLE IF NOT EXISTS claims_phi_reads (
+    seq bigserial PRIMARY KEY,
+    tenant text NOT NULL,
+    claim_id text NOT NULL,
+    patient_id text NOT NULL,
+    actor text NOT NULL,
+    roles text[] NOT NULL,
+    access text NOT NULL,
+    correlation_id text,
+    read_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS claims_phi_reads_by_tenant ON claims_phi_reads (tenant, seq);
+
+-- Inbound files: each file is ingested once per tenant, whatever its name. Keyed per tenant: one
+-- tenant must neither learn that another sent the same bytes nor have its own file skipped for it.
 CREATE TABLE IF NOT EXISTS inbound_files (
-    sha256 text PRIMARY KEY,
-    tenant text,
+    tenant text NOT NULL,
+    sha256 text NOT NULL,
     file_name text NOT NULL,
     kind text,
     outcome text NOT NULL,
     detail text,
-    received_at timestamptz NOT NULL DEFAULT now()
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, sha256)
 );
+-- Databases created before the key was per tenant: move it (rows always had their tenant).
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+            AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = 'inbound_files'::regclass AND i.indisprimary) = 1 THEN
+        DELETE FROM inbound_files WHERE tenant IS NULL;
+        ALTER TABLE inbound_files ALTER COLUMN tenant SET NOT NULL;
+        ALTER TABLE inbound_files DROP CONSTRAINT inbound_files_pkey;
+        ALTER TABLE inbound_files ADD PRIMARY KEY (tenant, sha256);
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS unmatched_remittance_claims (
     tenant text NOT NULL,
     remittance_id text NOT NULL,
@@ -486,7 +516,7 @@ class PostgresInboundRecords:
     async def record_file(self, sha256: str, tenant: str, file_name: str, kind: str) -> bool:
         first = await self.db.fetchval(
             "INSERT INTO inbound_files (sha256, tenant, file_name, kind, outcome) "
-            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (sha256) DO NOTHING RETURNING true",
+            "VALUES ($1, $2, $3, $4, 'applied') ON CONFLICT (tenant, sha256) DO NOTHING RETURNING true",
             sha256,
             tenant,
             file_name,

@@ -24,6 +24,7 @@ FILTERS = ("invoice_id", "encounter_id", "patient_id", "payer_id", "status")
 # arrival (ties by the table's primary key, so that every row has one place).
 CLAIMS = Keyset("claims.claims")
 DENIALS = Keyset("claims.denials")
+PHI_READS = Keyset("claims.phi_reads")
 UNMATCHED = Keyset("claims.unmatched_remittance_claims", (datetime, str, str, str))
 
 
@@ -151,3 +152,38 @@ async def unmatched(db: asyncpg.Connection, tenant: str, page: PageRequest) -> P
         page.fetch,
     )
     return page.page(rows, _arrival)
+
+
+async def record_phi_read(
+    db: asyncpg.Connection,
+    tenant: str,
+    claim_id: str,
+    patient_id: str,
+    *,
+    actor: str,
+    roles: list[str],
+    access: str,
+    correlation_id: str | None,
+) -> None:
+    await db.execute(
+        "INSERT INTO claims_phi_reads (tenant, claim_id, patient_id, actor, roles, access, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant,
+        claim_id,
+        patient_id,
+        actor,
+        roles,
+        access,
+        correlation_id,
+    )
+
+
+async def phi_reads(db: asyncpg.Connection, tenant: str, page: PageRequest) -> Page[asyncpg.Record]:
+    rows = await db.fetch(
+        "SELECT seq, claim_id, patient_id, actor, roles, access, correlation_id, read_at "
+        "FROM claims_phi_reads WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        tenant,
+        page.position,
+        page.fetch,
+    )
+    return page.page(list(rows), _seq)

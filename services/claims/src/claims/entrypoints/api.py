@@ -15,6 +15,7 @@ from billing_events.decider import load_state
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.http import read_body
 from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
@@ -177,14 +178,51 @@ async def claim_history(claim_id: str, request: Request, principal: Reader) -> d
 async def claim_837(claim_id: str, request: Request, principal: Reader) -> PlainTextResponse:
     """The X12 837P of the claim's latest submission (the claim alone, in its batch's envelope)."""
     runtime = runtime_of(request)
-    async with runtime.pool.acquire() as db:
-        if await queries.get_claim(db, principal.tenant, claim_id) is None:
+    async with runtime.pool.acquire() as db, db.transaction():
+        claim = await queries.get_claim(db, principal.tenant, claim_id)
+        if claim is None:
             raise not_found("claim")
         sealed = await queries.latest_claim_file(db, principal.tenant, claim_id)
-    if sealed is None:
-        raise Problem(404, "Not Found", "The claim has not been submitted yet.", "/problems/not-submitted")
-    text = await runtime.vault.open(sealed, "x12_837")
+        if sealed is None:
+            raise Problem(
+                404, "Not Found", "The claim has not been submitted yet.", "/problems/not-submitted"
+            )
+        # The file holds the patient's identifiers: audited like registration's patient reads, in the
+        # read's transaction (no audit row, no answer).
+        await queries.record_phi_read(
+            db,
+            principal.tenant,
+            claim_id,
+            claim["patient_id"],
+            actor=principal.subject,
+            roles=sorted(principal.roles),
+            access="claim_837",
+            correlation_id=metadata_from(request, principal).correlation_id,
+        )
+        text = await runtime.vault.open(sealed, "x12_837")
     return PlainTextResponse(str(text), media_type="text/plain")
+
+
+@router.get("/audit/phi-reads", tags=["audit"])
+async def phi_reads(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Role.AUDITOR))],
+    page: Annotated[PageRequest, Depends(queries.PHI_READS.request)],
+) -> dict[str, Any]:
+    """Who read claims' patient data (the 837 files), oldest first."""
+    async with runtime_of(request).pool.acquire() as db:
+        found = await queries.phi_reads(db, principal.tenant, page)
+    return found.map(
+        lambda row: {
+            "claim_id": row["claim_id"],
+            "patient_id": row["patient_id"],
+            "actor": row["actor"],
+            "roles": list(row["roles"]),
+            "access": row["access"],
+            "correlation_id": row["correlation_id"],
+            "read_at": row["read_at"].isoformat(),
+        }
+    ).as_json()
 
 
 class ResubmitBody(BaseModel):
@@ -317,9 +355,7 @@ async def _ingest_posted(
 ) -> Callable[[Session], Awaitable[IngestResult]]:
     """Read the posted file whole before anything changes; a bad file is a 422 naming the rule.
     Returns the step that applies it, to run in the request's (idempotent) transaction."""
-    data = await request.body()
-    if len(data) > MAX_FILE_BYTES:
-        raise Problem(413, "Content Too Large", "An X12 file may have at most 50 MB.", "/problems/too-large")
+    data = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 50 MB
     try:
         document = read_inbound(data)
     except FileRefused as refused:

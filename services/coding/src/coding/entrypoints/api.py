@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing_events.unit_of_work import UnitOfWork
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import metadata_from
+from billing_service.http import read_body
 from billing_service.pages import Page
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 READERS = (Role.CODER, Role.BILLER, Role.AUDITOR)
 MAX_CPT_LIST = 50_000
+MAX_CPT_LIST_BYTES = 2 * 1024 * 1024  # 50,000 codes as JSON or one per line fit in well under 1 MB
 
 
 class LineIn(BaseModel):
@@ -79,7 +81,7 @@ def _expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise invalid([FieldError("If-Match", "must be a coding version, as in the ETag of GET")])
     return int(value)
 
@@ -246,10 +248,14 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
 
 async def _read_cpt_list(request: Request) -> tuple[list[str], str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+    raw = await read_body(request, MAX_CPT_LIST_BYTES)  # refused while streaming, never buffered whole
     if content_type in ("text/plain", "text/csv"):
         text = raw.decode("utf-8", errors="replace")
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = [row for row in reader if row and row[0].strip()]
+        except csv.Error as error:  # e.g. a field over the csv module's size limit
+            raise invalid([FieldError("body", f"line {reader.line_num}: not valid CSV ({error})")]) from None
         codes = [row[0] for row in rows]
         if codes and codes[0].strip().lower() in ("code", "cpt", "cpt code"):
             codes = codes[1:]  # a header row

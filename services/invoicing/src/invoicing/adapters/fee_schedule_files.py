@@ -96,6 +96,12 @@ def read_json(text: str) -> ParsedFile:
     except json.JSONDecodeError as error:
         parsed.errors.append(FieldError("body", f"line {error.lineno}: not valid JSON ({error.msg})"))
         return parsed
+    except ValueError:  # a number of thousands of digits (int's digit limit)
+        parsed.errors.append(FieldError("body", "not valid JSON: a number is too long"))
+        return parsed
+    except RecursionError:
+        parsed.errors.append(FieldError("body", "not valid JSON: nested too deeply"))
+        return parsed
     if not isinstance(document, dict):
         parsed.errors.append(FieldError("body", "must be a JSON object with effective_from and rows"))
         return parsed

@@ -47,7 +47,8 @@ class RawRow:
 def _amount(raw: RawRow) -> int | str:
     """The amount in cents, or why it is refused."""
     value = raw.amount_cents
-    if isinstance(value, str) and raw.from_text and re.fullmatch(r"\s*\d+\s*", value):
+    # ASCII digits only (\d would take Arabic-Indic digits), and few enough that int() never refuses.
+    if isinstance(value, str) and raw.from_text and re.fullmatch(r"\s*[0-9]{1,15}\s*", value):
         value = int(value)
     if value is None or value == "":
         return "is required"

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.http import read_body
 from billing_service.pages import Page, PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
@@ -67,9 +68,7 @@ async def import_fee_schedule(
     or text/csv (header code,modifier,amount_cents) with ?effective_from=YYYY-MM-DD. Every row is
     checked; any bad row refuses the whole file with its line, and nothing is imported."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if len(body) > MAX_FILE_BYTES:
-        raise Problem(413, "Content Too Large", "A fee schedule file is at most 5 MB.", "/problems/too-large")
+    body = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 5 MB
     parsed: ParsedFile
     errors = list(validate_name(name))
     try:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import AfterValidator
 
 from billing_service.auth import Principal, Role, require
 from billing_service.problems import FieldError, invalid
@@ -35,6 +36,18 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "The report; CSV with `Accept: text/csv`."}
 }
 NO_STORE = {"Cache-Control": "no-store"}
+# Report days are refused outside these years: the windows around them (a day after, months or a KPI
+# window before) must stay within Python's dates, or year 1 and 9999 become 500s.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _within_years(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return day
+
+
+Day = Annotated[date, AfterValidator(_within_years)]
 
 
 def _source(request: Request) -> FactsReader:
@@ -83,7 +96,7 @@ def _range(start: date | None, end: date, default_start: date, max_days: int) ->
 async def ar_aging(
     request: Request,
     principal: Reader,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="YYYY-MM-DD; default today")] = None,
 ) -> Response:
     day = as_of or _today()
     report = await reports.aging_report(_source(request), principal.tenant, day)
@@ -96,10 +109,8 @@ async def ar_aging(
 async def revenue(
     request: Request,
     principal: Reader,
-    start: Annotated[
-        date | None, Query(alias="from", description="first day; default 12 months back")
-    ] = None,
-    end: Annotated[date | None, Query(alias="to", description="last day, included; default today")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="first day; default 12 months back")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="last day, included; default today")] = None,
     group_by: GroupBy = "payer",
     period: Period = "month",
 ) -> Response:
@@ -122,8 +133,8 @@ async def revenue(
 async def denials(
     request: Request,
     principal: Reader,
-    start: Annotated[date | None, Query(alias="from", description="default: the KPI window")] = None,
-    end: Annotated[date | None, Query(alias="to", description="last day, included; default today")] = None,
+    start: Annotated[Day | None, Query(alias="from", description="default: the KPI window")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="last day, included; default today")] = None,
     top: Annotated[int, Query(ge=1, le=100, description="how many reasons")] = 10,
     view: Annotated[Literal["payers", "reasons"], Query(description="which table the CSV holds")] = "payers",
 ) -> Response:
@@ -142,7 +153,7 @@ async def denials(
 async def kpis(
     request: Request,
     principal: Reader,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="YYYY-MM-DD; default today")] = None,
     window_days: Annotated[int | None, Query(ge=1, le=MAX_RANGE_DAYS, description="default 90")] = None,
 ) -> Response:
     day = as_of or _today()
@@ -171,7 +182,7 @@ async def dashboard_page() -> HTMLResponse:
 async def dashboard_content(
     request: Request,
     principal: Reader,
-    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="YYYY-MM-DD; default today")] = None,
 ) -> HTMLResponse:
     day = as_of or _today()
     board = await reports.dashboard(

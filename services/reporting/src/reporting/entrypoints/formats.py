@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -58,12 +59,27 @@ def ratio_json(ratio: Ratio) -> dict[str, Any]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): payer names,
+# provider names and codes come from users and partners. Such text gets a leading apostrophe, which
+# spreadsheets show as text; numbers (negative amounts) are left as they are.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([csv_cell(name) for name in header])
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
 
 
