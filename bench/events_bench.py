@@ -1,6 +1,8 @@
 """libs/events micro-benchmarks, side by side with raw baselines on the same servers.
 
     python bench/events_bench.py [--quick]      (needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS)
+    python bench/events_bench.py --edge [--quick]   the Kafka edge alone, FastStream against aiokafka
+                                                    (needs only KAFKA_BOOTSTRAP_SERVERS)
 
 Prints a table and returns the figures as a dict (bench/run.py writes them to JSON).
 """
