@@ -1,6 +1,8 @@
 """libs/events micro-benchmarks, side by side with raw baselines on the same servers.
 
     python bench/events_bench.py [--quick]      (needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS)
+    python bench/events_bench.py --edge [--quick]   the Kafka edge alone, FastStream against aiokafka
+                                                    (needs only KAFKA_BOOTSTRAP_SERVERS)
 
 Prints a table and returns the figures as a dict (bench/run.py writes them to JSON).
 """
@@ -11,15 +13,25 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import __version__ as aiokafka_version
+from aiokafka.admin import AIOKafkaAdminClient
+from faststream import AckPolicy
+from faststream.__about__ import __version__ as faststream_version
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaAckableMessage
+from faststream.message import StreamMessage
 
 from billing_events.consumer import Consumer, Subscription, handlers
 from billing_events.contracts.registration import PayerRegistered
@@ -267,6 +279,314 @@ async def bench_relay_and_projection(server_url: str, kafka_bootstrap: str, even
     return results
 
 
+# ---------------------------------------------------------------------------------------------------
+# The Kafka edge: FastStream against aiokafka directly (issue 15). Same topic, same records, same batch
+# sizes, same trivial per-batch work; only the client differs.
+
+EDGE_BATCH_SIZES = (100, 500)
+EDGE_RUNS = 5
+
+
+def edge_records(count: int) -> list[EventEnvelope]:
+    """Events as the relay publishes them (CloudEvents headers, canonical JSON), built without a database."""
+    now = datetime.now(UTC)
+    return [
+        EventEnvelope(
+            event_id=str(uuid.uuid4()),
+            event_type="PayerRegistered",
+            version=1,
+            source="registration",
+            stream_id=str(uuid.uuid4()),
+            tenant="bench",
+            occurred_at=now,
+            payload=payer(i).model_dump(mode="json"),
+            metadata={"actor": "bench", "correlation_id": str(uuid.uuid4())},
+            position=i + 1,
+            stream_version=1,
+        )
+        for i in range(count)
+    ]
+
+
+class Stopwatch:
+    """Wall time and this process's CPU time (the client's own cost, which the other engineers' load
+    on the shared machine disturbs far less than the wall clock)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def figures(self, events: int) -> tuple[float, float]:
+        """(events per second, client CPU microseconds per event)."""
+        wall, cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        return events / wall, cpu * 1e6 / events
+
+
+def edge_work(records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
+    """The per-batch work of both consumers: read each record's ce_type header and value size."""
+    size = 0
+    for record in records:
+        for key, value in record.headers:
+            if key == "ce_type":
+                size += len(value)
+        size += len(record.value or b"")
+    return size
+
+
+async def aiokafka_produce(bootstrap: str, topic: str, envelopes: list[EventEnvelope]) -> tuple[float, float]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    try:
+        watch = Stopwatch()
+        futures = [
+            await producer.send(topic, e.value(), key=e.stream_id.encode(), headers=e.headers())
+            for e in envelopes
+        ]
+        await asyncio.gather(*futures)
+        return watch.figures(len(envelopes))
+    finally:
+        await producer.stop()
+
+
+async def faststream_produce(
+    bootstrap: str, topic: str, envelopes: list[EventEnvelope]
+) -> tuple[float, float]:
+    broker = KafkaBroker(
+        bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        logger=None,
+    )
+    publisher = broker.publisher(topic)
+    await broker.start()
+    try:
+        watch = Stopwatch()
+        futures = [
+            await publisher.publish(
+                e.value(),
+                key=e.stream_id.encode(),
+                headers={k: v.decode() for k, v in e.headers()},
+                no_confirm=True,
+            )
+            for e in envelopes
+        ]
+        await asyncio.gather(*futures)
+        return watch.figures(len(envelopes))
+    finally:
+        await broker.stop()
+
+
+async def aiokafka_consume(
+    bootstrap: str, topic: str, group: str, total: int, max_records: int
+) -> tuple[float, float]:
+    """getmany batches, manual commit of the batch's offsets after its work (the Consumer's loop)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        # The same fetch settings as the FastStream subscriber's (it builds an AIOKafkaConsumer).
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        fetch_min_bytes=1,
+        fetch_max_wait_ms=500,
+    )
+    await consumer.start()
+    try:
+        seen, watch = 0, Stopwatch()
+        while seen < total:
+            batches = await consumer.getmany(timeout_ms=500, max_records=max_records)
+            records = [r for partition_records in batches.values() for r in partition_records]
+            if not records:
+                continue
+            if not seen:
+                watch = Stopwatch()
+            edge_work(records)
+            await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items() if rs})
+            seen += len(records)
+        return watch.figures(seen)
+    finally:
+        await consumer.stop()
+
+
+async def faststream_consume(
+    bootstrap: str, topic: str, group: str, total: int, max_records: int
+) -> tuple[float, float]:
+    """A KafkaBroker batch subscriber with manual acknowledgement: one ack (offset commit) per batch,
+    after its work. As the platform would use it: typed handler arguments, FastStream's own message;
+    the decoder hands the records over as they came (the platform parses envelopes itself, so no JSON
+    decoding of bodies) and per-message logging is off."""
+    broker = KafkaBroker(bootstrap, logger=None)
+    done = asyncio.Event()
+    seen = [0]
+    watch = [Stopwatch()]
+
+    async def records_of(message: StreamMessage[Any]) -> Any:
+        return message.raw_message
+
+    @broker.subscriber(
+        topic,
+        batch=True,
+        group_id=group,
+        max_records=max_records,
+        batch_timeout_ms=500,
+        ack_policy=AckPolicy.MANUAL,
+        decoder=records_of,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        fetch_min_bytes=1,
+        fetch_max_wait_ms=500,
+    )
+    async def handle(records: Any, message: KafkaMessage) -> None:
+        if not seen[0]:
+            watch[0] = Stopwatch()
+        edge_work(message.raw_message)
+        await message.ack()
+        seen[0] += len(message.raw_message)
+        if seen[0] >= total:
+            done.set()
+
+    await broker.start()
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+        return watch[0].figures(seen[0])
+    finally:
+        await broker.stop()
+
+
+async def faststream_bare_consume(
+    bootstrap: str, topic: str, group: str, total: int, max_records: int
+) -> tuple[float, float]:
+    """FastStream stripped to its loop: no argument injection (`apply_types=False`) and a parser of our
+    own that does not decode every record's headers into FastStream's message. What is left is its
+    getmany/commit loop and middleware chain; also what is left of the reasons to adopt it (typed
+    handlers, payload schemas in its AsyncAPI document)."""
+    broker = KafkaBroker(bootstrap, logger=None, apply_types=False)
+    done = asyncio.Event()
+    seen = [0]
+    watch = [Stopwatch()]
+    subscriber = broker.subscriber(
+        topic,
+        batch=True,
+        group_id=group,
+        max_records=max_records,
+        batch_timeout_ms=500,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        fetch_min_bytes=1,
+        fetch_max_wait_ms=500,
+    )
+
+    async def parse(records: Any, _default: Any) -> StreamMessage[Any]:
+        return KafkaAckableMessage(
+            body=records, headers={}, raw_message=records, consumer=subscriber.consumer, correlation_id=""
+        )
+
+    async def records_of(message: StreamMessage[Any], _default: Any) -> Any:
+        return message.raw_message
+
+    @subscriber(parser=parse, decoder=records_of)
+    async def handle(records: Any) -> None:
+        message = broker.context.get("message")
+        if not seen[0]:
+            watch[0] = Stopwatch()
+        edge_work(records)
+        await message.ack()
+        seen[0] += len(records)
+        if seen[0] >= total:
+            done.set()
+
+    await broker.start()
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+        return watch[0].figures(seen[0])
+    finally:
+        await broker.stop()
+
+
+async def bench_kafka_edge(bootstrap: str, events: int, runs: int = EDGE_RUNS) -> dict[str, Any]:
+    """Produce and consume the same records through aiokafka and through FastStream, runs interleaved
+    (the order alternates, so drift of the shared machine falls on both); medians and spread."""
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=prefix)
+    consume_topic, produce_topic = f"{prefix}edge.consume", f"{prefix}edge.produce"
+    await ensure_topics(kafka, [consume_topic, produce_topic])
+    envelopes = edge_records(events)
+    produce = {"aiokafka": aiokafka_produce, "faststream": faststream_produce}
+    consume = {
+        "aiokafka": aiokafka_consume,
+        "faststream": faststream_consume,
+        "faststream_bare": faststream_bare_consume,
+    }
+    samples: dict[str, list[float]] = {}
+    try:
+        await aiokafka_produce(bootstrap, consume_topic, envelopes)
+        for run in range(runs):
+            order = ["aiokafka", "faststream", "faststream_bare"][:: 1 if run % 2 == 0 else -1]
+            for client in [c for c in order if c in produce]:
+                rate, cpu = await produce[client](bootstrap, produce_topic, envelopes)
+                samples.setdefault(f"edge_produce_{client}", []).append(rate)
+                samples.setdefault(f"edge_produce_{client}_cpu_us", []).append(cpu)
+            for size in EDGE_BATCH_SIZES:
+                for client in order:
+                    group = f"{prefix}{client}.{size}.{run}"
+                    rate, cpu = await consume[client](bootstrap, consume_topic, group, events, size)
+                    samples.setdefault(f"edge_consume{size}_{client}", []).append(rate)
+                    samples.setdefault(f"edge_consume{size}_{client}_cpu_us", []).append(cpu)
+    finally:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([consume_topic, produce_topic])
+        finally:
+            await admin.close()
+    results: dict[str, Any] = {"edge_events": events, "edge_runs": runs}
+    for name, rates in samples.items():
+        results[name] = statistics.median(rates)
+        results[f"{name}_samples"] = sorted(rates)
+    for name in [n for n in samples if n.startswith("edge_") and "faststream" in n and "_cpu_us" not in n]:
+        # FastStream's cost: the extra time per event against aiokafka, from the median rates; and the
+        # extra client CPU per event.
+        base = name.replace("faststream_bare", "aiokafka").replace("faststream", "aiokafka")
+        results[f"{name}_cost"] = results[base] / results[name] - 1
+        results[f"{name}_cpu_cost"] = results[f"{name}_cpu_us"] / results[f"{base}_cpu_us"] - 1
+    return results
+
+
+def print_edge_table(results: dict[str, Any]) -> None:
+    """One line per case and client: median rate (min-max of the runs), client CPU per event, and
+    FastStream's cost against aiokafka (extra time per event from the median rates, extra CPU)."""
+    print(
+        f"Kafka edge: {results['edge_events']:,} events, median of {results['edge_runs']} runs "
+        f"(aiokafka {aiokafka_version}, faststream {faststream_version})"
+    )
+    print(f"{'':44} {'events/s (min-max)':>26} {'us cpu/event':>13}  faststream cost: time, cpu")
+    cases = [("produce, acks=all, idempotent", "produce")]
+    cases += [(f"consume, batches of {size}, manual ack", f"consume{size}") for size in EDGE_BATCH_SIZES]
+    for label, case in cases:
+        print(label)
+        for client in ("aiokafka", "faststream", "faststream_bare"):
+            name = f"edge_{case}_{client}"
+            if name not in results:
+                continue
+            rates = results[f"{name}_samples"]
+            line = (
+                f"  {client:42} {results[name]:>9,.0f} ({rates[0]:,.0f}-{rates[-1]:,.0f})"
+                f" {results[f'{name}_cpu_us']:>10.1f}"
+            )
+            if client != "aiokafka":
+                line += f"  {results[f'{name}_cost']:+.0%}, {results[f'{name}_cpu_cost']:+.0%}"
+            print(line)
+
+
 async def run(quick: bool = False) -> dict[str, Any]:
     server_url = os.environ["DATABASE_URL"]
     kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -274,6 +594,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
     results: dict[str, Any] = {}
     results.update(await bench_appends(server_url, singles, batches))
     results.update(await bench_relay_and_projection(server_url, kafka, stream))
+    results.update(await bench_kafka_edge(kafka, stream))
     return results
 
 
@@ -304,10 +625,17 @@ def print_table(results: dict[str, Any]) -> None:
     for label, ours, raw, peer in rows:
         peer_value = f"{results[peer]:>14,.0f}" if peer else f"{'-':>14}"
         print(f"{label:48} {results[ours]:>10,.0f} {results[raw]:>10,.0f} {peer_value}")
+    print_edge_table(results)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    figures = asyncio.run(run(parser.parse_args().quick))
-    print_table(figures)
+    parser.add_argument("--edge", action="store_true", help="only the Kafka edge: FastStream vs aiokafka")
+    arguments = parser.parse_args()
+    if arguments.edge:
+        events = 10_000 if arguments.quick else 40_000
+        print_edge_table(asyncio.run(bench_kafka_edge(os.environ["KAFKA_BOOTSTRAP_SERVERS"], events)))
+    else:
+        figures = asyncio.run(run(arguments.quick))
+        print_table(figures)
