@@ -190,3 +190,44 @@ async def test_an_835_posts_the_payment_to_its_claim_once_and_keeps_what_matches
     assert (await apply(unit, remittance(PAID), "sha-2")).outcome == "applied"
     assert len(log.log) == before
     assert remittance_decider.fold(log.events(result.remittance_ids[0])).received
+
+
+async def test_one_bad_file_never_blocks_the_others_and_a_database_outage_postpones_without_losing() -> None:
+    from claims.application.ingestion import InboundFolder, IngestResult
+    from claims.application.ports import InboundItem
+
+    outcomes: dict[str, BaseException | None] = {
+        "a-db-away.835": ConnectionRefusedError("the database is away"),
+        "b-breaks-a-rule.835": ValueError("a rule the claim keeps"),
+        "c-good.835": None,
+    }
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.done: list[str] = []
+            self.refused: list[tuple[str, str]] = []
+
+        def waiting(self) -> list[InboundItem]:
+            return [InboundItem(name, b"ISA*...", f"sha-{name}") for name in outcomes]
+
+        def processed(self, item: InboundItem) -> None:
+            self.done.append(item.name)
+
+        def rejected(self, item: InboundItem, reason: str) -> None:
+            self.refused.append((item.name, reason))
+
+    class Applying:
+        async def ingest(self, document: Any, *, file_name: str, **_: Any) -> IngestResult:
+            error = outcomes[file_name]
+            if error is not None:
+                raise error
+            return IngestResult("835", TENANT, "applied")
+
+    inbox = Inbox()
+    folder = InboundFolder(cast(Any, Applying()), inbox, lambda _content: remittance(PAID))
+    results = await folder.run_once()
+
+    assert [r.outcome for r in results] == ["applied"]
+    assert inbox.done == ["c-good.835"]  # the good file behind the two others went through
+    assert inbox.refused == [("b-breaks-a-rule.835", "the file could not be applied (ValueError)")]
+    # The file that met the outage is neither processed nor refused: it is tried again next round.

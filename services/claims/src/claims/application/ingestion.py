@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from billing_events.consumer import describe_error, is_transient
 from billing_events.contracts.claims import RejectionReason, RemittanceReceived
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
@@ -287,7 +288,19 @@ class InboundFolder:
             except FileRefused as refused:
                 self._reject(item, refused.reason)
                 continue
-            # Any other error (the database is away) leaves the file in place for the next round.
+            except Exception as error:
+                if is_transient(error):
+                    # The database or broker is away: the file stays for the next round, and the
+                    # files behind it are still tried (one may belong to a tenant that works).
+                    log.warning(
+                        "inbound file postponed",
+                        extra={"file_name": item.name, "error": describe_error(error)},
+                    )
+                    continue
+                # The file's data breaks a rule the service keeps (its transaction rolled back, so
+                # nothing of it was applied): it waits in rejected/ for a person, never blocking.
+                self._reject(item, f"the file could not be applied ({describe_error(error)})")
+                continue
             self.inbox.processed(item)
             results.append(result)
         return results
