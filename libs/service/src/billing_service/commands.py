@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +19,7 @@ from opentelemetry.propagate import inject
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
 from billing_service.auth import Principal
-from billing_service.problems import FieldError, invalid
+from billing_service.problems import FieldError, Problem, invalid
 from billing_service.runtime import runtime_of
 
 Action = Callable[[Session], Awaitable[tuple[int, dict[str, Any]]]]
@@ -48,9 +49,28 @@ def metadata_caused_by(envelope: EventEnvelope, actor: str | None = None) -> Met
     ).caused_by(envelope, actor)
 
 
-async def idempotent(request: Request, principal: Principal, action: Action) -> JSONResponse:
+# How long an Idempotency-Key is remembered: a client retrying the same request within this time gets
+# the first answer; after it, the key is forgotten and may be used again (the record is replaced).
+IDEMPOTENCY_RETENTION = timedelta(days=7)
+
+
+async def idempotent(
+    request: Request, principal: Principal, action: Action, *, key_required: bool = False
+) -> JSONResponse:
+    """Run `action` once per Idempotency-Key (per tenant, within IDEMPOTENCY_RETENTION). With
+    `key_required` (money that must never move twice, such as a patient's payment) a request without
+    the header is refused with 428 before anything happens."""
     runtime = runtime_of(request)
     key = request.headers.get("idempotency-key")
+    if key_required and not key:
+        raise Problem(
+            428,
+            "Precondition Required",
+            "This request moves money: send an Idempotency-Key header (a UUID per payment) so that a "
+            "retried request never posts it twice.",
+            "/problems/idempotency-key-required",
+            [FieldError("Idempotency-Key", "is required")],
+        )
     body = await request.body()
     request_hash = hashlib.sha256(
         request.method.encode() + request.url.path.encode() + b"\n" + body
@@ -62,9 +82,11 @@ async def idempotent(request: Request, principal: Principal, action: Action) -> 
                 "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{principal.tenant}\x1f{key}"
             )
             stored = await connection.fetchrow(
-                "SELECT request_hash, status, body FROM idempotency_keys WHERE tenant = $1 AND key = $2",
+                "SELECT request_hash, status, body FROM idempotency_keys "
+                "WHERE tenant = $1 AND key = $2 AND created_at > now() - $3::interval",
                 principal.tenant,
                 key,
+                IDEMPOTENCY_RETENTION,
             )
             if stored is not None:
                 if stored["request_hash"] != request_hash:
@@ -79,7 +101,9 @@ async def idempotent(request: Request, principal: Principal, action: Action) -> 
         if key:
             await connection.execute(
                 "INSERT INTO idempotency_keys (tenant, key, request_hash, status, body) "
-                "VALUES ($1, $2, $3, $4, $5)",
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, key) DO UPDATE SET "
+                "request_hash = excluded.request_hash, status = excluded.status, body = excluded.body, "
+                "created_at = now()",
                 principal.tenant,
                 key,
                 request_hash,

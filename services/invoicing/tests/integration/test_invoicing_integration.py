@@ -138,6 +138,7 @@ async def test_an_adjudication_updates_the_balances_a_statement_follows_and_a_re
     payment = await svc.client(["front_desk"]).post(
         f"/invoices/{INVOICE}/payments",
         json={"amount_cents": 3000, "method": "card", "received_on": "2026-04-10"},
+        headers={"Idempotency-Key": "pay-card-1"},
     )
     assert payment.status_code == 201, payment.text
     assert (payment.json()["applied_cents"], payment.json()["credit_cents"]) == (2500, 500)
@@ -345,19 +346,26 @@ async def test_roles_tenants_and_invalid_payments_are_refused(
     other_tenant_payment = await svc.client(["biller"], tenant="tenant-b").post(
         f"/invoices/{INVOICE}/payments",
         json={"amount_cents": 100, "method": "cash", "received_on": "2026-04-01"},
+        headers={"Idempotency-Key": "pay-other-tenant"},
     )
     assert other_tenant_payment.status_code == 404
 
     bad = await svc.client(["biller"]).post(
         f"/invoices/{INVOICE}/payments",
         json={"amount_cents": 12.5, "method": "bitcoin", "received_on": 20260401},
+        headers={"Idempotency-Key": "pay-bad"},
     )
     assert bad.status_code == 422
     assert sorted(e["field"] for e in bad.json()["errors"]) == ["amount_cents", "method", "received_on"]
     assert "12.5" not in bad.text  # problem details never echo input
 
-    key = {"Idempotency-Key": "pay-1"}
     body = {"amount_cents": 1000, "method": "cash", "received_on": "2026-04-01"}
+    # Money never moves twice: a payment without an Idempotency-Key is refused before anything happens.
+    keyless = await svc.client(["biller"]).post(f"/invoices/{INVOICE}/payments", json=body)
+    assert keyless.status_code == 428
+    assert keyless.json()["type"] == "/problems/idempotency-key-required"
+    assert (await invoice_of(svc))["paid_cents"] == 0
+    key = {"Idempotency-Key": "pay-1"}
     first = await svc.client(["biller"]).post(f"/invoices/{INVOICE}/payments", json=body, headers=key)
     again = await svc.client(["biller"]).post(f"/invoices/{INVOICE}/payments", json=body, headers=key)
     assert first.status_code == again.status_code == 201
@@ -398,6 +406,7 @@ async def test_the_read_models_rebuilt_from_the_log_equal_the_live_ones(
     await svc.client(["biller"]).post(
         f"/invoices/{INVOICE}/payments",
         json={"amount_cents": 1500, "method": "check", "received_on": "2026-04-02"},
+        headers={"Idempotency-Key": "pay-check-1"},
     )
     live = await snapshot(svc)
     assert [len(live[t]) for t in OWN_TABLES] == [1, 2, 1]  # one schedule version, two invoices, one account

@@ -218,7 +218,7 @@ async def post_patient_payment(
     principal: Annotated[Principal, PAYMENT_TAKERS],
 ) -> JSONResponse:
     """A patient's payment on an invoice, partial or full. What exceeds the invoice's balance becomes
-    credit on the patient's account. Accepts Idempotency-Key."""
+    credit on the patient's account. Requires an Idempotency-Key (428 without): money never moves twice."""
     payment_id = str(uuid.uuid4())
     command = ApplyPatientPayment(
         invoice_id=invoice_id,
@@ -245,7 +245,7 @@ async def post_patient_payment(
             "patient_responsibility_cents": receipt.invoice.patient_responsibility_cents,
         }
 
-    return await idempotent(request, principal, action)
+    return await idempotent(request, principal, action, key_required=True)
 
 
 # Patients.
