@@ -90,6 +90,7 @@ def test_the_rendered_chart_grants_and_scales_on_exactly_those_groups() -> None:
             granted[service] = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         elif doc["kind"] == "ScaledObject":
             watched[service] = {t["metadata"]["consumerGroup"] for t in doc["spec"]["triggers"]}
-    expected = code_groups()
+    chart_services = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    expected = code_groups(chart_services)
     assert {s: g for s, g in granted.items() if g} == {s: g for s, g in expected.items() if g}
     assert watched == {s: g for s, g in expected.items() if g}
