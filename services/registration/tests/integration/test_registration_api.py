@@ -659,3 +659,18 @@ async def test_forgetting_a_patient_waits_for_the_retention_period_unless_a_lega
     assert forgotten[0].metadata["actor"] == "privacy-officer"
     report = await svc.runtime.store.verify_chain()
     assert report.intact
+
+
+async def test_a_patient_is_found_by_mrn_in_the_body_and_the_read_is_audited(svc: ServiceHarness) -> None:
+    ids = await cast(svc)
+    desk = svc.client(["front_desk"], subject="desk-7")
+    found = await desk.post("/patients/search", json={"mrn": "MRN-4711"})
+    assert found.status_code == 200, found.text
+    assert [p["patient_id"] for p in found.json()["items"]] == [ids["patient_id"]]
+    assert found.json()["items"][0]["name"] == {"given": "Josephine", "family": "Quackenbush"}
+    assert (await desk.post("/patients/search", json={"mrn": "MRN-0000"})).json()["items"] == []
+    assert (await desk.post("/patients/search", json={})).status_code == 422
+    audit = await svc.client(["auditor"]).get(
+        "/audit/patient-reads", params={"patient_id": ids["patient_id"]}
+    )
+    assert [(r["actor"], r["access"]) for r in audit.json()["items"]] == [("desk-7", "patient_by_mrn")]

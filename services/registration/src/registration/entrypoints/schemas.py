@@ -80,6 +80,10 @@ class PatientPatch(Body):
     phone: str | None = None
 
 
+class PatientSearchIn(Body):
+    mrn: str = Field(min_length=1, max_length=64)
+
+
 class ForgetIn(Body):
     """Why the patient is forgotten: the operator's note (a ticket or an order's number), never patient
     data. `legal_order` forgets within the retention period."""
