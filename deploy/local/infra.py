@@ -361,11 +361,12 @@ def start_postgres() -> dict[str, object]:
     if runner and not log_file.exists():
         log_file.touch()
         os.chown(log_file, account.pw_uid, account.pw_gid)
-    # A throwaway development cluster: durability traded for test speed (fsync off).
+    # A throwaway development cluster: durability traded for test speed (fsync off). BILLING_PG_OPTIONS
+    # is appended (a later -c wins): `make bench` puts PostgreSQL's default durability back.
     options = (
         f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
         "-c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-        "-c shared_buffers=256MB"
+        f"-c shared_buffers=256MB {os.environ.get('BILLING_PG_OPTIONS', '')}"
     )
     result = subprocess.run(
         [
