@@ -34,12 +34,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from billing_cli import demo
+from billing_service.runtime import keys_database_url
+from billing_service.settings import ServiceSettings
 from billing_testing.platform import SERVICES, Platform
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,7 +74,7 @@ class Level:
     started: float = 0.0
     cpu_ms: dict[str, float] = field(default_factory=dict)
     round_trips: int = 0
-    other_transactions: int = 0
+    other_transactions: dict[str, int] = field(default_factory=dict)
     deliveries: int = 0
     peak_pss: int = 0
     figures: dict[str, Any] = field(default_factory=dict)
@@ -144,12 +147,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def platform_settings(platform: Platform) -> ServiceSettings:
+    """A service's settings as `billing run` builds them for the platform (to name its keys database)."""
+    database = urlsplit(platform.database_server_url)._replace(path=f"/{platform.prefix}_registration")
+    return ServiceSettings(service_name="registration", database_url=database.geturl())
+
+
 class Probes:
     """CPU, memory, round trips and deliveries of the platform's processes, sampled twice a second."""
 
     def __init__(self, platform: Platform, server_url: str) -> None:
         self.platform = platform
-        self.pg = probes.Postgres(server_url, f"{platform.prefix}_")
+        keys = urlsplit(keys_database_url(platform_settings(platform))).path.lstrip("/")
+        self.pg = probes.Postgres(server_url, f"{platform.prefix}_", [keys])
         self.kafka_pid = probes.listener_pid(probes.kafka_port(platform.kafka_bootstrap))
         self.admin = AIOKafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap)
         self.cpu = probes.CpuMeter()
@@ -189,7 +199,7 @@ class Probes:
             self.peak, self.level_peak = max(self.peak, pss), max(self.level_peak, pss)
             await asyncio.sleep(0.5)
 
-    async def counters(self) -> tuple[int, int, int]:
+    async def counters(self) -> tuple[int, dict[str, int], int]:
         ours, others = await self.pg.round_trips()
         deliveries = await probes.committed_offsets(self.admin, f"{self.platform.prefix}.billing.")
         return ours, others, deliveries
@@ -207,9 +217,10 @@ class Probes:
         self.in_window = False
         after = await self.counters()
         level.cpu_ms = self.cpu.ms_by_group()
-        level.round_trips, level.other_transactions, level.deliveries = (
-            a - b for a, b in zip(after, before, strict=True)
-        )
+        level.round_trips, level.deliveries = after[0] - before[0], after[2] - before[2]
+        level.other_transactions = {
+            name: n - before[1].get(name, 0) for name, n in after[1].items() if n > before[1].get(name, 0)
+        }
 
 
 async def offer(
@@ -296,7 +307,10 @@ def measure(level: Level, topics: Topics, drained_at: float | None) -> dict[str,
         "cpu_ms_per_encounter": cpu,
         "platform_cpu_ms_per_encounter": round(sum(v for k, v in cpu.items() if k != "bench driver"), 1),
         "db_round_trips_per_encounter": round(level.round_trips / encounters, 1),
-        "other_databases_transactions_per_s": round(level.other_transactions / window, 1),
+        "other_databases_transactions_per_s": {
+            name: round(n / window, 1)
+            for name, n in sorted(level.other_transactions.items(), key=lambda item: -item[1])
+        },
         "kafka_deliveries_per_encounter": round(level.deliveries / encounters, 1),
         "peak_pss_mib": round(level.peak_pss / 2**20),
     }  # fmt: skip
@@ -332,13 +346,32 @@ def print_level(f: dict[str, Any], round_trips: str) -> None:
         f"{f['kafka_deliveries_per_encounter']:.1f} kafka deliveries; peak PSS {f['peak_pss_mib']} MiB"
         + ("" if f["keeps_up"] else " (per encounter offered: behind, the platform did less than that)")
     )
-    if f["other_databases_transactions_per_s"] > 1:
+    others = {k: v for k, v in f["other_databases_transactions_per_s"].items() if v >= 1}
+    if others:
         print(
-            f"    shared servers: other databases ran {f['other_databases_transactions_per_s']:.0f} "
-            "transactions/s in the window (PostgreSQL's background and Kafka's CPU carry their work too)"
+            "    other databases' transactions/s in the window: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in list(others.items())[:5])
+            + " (the bench's probes use postgres; on a shared server PostgreSQL's background processes,"
+            " and Kafka, carry other clients' work too)"
         )
     for failure in f["first_failures"]:
         print(f"    failure: {failure}", flush=True)
+
+
+async def start_up(platform: Platform) -> None:
+    """Wait until every service answers; one that exited during start-up is started once more, loudly
+    (two components of a service creating the same table on a fresh database can race)."""
+    for attempt in (1, 2):
+        try:
+            await platform.wait_ready()
+            return
+        except RuntimeError as error:
+            exited = [s for s, p in platform.processes.items() if p.poll() is not None]
+            if attempt == 2 or not exited:
+                raise
+            print(f"warning: {error}; starting {', '.join(exited)} once more", flush=True)
+            for service in exited:
+                platform.start(service)
 
 
 async def measure_idle(meter: Probes, seconds: float) -> dict[str, Any]:
@@ -386,7 +419,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
     try:
         for service in (*SERVICES, "payer-simulator"):
             platform.start(service)
-        await platform.wait_ready()
+        await start_up(platform)
         await meter.start()
         print(f"PostgreSQL: {meter.pg.durability}; round trips from {meter.pg.round_trip_source}", flush=True)
         topics = Topics(platform)

@@ -5,8 +5,9 @@ CPU: utime+stime from /proc/<pid>/stat, sampled twice a second and kept per
 process (pid and start time), so a process that exits mid-window still counts up to its last sample.
 Processes: each service and the payer simulator (their process groups), the Kafka broker (the process
 listening on the bootstrap port), and PostgreSQL: the postmaster, its background processes and the
-backends connected to the bench's databases (backends of other databases on a shared server are left
-out; its background processes are not, so they carry other clients' work too).
+backends connected to the platform's databases, its own (prefixed) and the PHI keys' (billing_keys,
+which every platform on a server shares). Backends of other databases on a shared server are left out;
+its background processes are not, so they carry other clients' work too.
 """
 
 from __future__ import annotations
@@ -108,9 +109,10 @@ class CpuMeter:
 class Postgres:
     """The bench's view of the PostgreSQL server: durability, pids and per-database counters."""
 
-    def __init__(self, server_url: str, database_prefix: str) -> None:
+    def __init__(self, server_url: str, database_prefix: str, shared: list[str]) -> None:
         self.server_url = server_url
         self.prefix = database_prefix
+        self.shared = shared  # databases every platform on the server uses (the PHI keys)
         self.connection: asyncpg.Connection | None = None
         self.statements = False
         self.settings: dict[str, str] = {}
@@ -159,36 +161,39 @@ class Postgres:
         async with self.lock:
             rows = await self.connection.fetch(
                 "SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend' "
-                "OR starts_with(datname, $1)",
+                "OR starts_with(datname, $1) OR datname = ANY($2::text[])",
                 self.prefix,
+                self.shared,
             )
         return ([self.postmaster] if self.postmaster else []) + [int(r["pid"]) for r in rows]
 
-    async def round_trips(self) -> tuple[int, int]:
-        """(counter of the bench's databases, transactions of every other database on the server)."""
+    async def round_trips(self) -> tuple[int, dict[str, int]]:
+        """(counter of the bench's databases, transactions of each other database on the server)."""
         async with self.lock:
             return await self._round_trips()
 
-    async def _round_trips(self) -> tuple[int, int]:
+    async def _round_trips(self) -> tuple[int, dict[str, int]]:
         assert self.connection is not None
-        others = int(
-            await self.connection.fetchval(
-                "SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
-                "WHERE datname IS NOT NULL AND NOT starts_with(datname, $1)",
-                self.prefix,
-            )
+        rows = await self.connection.fetch(
+            "SELECT datname, xact_commit + xact_rollback AS n FROM pg_stat_database "
+            "WHERE datname IS NOT NULL AND NOT starts_with(datname, $1) AND datname <> ALL($2::text[])",
+            self.prefix,
+            self.shared,
         )
+        others = {str(r["datname"]): int(r["n"]) for r in rows}
         if self.statements:
             ours = await self.connection.fetchval(
                 "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_database d "
-                "ON d.oid = s.dbid WHERE starts_with(d.datname, $1)",
+                "ON d.oid = s.dbid WHERE starts_with(d.datname, $1) OR d.datname = ANY($2::text[])",
                 self.prefix,
+                self.shared,
             )
         else:
             ours = await self.connection.fetchval(
                 "SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
-                "WHERE starts_with(datname, $1)",
+                "WHERE starts_with(datname, $1) OR datname = ANY($2::text[])",
                 self.prefix,
+                self.shared,
             )
         return int(ours), others
 
