@@ -1,7 +1,7 @@
 """What the end-to-end benchmark reads besides the topics: CPU time and memory of each process of the
 platform, PostgreSQL's statement (or transaction) counters and Kafka's committed consumer offsets.
 
-CPU: utime+stime from /proc/<pid>/stat, sampled twice a second and kept per
+CPU: utime+stime from /proc/<pid>/stat, sampled every second and kept per
 process (pid and start time), so a process that exits mid-window still counts up to its last sample.
 Processes: each service and the payer simulator (their process groups), the Kafka broker (the process
 listening on the bootstrap port), and PostgreSQL: the postmaster, its background processes and the
