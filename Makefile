@@ -66,8 +66,13 @@ infra-env:
 schemas: install
 	$(BIN)/python -m billing_events.contracts.schemas --write
 
+# When the bench starts its own PostgreSQL, it runs with PostgreSQL's default durability and with
+# pg_stat_statements (round trips per encounter); a server already running is reused as it is.
+BENCH_PG_OPTIONS = -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
+	-c shared_preload_libraries=pg_stat_statements
+
 bench: install
-	deploy/local/with-infra.sh $(BIN)/python bench/run.py
+	BILLING_PG_OPTIONS="$(BENCH_PG_OPTIONS)" deploy/local/with-infra.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Dockerfile, compose file and Helm chart, validated offline (deploy/README.md).
 include deploy/deploy.mk

@@ -383,7 +383,9 @@ def start_postgres() -> dict[str, object]:
     # must never lose an event that was acknowledged and published (issue 16).
     options = (
         f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-        "-c max_connections=300 -c shared_buffers=256MB"
+        "-c max_connections=300 -c shared_buffers=256MB "
+        # BILLING_PG_OPTIONS is appended (a later -c wins): `make bench` preloads pg_stat_statements.
+        f"{os.environ.get('BILLING_PG_OPTIONS', '')}"
     )
     if fast:
         options += " " + " ".join(f"-c {name}=off" for name in FAST_SETTINGS)

@@ -93,6 +93,29 @@ def token(tenant: str, *roles: str, subject: str = "demo-operator") -> dict[str,
     return {"Authorization": f"Bearer {jwt}"}
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """The front desk's and the coder's Authorization headers, signed once for a whole workload
+    (signing a JWT per request would cost the load driver more than some of the requests it sends)."""
+
+    desk: dict[str, str]
+    coder: dict[str, str]
+
+    @classmethod
+    def mint(cls, tenant: str) -> Tokens:
+        return cls(
+            token(tenant, "front_desk", subject="front-desk-sim"), token(tenant, "coder", subject="coder-sim")
+        )
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One simulated visit: its encounter and whether a coverage was registered for it."""
+
+    encounter_id: str
+    insured: bool
+
+
 async def _post(
     client: httpx.AsyncClient, url: str, body: Any, headers: dict[str, str], key: str
 ) -> dict[str, Any]:
@@ -174,9 +197,10 @@ async def simulate_one(
     rng: random.Random,
     n: int,
     result: SimulationResult,
-) -> None:
-    desk = token(tenant, "front_desk", subject="front-desk-sim")
-    coder = token(tenant, "coder", subject="coder-sim")
+    tokens: Tokens | None = None,
+) -> Simulated:
+    tokens = tokens or Tokens.mint(tenant)
+    desk, coder = tokens.desk, tokens.coder
     patient = synthetic_patient(rng, n)
     patient_id = (
         await _post(client, f"{endpoints.registration}/patients", patient, desk, f"sim-p-{patient['mrn']}")
@@ -184,7 +208,8 @@ async def simulate_one(
     service_date = date.today() - timedelta(days=rng.randint(0, 100))
     born = date.fromisoformat(patient["birth_date"])
     age = service_date.year - born.year - ((service_date.month, service_date.day) < (born.month, born.day))
-    if rng.random() < 0.8:
+    insured = rng.random() < 0.8
+    if insured:
         coverage = {
             "payer_id": rng.choice(reference.payer_ids),
             "member_id": f"M{rng.randrange(10**9):09d}",
@@ -228,7 +253,7 @@ async def simulate_one(
         if response.status_code == 200:
             result.coded += 1
             result.coding_latencies.append(time.perf_counter() - started)
-            return
+            return Simulated(encounter_id, insured)
         if response.status_code not in (404, 409) or time.perf_counter() > deadline:
             raise RuntimeError(f"coding answered {response.status_code}: {response.text[:500]}")
         await asyncio.sleep(0.2)
@@ -250,13 +275,14 @@ async def simulate(
     for n in range(encounters):
         queue.put_nowait(n)
     started = time.perf_counter()
+    tokens = Tokens.mint(tenant)
 
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             n = queue.get_nowait()
             try:
                 await simulate_one(
-                    client, endpoints, reference, tenant, random.Random(rng.random()), n, result
+                    client, endpoints, reference, tenant, random.Random(rng.random()), n, result, tokens
                 )
             except Exception as error:  # one failed encounter must not stop the workload
                 result.failures.append(f"encounter {n}: {error}")

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS phi_data_keys (
 """
 
 
+_KEYS_SCHEMA_LOCK = 72_100_005
+
+
 class KeyDestroyed(Exception):
     """The subject's data key was destroyed: its sealed fields can no longer be read."""
 
@@ -68,7 +71,10 @@ class PostgresKeyProvider:
         self._cache_seconds = cache_seconds
 
     async def setup(self) -> None:
-        async with self._pool.acquire() as connection:
+        # Every service shares the keys database and creates its table at start: under an advisory
+        # lock, or two starting at once race in CREATE TABLE IF NOT EXISTS (a unique violation).
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _KEYS_SCHEMA_LOCK)
             await connection.execute(KEYS_SCHEMA)
 
     async def data_key(self, key_id: str, *, create: bool = False) -> bytes:
