@@ -218,7 +218,7 @@ seccompProfile:
     secretKeyRef:
       name: {{ required "postgresql.external.existingSecret is required when cnpg.enabled is false" $root.Values.postgresql.external.existingSecret }}
       key: {{ .service }}
-{{- with $root.Values.postgresql.external.keysUrlKey }}
+{{- with (and $svc.decryptsPhi $root.Values.postgresql.external.keysUrlKey) }}
 - name: PHI_KEYS_DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -226,11 +226,14 @@ seccompProfile:
       key: {{ . }}
 {{- end }}
 {{- end }}
+{{- if $svc.decryptsPhi }}
+{{- /* Only the services that seal or open patient data get the master key (least privilege). */}}
 - name: PHI_MASTER_KEY
   valueFrom:
     secretKeyRef:
       name: {{ required "secrets.phiMasterKey.existingSecret is required" $root.Values.secrets.phiMasterKey.existingSecret }}
       key: {{ $root.Values.secrets.phiMasterKey.key }}
+{{- end }}
 {{- with $root.Values.secrets.jwt }}
 {{- if .existingSecret }}
 - name: JWT_PUBLIC_KEY

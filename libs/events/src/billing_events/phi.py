@@ -50,6 +50,20 @@ class KeyProvider(Protocol):
     async def destroy(self, key_id: str) -> None: ...
 
 
+class NoPhiAccess(PermissionError):
+    """This service holds no PHI key: it never seals or opens patient data (least privilege)."""
+
+
+class NoKeys:
+    """The KeyProvider of a service that must not decrypt: every use is refused."""
+
+    async def data_key(self, key_id: str, *, create: bool = False) -> bytes:
+        raise NoPhiAccess("this service holds no PHI key")
+
+    async def destroy(self, key_id: str) -> None:
+        raise NoPhiAccess("this service holds no PHI key")
+
+
 def decode_master_key(value: str) -> bytes:
     key = base64.b64decode(value)
     if len(key) != 32:
@@ -164,3 +178,13 @@ class BlindIndex:
         normalized = unicodedata.normalize("NFKC", value).strip().upper()
         message = f"{tenant}\x1f{kind}\x1f{normalized}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+
+class NoBlindIndex(BlindIndex):
+    """The blind index of a service that holds no PHI key: every use is refused."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, tenant: str, kind: str, value: str) -> str:
+        raise NoPhiAccess("this service holds no PHI key")

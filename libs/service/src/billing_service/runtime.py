@@ -24,7 +24,14 @@ from fastapi import APIRouter, FastAPI, Request
 
 from billing_events.consumer import Consumer, Subscription
 from billing_events.kafka import KafkaSettings
-from billing_events.phi import BlindIndex, PostgresKeyProvider, Vault, decode_master_key
+from billing_events.phi import (
+    BlindIndex,
+    NoBlindIndex,
+    NoKeys,
+    PostgresKeyProvider,
+    Vault,
+    decode_master_key,
+)
 from billing_events.relay import Relay
 from billing_events.store import EventStore, create_pool, ensure_database
 from billing_service.asyncapi import asyncapi_document
@@ -52,6 +59,9 @@ class ServiceDefinition:
     # Projections a service keeps from its own log (not from topics), rebuilt by `billing replay`:
     # (runtime, progress(done, total)) -> events applied.
     rebuild_from_log: Callable[[Runtime, Callable[[int, int], None]], Awaitable[int]] | None = None
+    # Only a service that seals or opens patient data gets the PHI master key and the keys database
+    # (registration, claims, interop); the others run without them, and any attempt is refused.
+    decrypts_phi: bool = False
 
 
 @dataclass
@@ -63,12 +73,13 @@ class Runtime:
     kafka: KafkaSettings
     vault: Vault
     blind_index: BlindIndex
-    keys_pool: asyncpg.Pool
+    keys_pool: asyncpg.Pool | None
     extras: dict[str, object] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.pool.close()
-        await self.keys_pool.close()
+        if self.keys_pool is not None:
+            await self.keys_pool.close()
 
 
 def kafka_settings(settings: ServiceSettings) -> KafkaSettings:
@@ -110,24 +121,33 @@ def keys_database_url(settings: ServiceSettings) -> str:
 
 
 async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
-    key = master_key(settings)  # first: without keys (and outside development) nothing starts
+    # First: without keys (and outside development) a service that decrypts does not start.
+    key = master_key(settings) if definition.decrypts_phi else None
     if settings.create_databases:
         await ensure_database(settings.database_url)
-        await ensure_database(keys_database_url(settings))
+        if key is not None:
+            await ensure_database(keys_database_url(settings))
     pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
     store = EventStore(pool, definition.name)
     await store.setup(definition.schema_sql)
-    keys_pool = await create_pool(keys_database_url(settings), max_size=4)
-    provider = PostgresKeyProvider(keys_pool, key)
-    await provider.setup()
+    keys_pool: asyncpg.Pool | None = None
+    vault: Vault
+    blind_index: BlindIndex
+    if key is None:
+        vault, blind_index = Vault(NoKeys()), NoBlindIndex()
+    else:
+        keys_pool = await create_pool(keys_database_url(settings), max_size=4)
+        provider = PostgresKeyProvider(keys_pool, key)
+        await provider.setup()
+        vault, blind_index = Vault(provider), BlindIndex(key)
     return Runtime(
         definition=definition,
         settings=settings,
         pool=pool,
         store=store,
         kafka=kafka_settings(settings),
-        vault=Vault(provider),
-        blind_index=BlindIndex(key),
+        vault=vault,
+        blind_index=blind_index,
         keys_pool=keys_pool,
     )
 

@@ -10,6 +10,7 @@ from claims.entrypoints.consumers import subscriptions
 from claims.entrypoints.workers import workers
 
 SERVICE = ServiceDefinition(
+    decrypts_phi=True,
     name="claims",
     port=8004,
     title="Claims",

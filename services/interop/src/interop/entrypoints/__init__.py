@@ -6,6 +6,7 @@ from interop.entrypoints.api import router
 from interop.entrypoints.consumers import subscriptions
 
 SERVICE = ServiceDefinition(
+    decrypts_phi=True,
     name="interop",
     port=8007,
     title="Interop: FHIR R4 API and Bulk Data export",

@@ -16,6 +16,7 @@ async def rebuild_views(runtime: Runtime, progress: Callable[[int, int], None]) 
 
 
 SERVICE = ServiceDefinition(
+    decrypts_phi=True,
     name="registration",
     port=8001,
     title="Registration: patients, coverages, providers, payers, encounters",
