@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from billing_events.contracts.claims import ClaimLine
+from billing_events.contracts.claims import ClaimAdjudicated, ClaimLine
 from billing_events.contracts.invoicing import InvoiceIssued
 from billing_events.decider import Outcome, execute
 from billing_events.envelope import Metadata
@@ -24,6 +24,7 @@ from claims.domain.claim import (
     Void,
     claim_decider,
 )
+from claims.domain.coordination import next_coverage, prior_adjudication, successor_content
 from claims.domain.errors import ClaimNotFound
 from claims.domain.identifiers import claim_id_for, line_control_number, patient_control_number_for
 from claims.domain.model import ClaimContent
@@ -161,3 +162,41 @@ async def resubmit_claim(
         return Resubmit(reason, corrections, context, today)
 
     return (await on_claim(unit, tenant, claim_id, command, metadata)).after
+
+
+async def bill_next_payer(
+    unit: Unit, tenant: str, outcome: Outcome[ClaimState], metadata: Metadata, today: date
+) -> str | None:
+    """Policy: a payer's answer that leaves a balance another coverage owes bills that payer, on a
+    secondary (then tertiary) claim of its own; a crossover waits for the next payer's 835 instead.
+    The next claim's id derives from the invoice and sequence, so an answer applied twice bills once."""
+    content = outcome.after.content
+    answers = [e for e in outcome.events if isinstance(e, ClaimAdjudicated)]
+    if content is None or not answers:
+        return None
+    answer = answers[-1]
+    if answer.next_payer_id is None or answer.crossover:
+        return None
+    coverages = await unit.views.reference.coverages_in_force(
+        tenant, content.patient_id, content.service_date
+    )
+    coverage = next_coverage(content.sequence, coverages)
+    if coverage is None or coverage.payer_id != answer.next_payer_id:
+        return None
+    prior = prior_adjudication(
+        content,
+        payer_claim_control_number=answer.payer_claim_control_number,
+        paid_cents=answer.paid_cents,
+        patient_responsibility_cents=answer.patient_responsibility_cents,
+        claim_adjustments=answer.claim_adjustments,
+        lines=answer.lines,
+        adjudicated_on=answer.adjudicated_on,
+    )
+    successor = successor_content(tenant, content, prior, coverage)
+
+    async def command(state: ClaimState) -> Command:
+        context = await unit.views.reference.scrub_context(tenant, successor)
+        return CreateClaim(successor, context, today)
+
+    await on_claim(unit, tenant, successor.claim_id, command, metadata)
+    return successor.claim_id

@@ -19,6 +19,7 @@ from billing_events.contracts.registration import (
 )
 from billing_events.unit_of_work import UnitOfWork
 from claims.domain.claim import ClaimState
+from claims.domain.coordination import CoverageInForce
 from claims.domain.inbound import ClaimPaymentAdvice, InboundDocument
 from claims.domain.model import ClaimContent, ScrubContext
 from claims.domain.outbound import Claim837, Interchange837, Problem837
@@ -93,6 +94,7 @@ class ReferenceData(Protocol):
     async def scrub_context(self, tenant: str, content: ClaimContent) -> ScrubContext: ...
     async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None: ...
     async def parties(self, tenant: str, content: ClaimContent) -> ClaimParties | None: ...
+    async def coverages_in_force(self, tenant: str, patient_id: str, on: date) -> list[CoverageInForce]: ...
 
 
 @dataclass(frozen=True)

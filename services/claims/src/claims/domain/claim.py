@@ -30,6 +30,7 @@ from billing_events.contracts.claims import (
     RejectionReason,
 )
 from billing_events.decider import Decider
+from claims.domain.coordination import CoverageInForce, balance_left, crossed_over, prior_adjudication
 from claims.domain.errors import ClaimNotFound, InvalidTransition, ScrubFailed
 from claims.domain.model import ClaimContent, Frequency, ScrubContext, Status
 from claims.domain.scrubber import scrub
@@ -161,6 +162,8 @@ class Adjudicate:
     lines: tuple[AdjudicatedLine, ...]
     remark_codes: tuple[str, ...]
     adjudicated_on: date
+    # The patient's coverage that pays after this claim's, in force on the date of service.
+    next_coverage: CoverageInForce | None = None
 
 
 Command = (
@@ -240,6 +243,7 @@ def decide(command: Command, state: ClaimState) -> list[Event]:
                 )
             ]
         case Adjudicate():
+            next_payer_id, crossover = _next_payer(command, state.content)
             return [
                 ClaimAdjudicated(
                     claim_id=claim_id,
@@ -256,9 +260,36 @@ def decide(command: Command, state: ClaimState) -> list[Event]:
                     lines=command.lines,
                     remark_codes=command.remark_codes,
                     adjudicated_on=command.adjudicated_on,
+                    sequence=state.content.sequence,
+                    next_payer_id=next_payer_id,
+                    crossover=crossover,
                 )
             ]
     raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _next_payer(command: Adjudicate, content: ClaimContent) -> tuple[str | None, bool]:
+    """Who answers next for the invoice, and whether this payer forwarded the claim to it itself."""
+    if command.outcome == "reversed":
+        return None, False
+    remarks = [*command.remark_codes, *(code for line in command.lines for code in line.remark_codes)]
+    crossover = crossed_over(command.claim_status_code, remarks)
+    following = command.next_coverage
+    if crossover:
+        return (following.payer_id if following else None), True
+    answer = prior_adjudication(
+        content,
+        payer_claim_control_number=command.payer_claim_control_number,
+        paid_cents=command.paid_cents,
+        patient_responsibility_cents=command.patient_responsibility_cents,
+        claim_adjustments=command.claim_adjustments,
+        lines=command.lines,
+        adjudicated_on=command.adjudicated_on,
+    )
+    left = balance_left(content.total_charge_cents, (*content.prior_adjudications, answer))
+    if following is None or left <= 0:
+        return None, False
+    return following.payer_id, False
 
 
 def _create(command: CreateClaim, state: ClaimState) -> list[Event]:
