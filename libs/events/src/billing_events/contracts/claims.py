@@ -88,6 +88,9 @@ class ClaimCreated(Event):
     sequence: ClaimSequence = "primary"
     predecessor_claim_id: str | None = None
     prior_adjudications: tuple[PriorAdjudication, ...] = ()
+    # A claim the earlier payer forwarded itself (a crossover): recorded to carry the next payer's
+    # answer, never sent by the platform.
+    crossover: bool = False
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
