@@ -296,7 +296,7 @@ async def test_a_secondary_that_leaves_a_balance_bills_the_tertiary(
     ]
 
 
-async def test_a_crossover_sends_no_secondary_claim(
+async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_answer(
     database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
     async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
@@ -304,9 +304,9 @@ async def test_a_crossover_sends_no_secondary_claim(
         await submission(svc.runtime).run_once()
         receiver = await receiver_of(tmp_path)
         biller = svc.client(["biller"])
-        pcn = (await biller.get(f"/claims/{claim_id_for(TENANT, invoice.invoice_id)}")).json()[
-            "patient_control_number"
-        ]
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
         # CLP02 19: processed as primary, forwarded to the secondary payer.
         await biller.post(
             "/remittances",
@@ -314,11 +314,48 @@ async def test_a_crossover_sends_no_secondary_claim(
                 "primary", receiver, 990, "90", answer(pcn, "19", "90", "25", "ICN-A", ACME_PAYS_PART)
             ),
         )
-        missing = await biller.get(f"/claims/{successor_claim_id(TENANT, invoice.invoice_id, 'secondary')}")
+        not_billed = await biller.get(f"/claims/{secondary_id}")
+        sent = await submission(svc.runtime).run_once()
+        overdue_now = (await biller.get("/crossovers/overdue", params={"days": 0})).json()["items"]
+        not_yet = (await biller.get("/crossovers/overdue")).json()["items"]  # 30 days by default
+        # Globex answers the claim Acme forwarded: Acme's claim number and line numbers (REF*6R).
+        globex = [
+            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
+            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
+        ]
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary", receiver, 991, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+            ),
+        )
+        primary = (await biller.get(f"/claims/{primary_id}")).json()
+        recorded = (await biller.get(f"/claims/{secondary_id}")).json()
+        answered = (await biller.get("/crossovers/overdue", params={"days": 0})).json()["items"]
+        sent_after = await submission(svc.runtime).run_once()
         async with svc.runtime.pool.acquire() as db:
-            payload = await db.fetchval(
-                "SELECT payload FROM events WHERE event_type = 'ClaimAdjudicated' ORDER BY position LIMIT 1"
-            )
+            payloads = [
+                r["payload"]
+                for r in await db.fetch(
+                    "SELECT payload FROM events WHERE event_type = 'ClaimAdjudicated' ORDER BY position"
+                )
+            ]
 
-    assert missing.status_code == 404
-    assert (payload["crossover"], payload["next_payer_id"]) == (True, payers["secondary"])
+    assert not_billed.status_code == 404 and sent == []
+    assert [(c["claim_id"], c["awaiting_payer_id"]) for c in overdue_now] == [
+        (primary_id, payers["secondary"])
+    ]
+    assert not_yet == []
+    first, second = payloads
+    assert (first["crossover"], first["next_payer_id"]) == (True, payers["secondary"])
+    assert (second["claim_id"], second["payer_id"], second["sequence"]) == (
+        secondary_id,
+        payers["secondary"],
+        "secondary",
+    )
+    # Acme's answer stays Acme's; Globex's 25.00 posts to the claim recorded for Globex, never sent.
+    assert (primary["paid_cents"], primary["payer_id"]) == (9000, payers["primary"])
+    assert (recorded["sequence"], recorded["predecessor_claim_id"]) == ("secondary", primary_id)
+    assert (recorded["status"], recorded["paid_cents"], recorded["last_batch_id"]) == ("paid", 2500, None)
+    assert [line["line_number"] for line in second["lines"]] == [1, 2]
+    assert answered == [] and sent_after == []

@@ -14,7 +14,7 @@ from billing_events.contracts.claims import (
     ClaimLine,
     ClaimReady,
 )
-from claims.domain.claim import Adjudicate, CreateClaim, claim_decider
+from claims.domain.claim import Adjudicate, CreateClaim, RecordCrossover, claim_decider
 from claims.domain.coordination import (
     CoverageInForce,
     balance_left,
@@ -234,3 +234,23 @@ def test_a_tertiary_claim_follows_a_secondary_that_leaves_a_balance() -> None:
     assert [a.sequence for a in tertiary.prior_adjudications] == ["primary", "secondary"]
     # 200.00 - (120.00 + 50.00) - (20.00) = 10.00 left for the state plan.
     assert balance_left(20000, tertiary.prior_adjudications) == 1000
+
+
+def test_a_crossover_claim_is_recorded_never_queued_for_submission() -> None:
+    event = adjudicated(PRIMARY, replace(ACME_PAYS_PART, claim_status_code="19"))
+    prior = prior_adjudication(
+        PRIMARY,
+        payer_claim_control_number=event.payer_claim_control_number,
+        paid_cents=event.paid_cents,
+        patient_responsibility_cents=event.patient_responsibility_cents,
+        claim_adjustments=event.claim_adjustments,
+        lines=event.lines,
+        adjudicated_on=event.adjudicated_on,
+    )
+    forwarded = successor_content(TENANT, PRIMARY, prior, COVERAGES[1])
+    events = claim_decider.decide(RecordCrossover(forwarded), claim_decider.initial)
+    assert [type(e) for e in events] == [ClaimCreated]
+    state = claim_decider.fold(events)
+    assert state.content is not None and state.content.crossover
+    assert (state.status, state.awaiting_submission) == ("created", False)
+    assert claim_decider.decide(RecordCrossover(forwarded), state) == []

@@ -7,11 +7,12 @@ invoice voids it, a fix upstream scrubs waiting claims again); the API's command
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from billing_events.contracts.claims import ClaimAdjudicated, ClaimLine
+from billing_events.contracts.claims import ClaimAdjudicated, ClaimLine, PriorAdjudication
 from billing_events.contracts.invoicing import InvoiceIssued
-from billing_events.decider import Outcome, execute
+from billing_events.decider import Outcome, execute, load_state
 from billing_events.envelope import Metadata
 from claims.application.ports import Unit
 from claims.domain.claim import (
@@ -19,12 +20,19 @@ from claims.domain.claim import (
     Close,
     Command,
     CreateClaim,
+    RecordCrossover,
     Rescrub,
     Resubmit,
     Void,
     claim_decider,
 )
-from claims.domain.coordination import next_coverage, prior_adjudication, successor_content
+from claims.domain.coordination import (
+    NEXT_SEQUENCE,
+    next_coverage,
+    prior_adjudication,
+    successor_claim_id,
+    successor_content,
+)
 from claims.domain.errors import ClaimNotFound
 from claims.domain.identifiers import claim_id_for, line_control_number, patient_control_number_for
 from claims.domain.model import ClaimContent
@@ -183,7 +191,18 @@ async def bill_next_payer(
     coverage = next_coverage(content.sequence, coverages)
     if coverage is None or coverage.payer_id != answer.next_payer_id:
         return None
-    prior = prior_adjudication(
+    successor = successor_content(tenant, content, _prior(content, answer), coverage)
+
+    async def command(state: ClaimState) -> Command:
+        context = await unit.views.reference.scrub_context(tenant, successor)
+        return CreateClaim(successor, context, today)
+
+    await on_claim(unit, tenant, successor.claim_id, command, metadata)
+    return successor.claim_id
+
+
+def _prior(content: ClaimContent, answer: ClaimAdjudicated) -> PriorAdjudication:
+    return prior_adjudication(
         content,
         payer_claim_control_number=answer.payer_claim_control_number,
         paid_cents=answer.paid_cents,
@@ -192,11 +211,38 @@ async def bill_next_payer(
         lines=answer.lines,
         adjudicated_on=answer.adjudicated_on,
     )
-    successor = successor_content(tenant, content, prior, coverage)
 
-    async def command(state: ClaimState) -> Command:
-        context = await unit.views.reference.scrub_context(tenant, successor)
-        return CreateClaim(successor, context, today)
 
-    await on_claim(unit, tenant, successor.claim_id, command, metadata)
-    return successor.claim_id
+async def claim_answered_by(
+    unit: Unit, tenant: str, matched_claim_id: str, payer_id: str | None, metadata: Metadata
+) -> str:
+    """The claim a payer's 835 answers. A payer answers the claim it was sent. After a crossover the
+    next payer's 835 carries the number of the claim the earlier payer was sent: it answers the
+    claim recorded for the next payer then (created here the first time, never sent)."""
+    if payer_id is None:
+        return matched_claim_id
+    claim_id = matched_claim_id
+    while True:
+        state, _ = await load_state(unit.session, claim_decider, claim_id)
+        content, answer = state.content, state.adjudication
+        if content is None or content.payer_id == payer_id:
+            return claim_id
+        if answer is None or answer.next_payer_id is None or content.sequence not in NEXT_SEQUENCE:
+            return matched_claim_id  # no payer after this one: the 835 answers the claim it names
+        if not answer.crossover:
+            claim_id = successor_claim_id(tenant, content.invoice_id, NEXT_SEQUENCE[content.sequence])
+            continue
+        if answer.next_payer_id != payer_id:
+            return matched_claim_id
+        coverages = await unit.views.reference.coverages_in_force(
+            tenant, content.patient_id, content.service_date
+        )
+        coverage = next_coverage(content.sequence, coverages)
+        if coverage is None or coverage.payer_id != payer_id:
+            return matched_claim_id
+        # The payer echoes the lines of the claim it was forwarded (REF*6R): the record keeps them.
+        forwarded = replace(
+            successor_content(tenant, content, _prior(content, answer), coverage), lines=content.lines
+        )
+        await on_claim(unit, tenant, forwarded.claim_id, RecordCrossover(forwarded), metadata)
+        return forwarded.claim_id

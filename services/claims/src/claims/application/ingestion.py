@@ -19,7 +19,7 @@ from billing_events.contracts.claims import RejectionReason, RemittanceReceived
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
-from claims.application.handlers import CommandFor, bill_next_payer, on_claim
+from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
 from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
 from claims.domain.coordination import next_coverage
@@ -136,16 +136,18 @@ class Ingestion:
                 unmatched.append(claim.patient_control_number)
                 await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
                 continue
+            # After a crossover the next payer's 835 names the claim the earlier payer was sent.
+            claim_id = await claim_answered_by(unit, tenant, row.claim_id, payer_id, metadata)
             outcome = await on_claim(
                 unit,
                 tenant,
-                row.claim_id,
+                claim_id,
                 _adjudicate(unit, tenant, claim, remittance_id, advice.payment_date),
                 metadata,
             )
             await bill_next_payer(unit, tenant, outcome, metadata, advice.payment_date)
-            if row.claim_id not in matched:
-                matched.append(row.claim_id)
+            if claim_id not in matched:
+                matched.append(claim_id)
         result.matched_claims += len(advice.claims) - len(unmatched)
         result.unmatched_claims += len(unmatched)
         received = RemittanceReceived(

@@ -90,6 +90,14 @@ class CreateClaim:
 
 
 @dataclass(frozen=True)
+class RecordCrossover:
+    """The next payer answers a claim the earlier payer forwarded to it: the claim it answers is
+    recorded, not sent (no scrub, no submission), so that its answer posts like any other."""
+
+    content: ClaimContent
+
+
+@dataclass(frozen=True)
 class Rescrub:
     """Reference data changed upstream: a waiting claim is checked again."""
 
@@ -167,7 +175,17 @@ class Adjudicate:
 
 
 Command = (
-    CreateClaim | Rescrub | FailScrub | Submit | Resubmit | Void | Close | Acknowledge | Reject | Adjudicate
+    CreateClaim
+    | RecordCrossover
+    | Rescrub
+    | FailScrub
+    | Submit
+    | Resubmit
+    | Void
+    | Close
+    | Acknowledge
+    | Reject
+    | Adjudicate
 )
 
 
@@ -177,6 +195,10 @@ Command = (
 def decide(command: Command, state: ClaimState) -> list[Event]:
     if isinstance(command, CreateClaim):
         return _create(command, state)
+    if isinstance(command, RecordCrossover):
+        if state.exists:
+            return []
+        return [replace(command.content, crossover=True).created_event()]
     if state.content is None:
         raise ClaimNotFound()
     claim_id = state.content.claim_id

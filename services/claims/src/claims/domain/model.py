@@ -52,6 +52,8 @@ class ClaimContent:
     sequence: ClaimSequence = "primary"
     predecessor_claim_id: str | None = None
     prior_adjudications: tuple[PriorAdjudication, ...] = ()
+    # Forwarded by the earlier payer (a crossover): the platform never sends it.
+    crossover: bool = False
 
     def created_event(self) -> ClaimCreated:
         return ClaimCreated(
@@ -72,6 +74,7 @@ class ClaimContent:
             sequence=self.sequence,
             predecessor_claim_id=self.predecessor_claim_id,
             prior_adjudications=self.prior_adjudications,
+            crossover=self.crossover,
         )
 
     @classmethod
@@ -94,6 +97,7 @@ class ClaimContent:
             sequence=event.sequence,
             predecessor_claim_id=event.predecessor_claim_id,
             prior_adjudications=event.prior_adjudications,
+            crossover=event.crossover,
         )
 
     def codes_signature(self) -> str:
