@@ -457,3 +457,18 @@ def test_claim_level_adjustments_go_in_2320_and_the_remittance_date_in_2330b() -
     assert not any(s.startswith("SVD*") for s in found)
     tertiary = found.index("SBR*T*18*******MC")
     assert found[tertiary + 1] == "OI***Y***Y"  # no answer from a payer after this one
+
+
+def test_the_secondary_claim_reads_back_with_each_lines_prior_payments() -> None:
+    (read,) = parse_837p(write_837(interchange(tertiary_claim())))
+    assert read.payer_responsibility == "T"
+    first = read.lines[0].prior_payments
+    assert [(p.payer_id, p.paid_cents) for p in first] == [("ACME1", 8000), ("GLBX2", 1500)]
+    assert [(a.group, a.reason_code, a.amount_cents) for a in first[0].adjustments] == [
+        ("CO", "45", 2500),
+        ("PR", "2", 2000),
+    ]
+    assert [(p.payer_id, p.paid_cents) for p in read.lines[1].prior_payments] == [
+        ("ACME1", 1000),
+        ("GLBX2", 500),
+    ]
