@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -90,6 +91,12 @@ class PayerRules(_Model):
     deny_duplicates: bool = True
     # Real payers often reverse the original (CLP02 22) in the same 835 that pays a replacement.
     reverse_on_replacement: bool = False
+    # As a secondary or tertiary payer (SBR01 S or T, earlier payers' answers in loop 2430), how the
+    # payer coordinates benefits on each line (see payer_simulator.adjudication.coordinate):
+    # "standard" (traditional COB) pays the lesser of its normal benefit and the balance the earlier
+    # payers left; "carve_out" pays its normal benefit less what the earlier payers paid, never more
+    # than that balance.
+    cob_rule: Literal["standard", "carve_out"] = "standard"
 
     @field_validator("allowed_percent", "coinsurance_percent")
     @classmethod
