@@ -5,9 +5,11 @@ sends nothing. Amounts computed by hand in each test."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +26,7 @@ from billing_testing.harness import ServiceHarness, publish_events
 from claims.domain.coordination import successor_claim_id
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
-from claims.entrypoints.workers import submission
+from claims.entrypoints.workers import inbound_folder, submission
 from claims.settings import ClaimsSettings
 
 TENANT = "tenant-a"
@@ -359,3 +361,69 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
     assert (recorded["status"], recorded["paid_cents"], recorded["last_batch_id"]) == ("paid", 2500, None)
     assert [line["line_number"] for line in second["lines"]] == [1, 2]
     assert answered == [] and sent_after == []
+
+
+SIMULATED_PAYERS = """
+payers:
+  ACME1:
+    name: ACME HEALTH
+    tax_id: "060000009"
+    address: {line: 1 PAYER WAY, city: HARTFORD, state: CT, zip: "06101"}
+    allowed_percent: "80"
+    coinsurance_percent: "20"
+  GLBX2:
+    name: GLOBEX CARE
+    tax_id: "060000019"
+    address: {line: 2 PAYER WAY, city: HARTFORD, state: CT, zip: "06101"}
+    allowed_percent: "90"
+    coinsurance_percent: "10"
+    cob_rule: standard
+"""
+
+
+async def run_payer_simulator(folder: Path, rules: Path) -> None:
+    simulator = Path(sys.executable).with_name("payer-simulator")
+    process = await asyncio.create_subprocess_exec(
+        str(simulator), "--dir", str(folder), "--config", str(rules), "--once", "--settle-seconds", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+
+
+async def test_a_round_trip_with_the_payer_simulator_as_primary_then_secondary(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "clearinghouse"
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(SIMULATED_PAYERS)
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, payers = await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"))
+        reader = inbound_folder(svc.runtime)
+        await submission(svc.runtime).run_once()
+        await run_payer_simulator(folder, rules)
+        await reader.run_once()
+        sent = await submission(svc.runtime).run_once()
+        await run_payer_simulator(folder, rules)
+        await reader.run_once()
+        biller = svc.client(["biller"])
+        primary = (await biller.get(f"/claims/{claim_id_for(TENANT, invoice.invoice_id)}")).json()
+        secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        secondary = (await biller.get(f"/claims/{secondary_id}")).json()
+        secondary_837 = (await biller.get(f"/claims/{secondary_id}/837")).text
+
+    assert len(sent) == 1 and pyx12_errors(secondary_837) == []
+    # Acme: 125.00 allowed 100.00, 20% coinsurance 20.00, pays 80.00; 15.00 allowed 12.00, 2.40, 9.60.
+    assert (primary["status"], primary["paid_cents"], primary["patient_responsibility_cents"]) == (
+        "paid",
+        8960,
+        2240,
+    )
+    # Globex normally pays 101.25 and 12.15 (90% allowed, 10% coinsurance): the lesser of that and the
+    # 20.00 and 2.40 Acme left, so 22.40 and nothing for the patient.
+    assert (secondary["status"], secondary["payer_id"]) == ("paid", payers["secondary"])
+    assert (secondary["paid_cents"], secondary["patient_responsibility_cents"]) == (2240, 0)
+    lines = secondary["adjudication"]["lines"]
+    assert [
+        [(a["group"], a["reason_code"], a["amount_cents"]) for a in line["adjustments"]] for line in lines
+    ] == [[("OA", "23", 10500)], [("OA", "23", 1260)]]
