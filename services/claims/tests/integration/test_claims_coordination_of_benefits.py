@@ -309,6 +309,18 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
         primary_id = claim_id_for(TENANT, invoice.invoice_id)
         secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
         pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        globex = [
+            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
+            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
+        ]
+        # Globex's answer before Acme forwarded anything answers no claim: it waits, unmatched.
+        early = await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+            ),
+        )
+        untouched = (await biller.get(f"/claims/{primary_id}")).json()
         # CLP02 19: processed as primary, forwarded to the secondary payer.
         await biller.post(
             "/remittances",
@@ -321,10 +333,6 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
         overdue_now = (await biller.get("/crossovers/overdue", params={"days": 0})).json()["items"]
         not_yet = (await biller.get("/crossovers/overdue")).json()["items"]  # 30 days by default
         # Globex answers the claim Acme forwarded: Acme's claim number and line numbers (REF*6R).
-        globex = [
-            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
-            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
-        ]
         await biller.post(
             "/remittances",
             content=remittance_835(
@@ -343,6 +351,8 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
                 )
             ]
 
+    assert (early.json()["matched_claims"], early.json()["unmatched_claims"]) == (0, 1)
+    assert (untouched["status"], untouched["paid_cents"]) == ("submitted", 0)
     assert not_billed.status_code == 404 and sent == []
     assert [(c["claim_id"], c["awaiting_payer_id"]) for c in overdue_now] == [
         (primary_id, payers["secondary"])

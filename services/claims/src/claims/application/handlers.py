@@ -215,10 +215,12 @@ def _prior(content: ClaimContent, answer: ClaimAdjudicated) -> PriorAdjudication
 
 async def claim_answered_by(
     unit: Unit, tenant: str, matched_claim_id: str, payer_id: str | None, metadata: Metadata
-) -> str:
+) -> str | None:
     """The claim a payer's 835 answers. A payer answers the claim it was sent. After a crossover the
     next payer's 835 carries the number of the claim the earlier payer was sent: it answers the
-    claim recorded for the next payer then (created here the first time, never sent)."""
+    claim recorded for the next payer then (created here the first time, never sent). Another
+    known payer's answer to a claim that was never forwarded to it answers none (None): it waits
+    with the unmatched remittances rather than post one payer's money as another's."""
     if payer_id is None:
         return matched_claim_id
     claim_id = matched_claim_id
@@ -228,18 +230,18 @@ async def claim_answered_by(
         if content is None or content.payer_id == payer_id:
             return claim_id
         if answer is None or answer.next_payer_id is None or content.sequence not in NEXT_SEQUENCE:
-            return matched_claim_id  # no payer after this one: the 835 answers the claim it names
+            return None
         if not answer.crossover:
             claim_id = successor_claim_id(tenant, content.invoice_id, NEXT_SEQUENCE[content.sequence])
             continue
         if answer.next_payer_id != payer_id:
-            return matched_claim_id
+            return None
         coverages = await unit.views.reference.coverages_in_force(
             tenant, content.patient_id, content.service_date
         )
         coverage = next_coverage(content.sequence, coverages)
         if coverage is None or coverage.payer_id != payer_id:
-            return matched_claim_id
+            return None
         # The payer echoes the lines of the claim it was forwarded (REF*6R): the record keeps them.
         forwarded = replace(
             successor_content(tenant, content, _prior(content, answer), coverage), lines=content.lines

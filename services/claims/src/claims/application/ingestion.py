@@ -132,12 +132,16 @@ class Ingestion:
         unmatched: list[str] = []
         for claim in advice.claims:
             row = rows.get(claim.patient_control_number)
-            if row is None:
+            # After a crossover the next payer's 835 names the claim the earlier payer was sent.
+            claim_id = (
+                None
+                if row is None
+                else await claim_answered_by(unit, tenant, row.claim_id, payer_id, metadata)
+            )
+            if claim_id is None:
                 unmatched.append(claim.patient_control_number)
                 await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
                 continue
-            # After a crossover the next payer's 835 names the claim the earlier payer was sent.
-            claim_id = await claim_answered_by(unit, tenant, row.claim_id, payer_id, metadata)
             outcome = await on_claim(
                 unit,
                 tenant,
