@@ -97,6 +97,11 @@ class PayerRules(_Model):
     # payers left; "carve_out" pays its normal benefit less what the earlier payers paid, never more
     # than that balance.
     cob_rule: Literal["standard", "carve_out"] = "standard"
+    # A primary payer that forwards its claims to a supplemental payer itself (a crossover, as
+    # Medicare does to Medigap and Medicaid plans): the EDI id of that payer, also in this table.
+    # An original claim that leaves the patient a share is answered CLP02 19 with MOA MA18, and the
+    # supplemental payer answers it as secondary under its cob_rule, in its own 835.
+    crossover_to: str | None = None
 
     @field_validator("allowed_percent", "coinsurance_percent")
     @classmethod
