@@ -437,3 +437,43 @@ async def test_a_round_trip_with_the_payer_simulator_as_primary_then_secondary(
     assert [
         [(a["group"], a["reason_code"], a["amount_cents"]) for a in line["adjustments"]] for line in lines
     ] == [[("OA", "23", 10500)], [("OA", "23", 1260)]]
+
+
+async def test_a_round_trip_where_the_simulated_primary_crosses_the_claim_over(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "clearinghouse"
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        SIMULATED_PAYERS.replace(
+            'coinsurance_percent: "20"', 'coinsurance_percent: "20"\n    crossover_to: GLBX2'
+        )
+    )
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, payers = await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"))
+        await submission(svc.runtime).run_once()
+        await run_payer_simulator(folder, rules)
+        ingested = await inbound_folder(svc.runtime).run_once()
+        sent = await submission(svc.runtime).run_once()
+        biller = svc.client(["biller"])
+        primary = (await biller.get(f"/claims/{claim_id_for(TENANT, invoice.invoice_id)}")).json()
+        secondary = (
+            await biller.get(f"/claims/{successor_claim_id(TENANT, invoice.invoice_id, 'secondary')}")
+        ).json()
+        overdue = (await biller.get("/crossovers/overdue", params={"days": 0})).json()["items"]
+
+    assert sorted(r.kind for r in ingested) == ["277CA", "835", "835", "999"]
+    assert sent == []  # nothing billed to Globex: Acme forwarded the claim
+    assert (primary["adjudication"]["claim_status_code"], primary["adjudication"]["crossover"]) == (
+        "19",
+        True,
+    )
+    assert (primary["paid_cents"], primary["patient_responsibility_cents"]) == (8960, 2240)
+    # Globex answers as secondary under standard COB: the 20.00 and 2.40 Acme left.
+    assert (secondary["payer_id"], secondary["status"], secondary["paid_cents"]) == (
+        payers["secondary"],
+        "paid",
+        2240,
+    )
+    assert (secondary["sequence"], secondary["last_batch_id"]) == ("secondary", None)
+    assert overdue == []
