@@ -111,6 +111,9 @@ class InsurancePosting:
     posted_on: date
     lines: tuple[PostedLine, ...]
     stamp: Stamp
+    # Coordination of benefits: the payer's sequence, and whether its answer awaits a payer after it.
+    sequence: str = "primary"
+    awaiting_next_payer: bool = False
 
 
 @dataclass(frozen=True)
