@@ -380,6 +380,14 @@ class PostgresReferenceData:
         )
         return None if row is None else _coverage(row)
 
+    async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
+        rows = await self.db.fetch(
+            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 ORDER BY payer_id",
+            tenant,
+            edi_payer_id,
+        )
+        return [str(row["payer_id"]) for row in rows]
+
     async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
         value = await self.db.fetchval(
             "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "

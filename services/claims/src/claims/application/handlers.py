@@ -6,7 +6,7 @@ invoice voids it, a fix upstream scrubs waiting claims again); the API's command
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -214,33 +214,36 @@ def _prior(content: ClaimContent, answer: ClaimAdjudicated) -> PriorAdjudication
 
 
 async def claim_answered_by(
-    unit: Unit, tenant: str, matched_claim_id: str, payer_id: str | None, metadata: Metadata
+    unit: Unit, tenant: str, matched_claim_id: str, payer_ids: Sequence[str], metadata: Metadata
 ) -> str | None:
     """The claim a payer's 835 answers. A payer answers the claim it was sent. After a crossover the
     next payer's 835 carries the number of the claim the earlier payer was sent: it answers the
     claim recorded for the next payer then (created here the first time, never sent). Another
     known payer's answer to a claim that was never forwarded to it answers none (None): it waits
-    with the unmatched remittances rather than post one payer's money as another's."""
-    if payer_id is None:
+    with the unmatched remittances rather than post one payer's money as another's. `payer_ids`:
+    the payers registered under the 835's payer id (none: an unknown payer, the claim it names)."""
+    if not payer_ids:
         return matched_claim_id
     claim_id = matched_claim_id
     while True:
         state, _ = await load_state(unit.session, claim_decider, claim_id)
         content, answer = state.content, state.adjudication
-        if content is None or content.payer_id == payer_id:
+        if content is None:
+            return None  # the next payer's claim was never created (held back, or a race)
+        if content.payer_id in payer_ids:
             return claim_id
         if answer is None or answer.next_payer_id is None or content.sequence not in NEXT_SEQUENCE:
             return None
         if not answer.crossover:
             claim_id = successor_claim_id(tenant, content.invoice_id, NEXT_SEQUENCE[content.sequence])
             continue
-        if answer.next_payer_id != payer_id:
+        if answer.next_payer_id not in payer_ids:
             return None
         coverages = await unit.views.reference.coverages_in_force(
             tenant, content.patient_id, content.service_date
         )
         coverage = next_coverage(content.sequence, coverages)
-        if coverage is None or coverage.payer_id != payer_id:
+        if coverage is None or coverage.payer_id != answer.next_payer_id:
             return None
         # The payer echoes the lines of the claim it was forwarded (REF*6R): the record keeps them.
         forwarded = replace(

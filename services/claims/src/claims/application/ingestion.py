@@ -125,6 +125,7 @@ class Ingestion:
         if state.received:
             return  # this payment was applied from an earlier file
         payer_id = await unit.views.reference.payer_id_for_edi(tenant, advice.payer_key)
+        payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
         rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in advice.claims]
         )
@@ -136,7 +137,7 @@ class Ingestion:
             claim_id = (
                 None
                 if row is None
-                else await claim_answered_by(unit, tenant, row.claim_id, payer_id, metadata)
+                else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
             )
             if claim_id is None:
                 unmatched.append(claim.patient_control_number)
