@@ -35,6 +35,7 @@ from billing_events.contracts.claims import (
     ClaimRejected,
     ClaimResubmitted,
     ClaimScrubFailed,
+    ClaimSequence,
     ClaimSubmitted,
     Finding,
     RejectionReason,
@@ -777,6 +778,9 @@ def claim_adjudicated(
     patient_responsibility_cents: int | None = None,
     remark_codes: tuple[str, ...] = (),
     adjudicated_on: date = date(2026, 4, 1),
+    sequence: ClaimSequence = "primary",
+    next_payer_id: str | None = None,
+    crossover: bool = False,
 ) -> ClaimAdjudicated:
     """The status code defaults to the outcome's (1 paid, 4 denied, 22 reversed); the amounts to the
     lines' charges, payments and PR adjustments (with the claim-level PR ones)."""
@@ -800,4 +804,7 @@ def claim_adjudicated(
         lines=lines,
         remark_codes=remark_codes,
         adjudicated_on=adjudicated_on,
+        sequence=sequence,
+        next_payer_id=next_payer_id,
+        crossover=crossover,
     )

@@ -1,6 +1,7 @@
 """837P Health Care Claim: Professional (005010X222A1), read as far as a payer needs to adjudicate:
 the envelope's control numbers, billing provider, subscriber, patient, payer, the claim (CLM, REF*F8,
-HI) and its service lines (LX, SV1, DTP*472, REF*6R)."""
+HI) and its service lines (LX, SV1, DTP*472, REF*6R), with what earlier payers paid and adjusted on
+each line (loop 2430: SVD, CAS) when the claim goes to a secondary or tertiary payer."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from billing_x12.reader import (
     iter_transaction_sets,
     read_interchanges,
 )
+from billing_x12.remittance import Adjustment, read_cas
 from billing_x12.segments import Segment, parse_period
 
 TRANSACTION_SET_ID = "837"
@@ -30,6 +32,15 @@ _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 class Diagnosis:
     qualifier: str
     code: str
+
+
+@dataclass(frozen=True)
+class PriorLinePayment:
+    """Loop 2430: an earlier payer's answer on the line (SVD01 payer id, SVD02 paid, its CAS)."""
+
+    payer_id: str
+    paid_cents: int
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class ProfessionalServiceLine:
     line_control_number: str | None = None
     rendering_provider: Party | None = None
     position: int = field(default=0, compare=False)
+    prior_payments: tuple[PriorLinePayment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ class _ClaimBuilder:
         self.dates: tuple[dt.date, dt.date] | None = None
         self.line_control: str | None = None
         self.line_rendering: Party | None = None
+        self.prior_payments: list[tuple[Segment, list[Adjustment]]] = []
         self.in_other_subscriber = False
 
     def close_line(self) -> None:
@@ -180,8 +193,13 @@ class _ClaimBuilder:
                 line_control_number=self.line_control,
                 rendering_provider=self.line_rendering,
                 position=sv1.position,
+                prior_payments=tuple(
+                    PriorLinePayment(svd.required(1), svd.cents(2), tuple(adjustments))
+                    for svd, adjustments in self.prior_payments
+                ),
             )
         )
+        self.prior_payments = []
         self.lx = self.sv1 = None
         self.dates = None
         self.line_control = None
@@ -280,6 +298,10 @@ def _claim_segment(claim: _ClaimBuilder, segment: Segment) -> None:
             claim.line_control = segment.required(2)
         elif sid == "NM1" and segment.get(1) == "82":
             claim.line_rendering = read_nm1(segment)
+        elif sid == "SVD":
+            claim.prior_payments.append((segment, []))
+        elif sid == "CAS" and claim.prior_payments:
+            claim.prior_payments[-1][1].extend(read_cas(segment))
         return
     if sid == "SBR":
         # Loop 2320: other payers' subscriber information; its NM1s are not this claim's providers.

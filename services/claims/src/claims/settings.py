@@ -24,3 +24,6 @@ class ClaimsSettings(BaseSettings):
     submitter_contact_name: str = "BILLING OFFICE"
     submitter_phone: str = "8005550100"
     submitter_id: str | None = None
+    # A crossover (the payer forwarded the claim to the next payer itself) whose next payer has not
+    # answered after this many days is listed for a biller (GET /crossovers/overdue).
+    crossover_wait_days: int = 30

@@ -20,11 +20,14 @@ from billing_x12 import parse_837p
 from claims.adapters.x12_837 import check_claim, text, write_837
 from claims.domain.outbound import (
     Address837,
+    Adjustment837,
     Claim837,
     Interchange837,
     Line837,
+    LineAdjudication837,
     OtherCoverage837,
     Payer837,
+    PayerAdjudication837,
     Person837,
     Provider837,
     Submitter837,
@@ -121,6 +124,66 @@ def segments(x12: str) -> list[str]:
     return [s.strip() for s in x12.split("~") if s.strip()]
 
 
+GLOBEX = Payer837("Globex Care", "GLBX2", "BL")
+STATE_PLAN = Payer837("State Medicaid", "SMCD9", "MC")
+REMITTED_ON = date(2026, 3, 20)
+# Acme (primary) on 140.00: line 1 of 125.00 paid 80.00, CO-45 25.00, PR-2 20.00 (coinsurance);
+# line 2 of 15.00 paid 10.00, PR-3 5.00 (copay). Paid 90.00, the patient's share 25.00.
+ACME_ANSWER = PayerAdjudication837(
+    paid_cents=9000,
+    remaining_patient_liability_cents=2500,
+    adjudicated_on=REMITTED_ON,
+    lines=(
+        LineAdjudication837(
+            1, "99213", ("25",), 1, 8000, (Adjustment837("CO", "45", 2500), Adjustment837("PR", "2", 2000))
+        ),
+        LineAdjudication837(2, "81002", (), 2, 1000, (Adjustment837("PR", "3", 500),)),
+    ),
+)
+# Globex (secondary) on the 25.00 left: pays 15.00 of line 1 and 5.00 of line 2; 5.00 stays PR-2.
+GLOBEX_ANSWER = PayerAdjudication837(
+    paid_cents=2000,
+    remaining_patient_liability_cents=500,
+    adjudicated_on=date(2026, 4, 2),
+    lines=(
+        LineAdjudication837(
+            1,
+            "99213",
+            ("25",),
+            1,
+            1500,
+            (Adjustment837("OA", "23", 10500), Adjustment837("PR", "2", 500)),
+        ),
+        LineAdjudication837(2, "81002", (), 2, 500, (Adjustment837("OA", "23", 1000),)),
+    ),
+)
+ACME_PRIMARY = OtherCoverage837("P", "self", "XJH123456789", MARIA, ACME, "GRP-001", ACME_ANSWER)
+
+
+def secondary_claim() -> Claim837:
+    """The same service billed to Globex after Acme's answer."""
+    return claim(
+        payer=GLOBEX,
+        priority="S",
+        member_id="ZK998877",
+        group_number="G-77",
+        other_coverages=(ACME_PRIMARY,),
+    )
+
+
+def tertiary_claim() -> Claim837:
+    return claim(
+        payer=STATE_PLAN,
+        priority="T",
+        member_id="MCD-5566",
+        group_number=None,
+        other_coverages=(
+            ACME_PRIMARY,
+            OtherCoverage837("S", "self", "ZK998877", MARIA, GLOBEX, "G-77", GLOBEX_ANSWER),
+        ),
+    )
+
+
 VARIED: dict[str, Interchange837] = {
     "patient is the subscriber": interchange(claim(rendering_provider=None)),
     "child of the subscriber": interchange(
@@ -148,6 +211,27 @@ VARIED: dict[str, Interchange837] = {
                     "S", "spouse", "ZK998877", CARLOS, Payer837("Globex Care", "GLBX2", "BL"), "G-77"
                 ),
             )
+        )
+    ),
+    "secondary claim with the primary's adjudication": interchange(secondary_claim()),
+    "tertiary claim with two payers' adjudications": interchange(tertiary_claim()),
+    "secondary claim after a claim-level answer and a tertiary coverage on file": interchange(
+        claim(
+            payer=GLOBEX,
+            priority="S",
+            member_id="ZK998877",
+            other_coverages=(
+                replace(
+                    ACME_PRIMARY,
+                    adjudication=PayerAdjudication837(
+                        paid_cents=0,
+                        remaining_patient_liability_cents=14000,
+                        adjudicated_on=REMITTED_ON,
+                        claim_adjustments=(Adjustment837("PR", "1", 14000),),
+                    ),
+                ),
+                OtherCoverage837("T", "self", "MCD-5566", MARIA, STATE_PLAN),
+            ),
         )
     ),
     "replacement claim": interchange(claim(frequency_code="7", payer_claim_control_number="2026070000123")),
@@ -317,3 +401,74 @@ EDIT_OF_CASE = {
 @pytest.mark.parametrize(("case", "bad", "field"), list(invalid_cases()))
 def test_each_problem_names_the_work_queue_edit_a_biller_fixes(case: str, bad: Claim837, field: str) -> None:
     assert [p.edit_id for p in check_claim(bad)] == [EDIT_OF_CASE[case]]
+
+
+def test_a_secondary_claim_reports_the_primarys_adjudication_in_2320_and_2430() -> None:
+    found = segments(write_837(interchange(secondary_claim())))
+    assert "SBR*S*18*G-77******BL" in found  # 2000B: the payer billed now, and its filing indicator
+    assert "NM1*PR*2*GLOBEX CARE*****PI*GLBX2" in found
+    assert "CLM*0A1B2C3D4E5F6G7H*140***11:B:1*Y*A*Y*Y" in found  # an original claim to this payer
+    start = found.index("SBR*P*18*GRP-001******CI")  # 2320: the primary, with its own indicator
+    assert found[start : start + 6] == [
+        "SBR*P*18*GRP-001******CI",
+        "AMT*D*90",
+        "AMT*EAF*25",
+        "OI***Y***Y",
+        "NM1*IL*1*GONZALEZ*MARIA****MI*XJH123456789",
+        "NM1*PR*2*ACME HEALTH*****PI*ACME1",
+    ]
+    line_1 = found.index("REF*6R*0A1B2C3D4E5F6G7H-1")
+    assert found[line_1 + 1 : line_1 + 4] == [
+        "SVD*ACME1*80*HC:99213:25**1",
+        "CAS*CO*45*25",
+        "CAS*PR*2*20",
+    ]
+    assert found[line_1 + 4] == "DTP*573*D8*20260320"
+    line_2 = found.index("REF*6R*0A1B2C3D4E5F6G7H-2")
+    assert found[line_2 + 1 : line_2 + 4] == ["SVD*ACME1*10*HC:81002**2", "CAS*PR*3*5", "DTP*573*D8*20260320"]
+    # Each line balances: its charge is what the primary paid plus its adjustments.
+    assert 8000 + 2500 + 2000 == 12500 and 1000 + 500 == 1500
+
+
+def test_a_tertiary_claim_reports_both_earlier_payers() -> None:
+    found = segments(write_837(interchange(tertiary_claim())))
+    assert "SBR*T*18*******MC" in found
+    assert "SBR*P*18*GRP-001******CI" in found and "SBR*S*18*G-77******BL" in found
+    assert [s for s in found if s.startswith("AMT*D*")] == ["AMT*D*90", "AMT*D*20"]
+    line_1 = found.index("REF*6R*0A1B2C3D4E5F6G7H-1")
+    assert found[line_1 + 1 : line_1 + 9] == [
+        "SVD*ACME1*80*HC:99213:25**1",
+        "CAS*CO*45*25",
+        "CAS*PR*2*20",
+        "DTP*573*D8*20260320",
+        "SVD*GLBX2*15*HC:99213:25**1",
+        "CAS*OA*23*105",
+        "CAS*PR*2*5",
+        "DTP*573*D8*20260402",
+    ]
+
+
+def test_claim_level_adjustments_go_in_2320_and_the_remittance_date_in_2330b() -> None:
+    x12 = write_837(VARIED["secondary claim after a claim-level answer and a tertiary coverage on file"])
+    found = segments(x12)
+    start = found.index("SBR*P*18*GRP-001******CI")
+    assert found[start + 1 : start + 4] == ["CAS*PR*1*140", "AMT*D*0", "AMT*EAF*140"]
+    assert found[start + 6 : start + 8] == ["NM1*PR*2*ACME HEALTH*****PI*ACME1", "DTP*573*D8*20260320"]
+    assert not any(s.startswith("SVD*") for s in found)
+    tertiary = found.index("SBR*T*18*******MC")
+    assert found[tertiary + 1] == "OI***Y***Y"  # no answer from a payer after this one
+
+
+def test_the_secondary_claim_reads_back_with_each_lines_prior_payments() -> None:
+    (read,) = parse_837p(write_837(interchange(tertiary_claim())))
+    assert read.payer_responsibility == "T"
+    first = read.lines[0].prior_payments
+    assert [(p.payer_id, p.paid_cents) for p in first] == [("ACME1", 8000), ("GLBX2", 1500)]
+    assert [(a.group, a.reason_code, a.amount_cents) for a in first[0].adjustments] == [
+        ("CO", "45", 2500),
+        ("PR", "2", 2000),
+    ]
+    assert [(p.payer_id, p.paid_cents) for p in read.lines[1].prior_payments] == [
+        ("ACME1", 1000),
+        ("GLBX2", 500),
+    ]

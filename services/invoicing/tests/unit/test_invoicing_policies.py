@@ -17,6 +17,7 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.envelope import Metadata
 from billing_events.unit_of_work import UnitOfWork
+from billing_testing import builders
 from billing_testing.fakes import InMemoryEventSession
 from invoicing.application import handlers
 from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
@@ -169,3 +170,34 @@ async def test_a_new_fee_schedule_prices_the_invoice_held_for_want_of_a_price() 
     assert isinstance(imported, FeeScheduleImported)
     assert await handlers.reprice_held_invoices(work, META, imported, DAY) == 1
     assert (views.invoices[held].status, views.invoices[held].total_charge_cents) == ("open", 9900)
+
+
+async def test_the_statement_waits_for_the_last_expected_payer() -> None:
+    work, log, views = unit()
+    views.coverages[PATIENT] = PrimaryCoverage("cov-1", "acme")
+    await handlers.invoice_coding(work, META, coding(1), DAY)
+    invoice_id = ids.invoice_id(TENANT, ENCOUNTER, 1)
+    # 125.00: Acme pays 80.00, CO-45 25.00, PR-2 20.00, and names Globex next: no statement yet.
+    acme = builders.claim_adjudicated(
+        invoice_id,
+        "acme",
+        claim_id="claim-acme",
+        remittance_id="era-acme",
+        lines=(builders.adjudicated_line(1, "99213", 12500, 8000, ("CO", "45", 2500), ("PR", "2", 2000)),),
+        next_payer_id="globex",
+    )
+    await handlers.post_adjudication(work, META, acme)
+    assert [e for e in log.events(PATIENT) if isinstance(e, PatientStatementIssued)] == []
+    assert views.invoices[invoice_id].patient_responsibility_cents == 0
+    # Globex pays 15.00 of the 20.00 (OA-23 105.00 is Acme's part); 5.00 is the patient's.
+    globex = builders.claim_adjudicated(
+        invoice_id,
+        "globex",
+        claim_id="claim-globex",
+        remittance_id="era-globex",
+        lines=(builders.adjudicated_line(1, "99213", 12500, 1500, ("OA", "23", 10500), ("PR", "2", 500)),),
+        sequence="secondary",
+    )
+    await handlers.post_adjudication(work, META, globex)
+    (statement,) = [e for e in log.events(PATIENT) if isinstance(e, PatientStatementIssued)]
+    assert (statement.amount_due_cents, statement.invoice_ids) == (500, (invoice_id,))

@@ -12,6 +12,19 @@ charge is one CO adjustment. Otherwise:
     paid         = allowed - copay - deductible - coinsurance
 
 so that every line balances (charge - paid = its adjustments) and so does the claim.
+
+As a secondary or tertiary payer (SBR01 S or T, with the earlier payers' answers in loop 2430) each
+line is then coordinated with them (`coordinate`):
+
+    balance left = charge - what earlier payers paid - what they wrote off (all but PR and OA-23)
+    OA-23        = charge - balance left                 (the impact of prior payers' adjudication)
+    paid         = standard:  min(normal paid, balance left)
+                   carve_out: min(max(normal paid - earlier payers' payment, 0), balance left)
+    PR           = balance left - paid, itemised as the normal calculation's copay (PR-3), deductible
+                   (PR-1) and coinsurance (PR-2) in that order, the rest as coinsurance (PR-2)
+
+A line the payer denies denies only the balance left (CO-<carc>), the rest being OA-23. The
+deductible the member meets is the PR-1 actually assigned.
 """
 
 from __future__ import annotations
@@ -24,6 +37,8 @@ from billing_x12 import Adjustment, Amount, ClaimPayment, Party, ProfessionalCla
 from billing_x12.professional_claim import ProfessionalServiceLine
 
 from payer_simulator.config import PayerRules
+
+PRIOR_PAYER_IMPACT = "23"
 
 # CLP06 codes of the 835 (they differ from the 837's SBR09 list: no CI, BL).
 CLP06_CODES = frozenset(
@@ -167,7 +182,75 @@ def adjudicate(
         header_number=1,
     )
     increase = {year: used[year] - deductible_used.get(year, 0) for year in used}
-    return Adjudication(payment, {year: cents for year, cents in increase.items() if cents})
+    adjudication = Adjudication(payment, {year: cents for year, cents in increase.items() if cents})
+    if claim.payer_responsibility in ("S", "T") and any(line.prior_payments for line in claim.lines):
+        return coordinate(claim, adjudication, rules, today)
+    return adjudication
+
+
+def balance_left(line: ProfessionalServiceLine) -> int:
+    """What the earlier payers left of the line's charge: neither paid nor written off by them."""
+    settled = sum(
+        prior.paid_cents
+        + sum(
+            a.amount_cents
+            for a in prior.adjustments
+            if a.group != "PR" and a.reason_code != PRIOR_PAYER_IMPACT
+        )
+        for prior in line.prior_payments
+    )
+    return max(0, line.charge_cents - settled)
+
+
+def coordinate(
+    claim: ProfessionalClaim, normal: Adjudication, rules: PayerRules, today: dt.date
+) -> Adjudication:
+    """The normal adjudication coordinated with the earlier payers' answers, line by line."""
+    lines: list[ServicePayment] = []
+    deductible: dict[int, int] = {}
+    for line, paid_line in zip(claim.lines, normal.payment.service_lines, strict=True):
+        left = balance_left(line)
+        impact = (
+            [Adjustment("OA", PRIOR_PAYER_IMPACT, line.charge_cents - left)]
+            if line.charge_cents > left
+            else []
+        )
+        if paid_line.allowed_cents is None:  # denied: only what is left is denied
+            carc = next(a.reason_code for a in paid_line.adjustments if a.group == "CO")
+            denied = [Adjustment("CO", carc, left)] if left else []
+            lines.append(replace(paid_line, adjustments=tuple(impact + denied)))
+            continue
+        earlier = sum(prior.paid_cents for prior in line.prior_payments)
+        benefit = (
+            paid_line.paid_cents if rules.cob_rule == "standard" else max(paid_line.paid_cents - earlier, 0)
+        )
+        paid = min(benefit, left)
+        shortfall = left - paid
+        patient: list[Adjustment] = []
+        normal_pr = {a.reason_code: a.amount_cents for a in paid_line.adjustments if a.group == "PR"}
+        for reason in ("3", "1", "2"):
+            amount = min(normal_pr.get(reason, 0), shortfall - sum(a.amount_cents for a in patient))
+            if amount:
+                patient.append(Adjustment("PR", reason, amount))
+        rest = shortfall - sum(a.amount_cents for a in patient)
+        if rest:
+            coinsurance = next((a for a in patient if a.reason_code == "2"), None)
+            patient = [a for a in patient if a is not coinsurance]
+            patient.append(Adjustment("PR", "2", rest + (coinsurance.amount_cents if coinsurance else 0)))
+        year = (line.service_date_from or today).year
+        deductible[year] = deductible.get(year, 0) + sum(
+            a.amount_cents for a in patient if a.reason_code == "1"
+        )
+        lines.append(replace(paid_line, paid_cents=paid, adjustments=tuple(impact + patient)))
+    payment = replace(
+        normal.payment,
+        paid_cents=sum(line.paid_cents for line in lines),
+        patient_responsibility_cents=sum(
+            a.amount_cents for line in lines for a in line.adjustments if a.group == "PR"
+        ),
+        service_lines=tuple(lines),
+    )
+    return Adjudication(payment, {year: cents for year, cents in deductible.items() if cents})
 
 
 def _service(

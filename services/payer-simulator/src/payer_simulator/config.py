@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -90,6 +91,17 @@ class PayerRules(_Model):
     deny_duplicates: bool = True
     # Real payers often reverse the original (CLP02 22) in the same 835 that pays a replacement.
     reverse_on_replacement: bool = False
+    # As a secondary or tertiary payer (SBR01 S or T, earlier payers' answers in loop 2430), how the
+    # payer coordinates benefits on each line (see payer_simulator.adjudication.coordinate):
+    # "standard" (traditional COB) pays the lesser of its normal benefit and the balance the earlier
+    # payers left; "carve_out" pays its normal benefit less what the earlier payers paid, never more
+    # than that balance.
+    cob_rule: Literal["standard", "carve_out"] = "standard"
+    # A primary payer that forwards its claims to a supplemental payer itself (a crossover, as
+    # Medicare does to Medigap and Medicaid plans): the EDI id of that payer, also in this table.
+    # An original claim that leaves the patient a share is answered CLP02 19 with MOA MA18, and the
+    # supplemental payer answers it as secondary under its cob_rule, in its own 835.
+    crossover_to: str | None = None
 
     @field_validator("allowed_percent", "coinsurance_percent")
     @classmethod

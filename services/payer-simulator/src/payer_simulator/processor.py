@@ -18,7 +18,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from billing_x12 import (
@@ -44,6 +44,7 @@ from billing_x12 import (
     write_835,
     write_999,
 )
+from billing_x12.professional_claim import PriorLinePayment
 
 from payer_simulator.acknowledgements import ReviewedInterchange, review_interchange
 from payer_simulator.adjudication import Denial, adjudicate, claim_parties, reversal
@@ -226,17 +227,62 @@ class Simulator:
                         continue
                     decision = self._decide(claim, rules, work, now.date())
                     outputs.append(self._claim_ack_file(stem, claim, rules, decision.ack, work, now, usage))
+                    answers = [(claim.payer_id, payment) for payment in decision.payments]
                     if decision.payments:
-                        batch = batches.setdefault(
-                            claim.payer_id, _PayerBatch(claim.payer_id, claim.envelope, usage)
-                        )
+                        answers = self._crossover(claim, rules, answers, work, now.date())
+                    for payer_id, payment in answers:
+                        batch = batches.setdefault(payer_id, _PayerBatch(payer_id, claim.envelope, usage))
                         _, payments = batch.providers.setdefault(
                             claim.billing_provider.identifier, (_payee(claim), [])
                         )
-                        payments.extend(decision.payments)
+                        payments.append(payment)
         for batch in batches.values():
             outputs.append(self._remittance_file(stem, batch, work, now))
         return outputs
+
+    def _crossover(
+        self,
+        claim: ProfessionalClaim,
+        rules: PayerRules,
+        answers: list[tuple[str, ClaimPayment]],
+        work: SimulatorState,
+        today: dt.date,
+    ) -> list[tuple[str, ClaimPayment]]:
+        """A primary payer with `crossover_to` forwards an original claim that leaves the patient a
+        share to that payer itself: its 835 says so (CLP02 19, MOA MA18), and the supplemental
+        payer answers the same claim (the provider's claim number) as secondary, in its own 835."""
+        target = rules.crossover_to
+        supplemental = self.rules.payers.get(target) if target else None
+        payer_id, payment = answers[-1]
+        if (
+            target is None
+            or supplemental is None
+            or claim.payer_responsibility != "P"
+            or claim.frequency_code != "1"
+            or payment.status_code not in ("1",)
+            or payment.patient_responsibility_cents <= 0
+        ):
+            return answers
+        forwarded = replace(payment, status_code="19", remark_codes=(*payment.remark_codes, "MA18"))
+        secondary = replace(
+            claim,
+            payer_responsibility="S",
+            payer=Party("PR", "2", supplemental.name, id_qualifier="PI", identifier=target),
+            lines=tuple(
+                replace(line, prior_payments=(PriorLinePayment(payer_id, paid.paid_cents, paid.adjustments),))
+                for line, paid in zip(claim.lines, payment.service_lines, strict=True)
+            ),
+        )
+        member = member_key(target, claim.member_id)
+        answer = adjudicate(
+            secondary,
+            supplemental,
+            payer_claim_control_number=f"SIM{work.counters.next('claim'):010d}",
+            deductible_used=work.deductible_used(target, member),
+            today=today,
+        )
+        work.add_deductible(target, member, dict(answer.deductible_used))
+        return [*answers[:-1], (payer_id, forwarded), (target, answer.payment)]
 
     def _decide(
         self, claim: ProfessionalClaim, rules: PayerRules, work: SimulatorState, today: dt.date

@@ -4,6 +4,7 @@ what had been recorded by the end of that day."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -178,3 +179,24 @@ def test_self_pay_invoices_age_under_self_pay_and_rows_end_with_it() -> None:
     ]
     assert report.totals.buckets_cents == (0, 0, 27000, 15000, 0)
     assert report.total_cents == 42000  # 5000 + 22000 + 15000
+
+
+def test_with_a_secondary_payer_the_patient_owes_only_what_neither_payer_paid() -> None:
+    # 170.00: Acme pays 110.00, writes off 35.00, and names a secondary payer for the 25.00 it left.
+    primary = replace(
+        posting("i1", date(2025, 2, 5), paid=11000, contractual=3500, patient=2500), awaiting_next_payer=True
+    )
+    # Globex pays 20.00 and leaves 5.00 to the patient (its OA-23 adjusts nothing on the ledger).
+    secondary = replace(
+        posting("i1", date(2025, 2, 20), paid=2000, patient=500),
+        payer_id="payer-globex",
+        sequence="secondary",
+    )
+    invoices = (invoice("i1", date(2025, 1, 10), date(2025, 1, 11), 17000),)
+    waiting = Facts(invoices=invoices, insurance_postings=(primary,))
+    answered = Facts(invoices=invoices, insurance_postings=(primary, secondary))
+
+    # Feb 10: the 25.00 is still expected from an insurer, none of it from the patient.
+    assert rows(waiting, date(2025, 2, 10)) == {ACME: (0, 2500, 0, 0, 0)}
+    # Feb 28: 170.00 - 110.00 - 35.00 - 20.00 = 5.00, the patient's alone.
+    assert rows(answered, date(2025, 2, 28)) == {SELF_PAY: (0, 500, 0, 0, 0)}

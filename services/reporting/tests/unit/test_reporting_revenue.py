@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 from reporting.domain.facts import (
     SELF_PAY,
     UNASSIGNED,
+    AdjudicatedLine,
     Adjustment,
     ChargeLine,
     Facts,
@@ -175,3 +177,31 @@ def test_period_starts_cover_every_month_including_empty_ones() -> None:
         date(2025, 2, 1),
     ]
     assert len(period_starts(date(2024, 2, 27), date(2024, 3, 1), "day")) == 4  # leap day included
+
+
+def test_a_secondary_payers_report_of_the_primarys_part_is_no_adjustment_by_code() -> None:
+    # 150.00 of 99213: Acme pays 100.00, CO-45 30.00, PR-2 20.00; Globex pays the 20.00 and reports
+    # Acme's 130.00 under OA-23, which adjusts nothing (invoicing posts it as 0).
+    facts = Facts(
+        invoices=(invoice("i1", JAN, {"99213": 15000}, "acme", "dr-osler"),),
+        insurance_postings=(
+            posting("i1", FEB, (line(1, 10000, ("CO", "45", 3000), ("PR", "2", 2000)),)),
+            replace(
+                posting("i1", MAR, (line(1, 2000, ("OA", "23", 13000)),), payer="globex"),
+                sequence="secondary",
+            ),
+        ),
+    )
+    groups = by_group(revenue(facts, date(2025, 1, 1), date(2025, 3, 31), "code", "month").rows)
+    assert groups["99213"] == RevenueFigures(
+        gross_charges_cents=15000, insurance_payments_cents=12000, contractual_adjustments_cents=3000
+    )
+    assert UNASSIGNED not in groups
+
+
+def test_a_secondary_line_that_pays_nothing_because_nothing_was_left_is_no_denial() -> None:
+    nothing_left = AdjudicatedLine(1, "99213", 15000, 0, (Adjustment("OA", "23", 15000),))
+    refused = AdjudicatedLine(
+        1, "99213", 15000, 0, (Adjustment("OA", "23", 13000), Adjustment("CO", "96", 2000))
+    )
+    assert (nothing_left.denied, refused.denied) == (False, True)

@@ -13,6 +13,9 @@ from billing_events.contracts.base import Event, event
 
 SERVICE = "claims"
 
+# Which of the patient's coverages a claim bills: the primary first, then each payer after it (COB).
+ClaimSequence = Literal["primary", "secondary", "tertiary"]
+
 
 class ClaimLine(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -34,6 +37,36 @@ class Finding(BaseModel):
     field: str
 
 
+class AdjudicatedLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    line_control_number: str | None = None
+    code: str
+    charge_cents: int
+    paid_cents: int
+    adjustments: tuple[CasAdjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()
+
+
+class PriorAdjudication(BaseModel):
+    """An earlier payer's answer on the same invoice, which a secondary or tertiary claim reports
+    (837P loops 2320/2330B and 2430)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    claim_id: str
+    payer_id: str
+    coverage_id: str
+    sequence: ClaimSequence
+    payer_claim_control_number: str
+    paid_cents: int
+    patient_responsibility_cents: int
+    claim_adjustments: tuple[CasAdjustment, ...] = ()
+    lines: tuple[AdjudicatedLine, ...] = ()
+    adjudicated_on: date
+
+
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
 class ClaimCreated(Event):
     claim_id: str
@@ -51,6 +84,13 @@ class ClaimCreated(Event):
     billing_provider_id: str | None = None
     rendering_provider_id: str | None = None
     place_of_service: str | None = None
+    # Coordination of benefits (optional: added later; absent means a primary claim).
+    sequence: ClaimSequence = "primary"
+    predecessor_claim_id: str | None = None
+    prior_adjudications: tuple[PriorAdjudication, ...] = ()
+    # A claim the earlier payer forwarded itself (a crossover): recorded to carry the next payer's
+    # answer, never sent by the platform.
+    crossover: bool = False
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -116,18 +156,6 @@ class ClaimRejected(Event):
     batch_id: str | None = None
 
 
-class AdjudicatedLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    line_number: int
-    line_control_number: str | None = None
-    code: str
-    charge_cents: int
-    paid_cents: int
-    adjustments: tuple[CasAdjustment, ...] = ()
-    remark_codes: tuple[str, ...] = ()
-
-
 @event(service=SERVICE, aggregate="remittance", subject="remittance_id")
 class RemittanceReceived(Event):
     remittance_id: str
@@ -160,6 +188,12 @@ class ClaimAdjudicated(Event):
     lines: tuple[AdjudicatedLine, ...]
     remark_codes: tuple[str, ...] = ()
     adjudicated_on: date
+    # Coordination of benefits (optional: added later). The payer's place in the patient's coverages,
+    # and the payer expected to answer next for the same invoice: a secondary claim billed to it, or
+    # a crossover (the payer forwarded the claim itself). None: this payer is the last one.
+    sequence: ClaimSequence = "primary"
+    next_payer_id: str | None = None
+    crossover: bool = False
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

@@ -165,6 +165,10 @@ class InsurancePaymentPosted(Event):
     posted_on: date
     # Set on a reversal: the adjudication_id of the posting it undoes.
     reverses_adjudication_id: str | None = None
+    # Coordination of benefits (optional: added later). The payer's place among the patient's
+    # coverages, and whether its answer awaits a payer after it (then the patient owes nothing yet).
+    sequence: Literal["primary", "secondary", "tertiary"] = "primary"
+    awaiting_next_payer: bool = False
 
 
 @event(service=SERVICE, aggregate="patient-account", subject="patient_id")

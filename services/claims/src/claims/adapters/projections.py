@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -34,6 +34,7 @@ from claims.application.ports import (
     Unit,
 )
 from claims.domain.claim import ClaimState
+from claims.domain.coordination import CoverageInForce
 from claims.domain.identifiers import base32
 from claims.domain.inbound import ClaimPaymentAdvice
 from claims.domain.model import (
@@ -126,6 +127,9 @@ CREATE TABLE IF NOT EXISTS claims (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
+-- Coordination of benefits (added later: existing tables gain the columns).
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS sequence text NOT NULL DEFAULT 'primary';
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS predecessor_claim_id text;
 CREATE INDEX IF NOT EXISTS claims_by_status ON claims (tenant, status, seq);
 CREATE INDEX IF NOT EXISTS claims_by_invoice ON claims (tenant, invoice_id);
 CREATE INDEX IF NOT EXISTS claims_by_encounter ON claims (tenant, encounter_id);
@@ -406,6 +410,14 @@ class PostgresReferenceData:
         )
         return None if row is None else _coverage(row)
 
+    async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
+        rows = await self.db.fetch(
+            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 ORDER BY payer_id",
+            tenant,
+            edi_payer_id,
+        )
+        return [str(row["payer_id"]) for row in rows]
+
     async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
         value = await self.db.fetchval(
             "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "
@@ -484,6 +496,17 @@ class PostgresReferenceData:
         )
         others = tuple((_coverage(row), _payer(row)) for row in rows)
         return ClaimParties(payer, billing, rendering, patient, coverage, others)
+
+    async def coverages_in_force(self, tenant: str, patient_id: str, on: date) -> list[CoverageInForce]:
+        rows = await self.db.fetch(
+            "SELECT coverage_id, payer_id, priority FROM claims_coverages WHERE tenant = $1 "
+            "AND patient_id = $2 AND effective_from <= $3 AND (effective_to IS NULL OR effective_to >= $3) "
+            "ORDER BY coverage_id",
+            tenant,
+            patient_id,
+            on,
+        )
+        return [CoverageInForce(row["coverage_id"], row["payer_id"], row["priority"]) for row in rows]
 
 
 def _provider_facts(provider: ProviderRecord | None) -> ProviderFacts | None:
@@ -572,10 +595,11 @@ class PostgresClaimViews:
             "service_date, codes_signature, "
             "total_charge_cents, status, pending_frequency, findings, "
             "payer_claim_control_number, paid_cents, "
-            "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at) "
+            "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at, "
+            "sequence, predecessor_claim_id) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
             "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-            "$21, $22, $24, $23) ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
+            "$21, $22, $24, $23, $25, $26) ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
             "pending_frequency = EXCLUDED.pending_frequency, findings = EXCLUDED.findings, "
             "payer_claim_control_number = EXCLUDED.payer_claim_control_number, "
             "paid_cents = EXCLUDED.paid_cents, patient_responsibility_cents "
@@ -606,6 +630,8 @@ class PostgresClaimViews:
             version,
             at,
             created_at or at,
+            content.sequence,
+            content.predecessor_claim_id,
         )
 
     async def waiting_on(self, tenant: str, *, column: str, value: str) -> list[str]:

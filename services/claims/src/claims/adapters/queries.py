@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -16,7 +16,7 @@ CLAIM_COLUMNS = (
     "rendering_provider_id, patient_control_number, service_date, "
     "total_charge_cents, status, pending_frequency, "
     "findings, payer_claim_control_number, paid_cents, patient_responsibility_cents, adjudication, "
-    "last_batch_id, version, created_at, updated_at"
+    "last_batch_id, version, created_at, updated_at, sequence, predecessor_claim_id"
 )
 FILTERS = ("invoice_id", "encounter_id", "patient_id", "payer_id", "status")
 
@@ -25,6 +25,7 @@ FILTERS = ("invoice_id", "encounter_id", "patient_id", "payer_id", "status")
 CLAIMS = Keyset("claims.claims")
 DENIALS = Keyset("claims.denials")
 PHI_READS = Keyset("claims.phi_reads")
+CROSSOVERS_OVERDUE = Keyset("claims.crossovers_overdue")
 UNMATCHED = Keyset("claims.unmatched_remittance_claims", (datetime, str, str, str))
 
 
@@ -41,6 +42,8 @@ def claim_summary(row: asyncpg.Record) -> dict[str, Any]:
         "patient_id": row["patient_id"],
         "coverage_id": row["coverage_id"],
         "payer_id": row["payer_id"],
+        "sequence": row["sequence"],
+        "predecessor_claim_id": row["predecessor_claim_id"],
         "billing_provider_id": row["billing_provider_id"],
         "rendering_provider_id": row["rendering_provider_id"],
         "patient_control_number": row["patient_control_number"],
@@ -89,6 +92,26 @@ async def denied_claims(db: asyncpg.Connection, tenant: str, page: PageRequest) 
         "'closed', 'resubmitted') ORDER BY seq LIMIT $3",
         tenant,
         page.position,
+        page.fetch,
+    )
+    return page.page(rows, _seq)
+
+
+async def overdue_crossovers(
+    db: asyncpg.Connection, tenant: str, forwarded_by: date, page: PageRequest
+) -> Page[asyncpg.Record]:
+    """Claims whose payer forwarded them (a crossover) on or before `forwarded_by` and whose next
+    payer has not answered: no claim after it carries an answer yet."""
+    rows = await db.fetch(
+        f"SELECT {CLAIM_COLUMNS} FROM claims c WHERE c.tenant = $1 AND c.seq > $2 "
+        "AND c.adjudication IS NOT NULL AND coalesce((c.adjudication->>'crossover')::boolean, false) "
+        "AND (c.adjudication->>'adjudicated_on')::date <= $3 AND c.status <> 'voided' "
+        "AND NOT EXISTS (SELECT 1 FROM claims s WHERE s.tenant = c.tenant "
+        "AND s.predecessor_claim_id = c.claim_id AND s.adjudication IS NOT NULL) "
+        "ORDER BY c.seq LIMIT $4",
+        tenant,
+        page.position,
+        forwarded_by,
         page.fetch,
     )
     return page.page(rows, _seq)

@@ -25,6 +25,7 @@ from billing_x12.writer import Element, SegmentOut, TransactionSetOut, render_si
 from claims.domain import scrubber
 from claims.domain.outbound import (
     Address837,
+    Adjustment837,
     Claim837,
     Interchange837,
     Person837,
@@ -235,6 +236,7 @@ def _claim(out: _Segments, claim: Claim837) -> None:
         if rendering.taxonomy_code:
             out.add("PRV", "PE", "PXC", rendering.taxonomy_code)
     for other in claim.other_coverages:
+        adjudication = other.adjudication
         out.add(
             "SBR",
             other.priority,
@@ -247,6 +249,11 @@ def _claim(out: _Segments, claim: Claim837) -> None:
             "",
             other.payer.claim_filing_indicator,
         )
+        if adjudication is not None:
+            # 2320 CAS carries claim-level adjustments only; the lines' go in their 2430 loops.
+            _adjustments(out, adjudication.claim_adjustments)
+            out.add("AMT", "D", format_cents(adjudication.paid_cents))
+            out.add("AMT", "EAF", format_cents(adjudication.remaining_patient_liability_cents))
         out.add("OI", "", "", "Y", "", "", "Y")
         _person_name(out, "IL", other.subscriber, "MI", identifier(other.member_id, 80))
         out.add(
@@ -261,6 +268,9 @@ def _claim(out: _Segments, claim: Claim837) -> None:
             "PI",
             identifier(other.payer.edi_payer_id, 80),
         )
+        if adjudication is not None and not adjudication.lines:
+            # The remittance date goes here when no 2430 loop carries it.
+            out.add("DTP", "573", "D8", d8(adjudication.adjudicated_on))
     for line in claim.lines:
         out.add("LX", str(line.line_number))
         procedure = ("HC", line.code, *line.modifiers[:4])
@@ -268,6 +278,39 @@ def _claim(out: _Segments, claim: Claim837) -> None:
         out.add("SV1", procedure, format_cents(line.charge_cents), "UN", str(line.units), "", "", pointers)
         out.add("DTP", "472", "D8", d8(line.service_date))
         out.add("REF", "6R", identifier(line.line_control_number, 50))
+        for other in claim.other_coverages:
+            if other.adjudication is None:
+                continue
+            for paid in other.adjudication.lines:
+                if paid.line_number != line.line_number:
+                    continue
+                # Loop 2430: SVD01 names the payer as its 2330B NM109 does.
+                out.add(
+                    "SVD",
+                    identifier(other.payer.edi_payer_id, 80),
+                    format_cents(paid.paid_cents),
+                    ("HC", paid.code, *paid.modifiers[:4]),
+                    "",
+                    str(paid.units),
+                )
+                _adjustments(out, paid.adjustments)
+                out.add("DTP", "573", "D8", d8(other.adjudication.adjudicated_on))
+
+
+def _adjustments(out: _Segments, adjustments: tuple[Adjustment837, ...]) -> None:
+    """CAS segments: one per group code, at most six reason/amount/quantity triplets each."""
+    by_group: dict[str, list[Adjustment837]] = {}
+    for adjustment in adjustments:
+        if adjustment.amount_cents != 0:
+            by_group.setdefault(adjustment.group, []).append(adjustment)
+    for group, items in by_group.items():
+        for start in range(0, len(items), 6):
+            elements: list[Element] = []
+            for item in items[start : start + 6]:
+                elements += [item.reason_code, format_cents(item.amount_cents), ""]
+            while elements and elements[-1] == "":
+                elements.pop()
+            out.add("CAS", group, *elements)
 
 
 def _transaction(out: _Segments, interchange: Interchange837) -> None:

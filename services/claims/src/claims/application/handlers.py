@@ -6,12 +6,13 @@ invoice voids it, a fix upstream scrubs waiting claims again); the API's command
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from billing_events.contracts.claims import ClaimLine
+from billing_events.contracts.claims import ClaimAdjudicated, ClaimLine, PriorAdjudication
 from billing_events.contracts.invoicing import InvoiceIssued
-from billing_events.decider import Outcome, execute
+from billing_events.decider import Outcome, execute, load_state
 from billing_events.envelope import Metadata
 from claims.application.ports import Unit
 from claims.domain.claim import (
@@ -19,10 +20,18 @@ from claims.domain.claim import (
     Close,
     Command,
     CreateClaim,
+    RecordCrossover,
     Rescrub,
     Resubmit,
     Void,
     claim_decider,
+)
+from claims.domain.coordination import (
+    NEXT_SEQUENCE,
+    next_coverage,
+    prior_adjudication,
+    successor_claim_id,
+    successor_content,
 )
 from claims.domain.errors import ClaimNotFound
 from claims.domain.identifiers import claim_id_for, line_control_number, patient_control_number_for
@@ -161,3 +170,84 @@ async def resubmit_claim(
         return Resubmit(reason, corrections, context, today)
 
     return (await on_claim(unit, tenant, claim_id, command, metadata)).after
+
+
+async def bill_next_payer(
+    unit: Unit, tenant: str, outcome: Outcome[ClaimState], metadata: Metadata, today: date
+) -> str | None:
+    """Policy: a payer's answer that leaves a balance another coverage owes bills that payer, on a
+    secondary (then tertiary) claim of its own; a crossover waits for the next payer's 835 instead.
+    The next claim's id derives from the invoice and sequence, so an answer applied twice bills once."""
+    content = outcome.after.content
+    answers = [e for e in outcome.events if isinstance(e, ClaimAdjudicated)]
+    if content is None or not answers:
+        return None
+    answer = answers[-1]
+    if answer.next_payer_id is None or answer.crossover:
+        return None
+    coverages = await unit.views.reference.coverages_in_force(
+        tenant, content.patient_id, content.service_date
+    )
+    coverage = next_coverage(content.sequence, coverages)
+    if coverage is None or coverage.payer_id != answer.next_payer_id:
+        return None
+    successor = successor_content(tenant, content, _prior(content, answer), coverage)
+
+    async def command(state: ClaimState) -> Command:
+        context = await unit.views.reference.scrub_context(tenant, successor)
+        return CreateClaim(successor, context, today)
+
+    await on_claim(unit, tenant, successor.claim_id, command, metadata)
+    return successor.claim_id
+
+
+def _prior(content: ClaimContent, answer: ClaimAdjudicated) -> PriorAdjudication:
+    return prior_adjudication(
+        content,
+        payer_claim_control_number=answer.payer_claim_control_number,
+        paid_cents=answer.paid_cents,
+        patient_responsibility_cents=answer.patient_responsibility_cents,
+        claim_adjustments=answer.claim_adjustments,
+        lines=answer.lines,
+        adjudicated_on=answer.adjudicated_on,
+    )
+
+
+async def claim_answered_by(
+    unit: Unit, tenant: str, matched_claim_id: str, payer_ids: Sequence[str], metadata: Metadata
+) -> str | None:
+    """The claim a payer's 835 answers. A payer answers the claim it was sent. After a crossover the
+    next payer's 835 carries the number of the claim the earlier payer was sent: it answers the
+    claim recorded for the next payer then (created here the first time, never sent). Another
+    known payer's answer to a claim that was never forwarded to it answers none (None): it waits
+    with the unmatched remittances rather than post one payer's money as another's. `payer_ids`:
+    the payers registered under the 835's payer id (none: an unknown payer, the claim it names)."""
+    if not payer_ids:
+        return matched_claim_id
+    claim_id = matched_claim_id
+    while True:
+        state, _ = await load_state(unit.session, claim_decider, claim_id)
+        content, answer = state.content, state.adjudication
+        if content is None:
+            return None  # the next payer's claim was never created (held back, or a race)
+        if content.payer_id in payer_ids:
+            return claim_id
+        if answer is None or answer.next_payer_id is None or content.sequence not in NEXT_SEQUENCE:
+            return None
+        if not answer.crossover:
+            claim_id = successor_claim_id(tenant, content.invoice_id, NEXT_SEQUENCE[content.sequence])
+            continue
+        if answer.next_payer_id not in payer_ids:
+            return None
+        coverages = await unit.views.reference.coverages_in_force(
+            tenant, content.patient_id, content.service_date
+        )
+        coverage = next_coverage(content.sequence, coverages)
+        if coverage is None or coverage.payer_id != answer.next_payer_id:
+            return None
+        # The payer echoes the lines of the claim it was forwarded (REF*6R): the record keeps them.
+        forwarded = replace(
+            successor_content(tenant, content, _prior(content, answer), coverage), lines=content.lines
+        )
+        await on_claim(unit, tenant, forwarded.claim_id, RecordCrossover(forwarded), metadata)
+        return forwarded.claim_id

@@ -20,9 +20,10 @@ from billing_events.contracts.claims import RejectionReason, RemittanceReceived
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
-from claims.application.handlers import CommandFor, on_claim
+from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
 from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
+from claims.domain.coordination import next_coverage
 from claims.domain.identifiers import remittance_id_for
 from claims.domain.inbound import ClaimPaymentAdvice, GroupAnswer, InboundDocument, Reason, RemittanceAdvice
 from claims.domain.remittance import ReceiveRemittance, adjudication, remittance_decider
@@ -125,6 +126,7 @@ class Ingestion:
         if state.received:
             return  # this payment was applied from an earlier file
         payer_id = await unit.views.reference.payer_id_for_edi(tenant, advice.payer_key)
+        payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
         rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in advice.claims]
         )
@@ -132,15 +134,26 @@ class Ingestion:
         unmatched: list[str] = []
         for claim in advice.claims:
             row = rows.get(claim.patient_control_number)
-            if row is None:
+            # After a crossover the next payer's 835 names the claim the earlier payer was sent.
+            claim_id = (
+                None
+                if row is None
+                else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
+            )
+            if claim_id is None:
                 unmatched.append(claim.patient_control_number)
                 await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
                 continue
-            await on_claim(
-                unit, tenant, row.claim_id, _adjudicate(claim, remittance_id, advice.payment_date), metadata
+            outcome = await on_claim(
+                unit,
+                tenant,
+                claim_id,
+                _adjudicate(unit, tenant, claim, remittance_id, advice.payment_date),
+                metadata,
             )
-            if row.claim_id not in matched:
-                matched.append(row.claim_id)
+            await bill_next_payer(unit, tenant, outcome, metadata, advice.payment_date)
+            if claim_id not in matched:
+                matched.append(claim_id)
         result.matched_claims += len(advice.claims) - len(unmatched)
         result.unmatched_claims += len(unmatched)
         received = RemittanceReceived(
@@ -245,11 +258,18 @@ class Ingestion:
             await on_claim(unit, tenant, row.claim_id, command, metadata)
 
 
-def _adjudicate(advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date) -> CommandFor:
+def _adjudicate(
+    unit: Unit, tenant: str, advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date
+) -> CommandFor:
     async def command(state: ClaimState) -> Command | None:
-        if state.content is None:
+        content = state.content
+        if content is None:
             return None
-        return adjudication(advice, state.content, remittance_id, paid_on)
+        coverages = await unit.views.reference.coverages_in_force(
+            tenant, content.patient_id, content.service_date
+        )
+        following = next_coverage(content.sequence, coverages)
+        return adjudication(advice, content, remittance_id, paid_on, following)
 
     return command
 

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.claims import Finding
+from billing_events.contracts.claims import CasAdjustment, Finding, PriorAdjudication
 from billing_events.decider import load_state
 from billing_events.envelope import Metadata
 from billing_events.phi import KeyDestroyed
@@ -39,13 +39,17 @@ from claims.application.ports import (
 )
 from claims.domain import scrubber
 from claims.domain.claim import ClaimState, FailScrub, Submit, claim_decider
+from claims.domain.model import ClaimContent
 from claims.domain.outbound import (
     Address837,
+    Adjustment837,
     Claim837,
     Interchange837,
     Line837,
+    LineAdjudication837,
     OtherCoverage837,
     Payer837,
+    PayerAdjudication837,
     Person837,
     Priority,
     Problem837,
@@ -170,6 +174,34 @@ def _provider(record: ProviderRecord) -> Provider837:
     )
 
 
+def _cas(adjustments: Iterable[CasAdjustment]) -> tuple[Adjustment837, ...]:
+    return tuple(Adjustment837(a.group, a.reason_code, a.amount_cents) for a in adjustments)
+
+
+def payer_adjudication_837(content: ClaimContent, answer: PriorAdjudication) -> PayerAdjudication837:
+    """An earlier payer's answer as loops 2320 and 2430 report it: lines matched to ours by number."""
+    ours = {line.line_number: line for line in content.lines}
+    lines = tuple(
+        LineAdjudication837(
+            line_number=paid.line_number,
+            code=paid.code,
+            modifiers=ours[paid.line_number].modifiers,
+            units=ours[paid.line_number].units,
+            paid_cents=paid.paid_cents,
+            adjustments=_cas(paid.adjustments),
+        )
+        for paid in answer.lines
+        if paid.line_number in ours
+    )
+    return PayerAdjudication837(
+        paid_cents=answer.paid_cents,
+        remaining_patient_liability_cents=answer.patient_responsibility_cents,
+        adjudicated_on=answer.adjudicated_on,
+        claim_adjustments=_cas(answer.claim_adjustments),
+        lines=lines,
+    )
+
+
 async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, frequency: str) -> Claim837:
     """Decrypt what the claim's 837 needs. Raises KeyDestroyed or Unreadable (naming a field only)."""
     content = state.content
@@ -178,8 +210,10 @@ async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, 
     coverage = parties.coverage
     subscriber = await _subscriber_person(vault, coverage, patient)
     member_id = await _open(vault, coverage.member_id, "member_id", "coverage.member_id")
+    answers = {answer.coverage_id: answer for answer in content.prior_adjudications}
     others = []
     for other, other_payer in parties.other_coverages:
+        answer = answers.get(other.coverage_id)
         other_member = await _open(vault, other.member_id, "member_id", "other_coverage.member_id")
         others.append(
             OtherCoverage837(
@@ -191,6 +225,7 @@ async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, 
                     other_payer.name, other_payer.edi_payer_id, other_payer.claim_filing_indicator
                 ),
                 group_number=other.group_number,
+                adjudication=None if answer is None else payer_adjudication_837(content, answer),
             )
         )
     billing = _provider(parties.billing_provider)

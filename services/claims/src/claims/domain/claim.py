@@ -30,6 +30,7 @@ from billing_events.contracts.claims import (
     RejectionReason,
 )
 from billing_events.decider import Decider
+from claims.domain.coordination import CoverageInForce, balance_left, crossed_over, prior_adjudication
 from claims.domain.errors import ClaimNotFound, InvalidTransition, ScrubFailed
 from claims.domain.model import ClaimContent, Frequency, ScrubContext, Status
 from claims.domain.scrubber import scrub
@@ -86,6 +87,14 @@ class CreateClaim:
     content: ClaimContent
     context: ScrubContext
     today: date
+
+
+@dataclass(frozen=True)
+class RecordCrossover:
+    """The next payer answers a claim the earlier payer forwarded to it: the claim it answers is
+    recorded, not sent (no scrub, no submission), so that its answer posts like any other."""
+
+    content: ClaimContent
 
 
 @dataclass(frozen=True)
@@ -161,10 +170,22 @@ class Adjudicate:
     lines: tuple[AdjudicatedLine, ...]
     remark_codes: tuple[str, ...]
     adjudicated_on: date
+    # The patient's coverage that pays after this claim's, in force on the date of service.
+    next_coverage: CoverageInForce | None = None
 
 
 Command = (
-    CreateClaim | Rescrub | FailScrub | Submit | Resubmit | Void | Close | Acknowledge | Reject | Adjudicate
+    CreateClaim
+    | RecordCrossover
+    | Rescrub
+    | FailScrub
+    | Submit
+    | Resubmit
+    | Void
+    | Close
+    | Acknowledge
+    | Reject
+    | Adjudicate
 )
 
 
@@ -174,6 +195,10 @@ Command = (
 def decide(command: Command, state: ClaimState) -> list[Event]:
     if isinstance(command, CreateClaim):
         return _create(command, state)
+    if isinstance(command, RecordCrossover):
+        if state.exists:
+            return []
+        return [replace(command.content, crossover=True).created_event()]
     if state.content is None:
         raise ClaimNotFound()
     claim_id = state.content.claim_id
@@ -240,6 +265,7 @@ def decide(command: Command, state: ClaimState) -> list[Event]:
                 )
             ]
         case Adjudicate():
+            next_payer_id, crossover = _next_payer(command, state.content)
             return [
                 ClaimAdjudicated(
                     claim_id=claim_id,
@@ -256,9 +282,36 @@ def decide(command: Command, state: ClaimState) -> list[Event]:
                     lines=command.lines,
                     remark_codes=command.remark_codes,
                     adjudicated_on=command.adjudicated_on,
+                    sequence=state.content.sequence,
+                    next_payer_id=next_payer_id,
+                    crossover=crossover,
                 )
             ]
     raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _next_payer(command: Adjudicate, content: ClaimContent) -> tuple[str | None, bool]:
+    """Who answers next for the invoice, and whether this payer forwarded the claim to it itself."""
+    if command.outcome == "reversed":
+        return None, False
+    remarks = [*command.remark_codes, *(code for line in command.lines for code in line.remark_codes)]
+    crossover = crossed_over(command.claim_status_code, remarks)
+    following = command.next_coverage
+    if crossover:
+        return (following.payer_id if following else None), True
+    answer = prior_adjudication(
+        content,
+        payer_claim_control_number=command.payer_claim_control_number,
+        paid_cents=command.paid_cents,
+        patient_responsibility_cents=command.patient_responsibility_cents,
+        claim_adjustments=command.claim_adjustments,
+        lines=command.lines,
+        adjudicated_on=command.adjudicated_on,
+    )
+    left = balance_left(content.total_charge_cents, (*content.prior_adjudications, answer))
+    if following is None or left <= 0:
+        return None, False
+    return following.payer_id, False
 
 
 def _create(command: CreateClaim, state: ClaimState) -> list[Event]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from billing_events.contracts.claims import ClaimCreated, ClaimLine
+from billing_events.contracts.claims import ClaimCreated, ClaimLine, ClaimSequence, PriorAdjudication
 
 Status = Literal[
     "created",
@@ -47,6 +47,13 @@ class ClaimContent:
     diagnoses: tuple[str, ...]
     lines: tuple[ClaimLine, ...]
     total_charge_cents: int
+    # Coordination of benefits: which coverage this claim bills, the claim of the payer before it,
+    # and every earlier payer's answer (reported to this payer in loops 2320 and 2430).
+    sequence: ClaimSequence = "primary"
+    predecessor_claim_id: str | None = None
+    prior_adjudications: tuple[PriorAdjudication, ...] = ()
+    # Forwarded by the earlier payer (a crossover): the platform never sends it.
+    crossover: bool = False
 
     def created_event(self) -> ClaimCreated:
         return ClaimCreated(
@@ -64,6 +71,10 @@ class ClaimContent:
             billing_provider_id=self.billing_provider_id,
             rendering_provider_id=self.rendering_provider_id,
             place_of_service=self.place_of_service,
+            sequence=self.sequence,
+            predecessor_claim_id=self.predecessor_claim_id,
+            prior_adjudications=self.prior_adjudications,
+            crossover=self.crossover,
         )
 
     @classmethod
@@ -83,6 +94,10 @@ class ClaimContent:
             diagnoses=event.diagnoses,
             lines=event.lines,
             total_charge_cents=event.total_charge_cents,
+            sequence=event.sequence,
+            predecessor_claim_id=event.predecessor_claim_id,
+            prior_adjudications=event.prior_adjudications,
+            crossover=event.crossover,
         )
 
     def codes_signature(self) -> str:

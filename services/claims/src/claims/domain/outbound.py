@@ -53,8 +53,41 @@ class Payer837:
 
 
 @dataclass(frozen=True)
+class Adjustment837:
+    """One CAS triplet: group (CO, PR, OA, PI), reason code (CARC) and amount."""
+
+    group: str
+    reason_code: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class LineAdjudication837:
+    """An earlier payer's answer on one service line (loop 2430: SVD, CAS, DTP*573)."""
+
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    paid_cents: int
+    adjustments: tuple[Adjustment837, ...] = ()
+
+
+@dataclass(frozen=True)
+class PayerAdjudication837:
+    """An earlier payer's answer on the claim (loop 2320: CAS, AMT*D, AMT*EAF; and its lines)."""
+
+    paid_cents: int
+    remaining_patient_liability_cents: int
+    adjudicated_on: date
+    claim_adjustments: tuple[Adjustment837, ...] = ()
+    lines: tuple[LineAdjudication837, ...] = ()
+
+
+@dataclass(frozen=True)
 class OtherCoverage837:
-    """A coverage of the patient besides the one billed (COB), reported in loop 2320."""
+    """A coverage of the patient besides the one billed (COB), reported in loop 2320; with its
+    payer's adjudication when that payer answered before the one billed."""
 
     priority: Priority
     relationship: str
@@ -62,6 +95,7 @@ class OtherCoverage837:
     subscriber: Person837
     payer: Payer837
     group_number: str | None = None
+    adjudication: PayerAdjudication837 | None = None
 
 
 @dataclass(frozen=True)

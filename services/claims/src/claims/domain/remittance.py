@@ -11,6 +11,7 @@ from billing_events.contracts.base import Event
 from billing_events.contracts.claims import AdjudicatedLine, CasAdjustment, ClaimLine, RemittanceReceived
 from billing_events.decider import Decider
 from claims.domain.claim import Adjudicate
+from claims.domain.coordination import CoverageInForce
 from claims.domain.inbound import Adjustment, ClaimPaymentAdvice, LinePayment
 from claims.domain.model import ClaimContent
 
@@ -95,7 +96,11 @@ def outcome_of(advice: ClaimPaymentAdvice, lines: tuple[AdjudicatedLine, ...]) -
 
 
 def adjudication(
-    advice: ClaimPaymentAdvice, content: ClaimContent, remittance_id: str, adjudicated_on: date
+    advice: ClaimPaymentAdvice,
+    content: ClaimContent,
+    remittance_id: str,
+    adjudicated_on: date,
+    next_coverage: CoverageInForce | None = None,
 ) -> Adjudicate:
     lines = match_lines(content, advice.lines)
     claim_adjustments = cas(advice.adjustments)
@@ -114,6 +119,7 @@ def adjudication(
         lines=lines,
         remark_codes=advice.remark_codes,
         adjudicated_on=adjudicated_on,
+        next_coverage=next_coverage,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,6 +29,7 @@ from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.errors import DomainError
 from claims.domain.inbound import InboundKind
 from claims.entrypoints.errors import problem_of
+from claims.entrypoints.workers import settings_of
 
 router = APIRouter(tags=["claims"])
 
@@ -36,6 +37,7 @@ Reader = Annotated[Principal, Depends(require(Role.BILLER, Role.AUDITOR))]
 Biller = Annotated[Principal, Depends(require(Role.BILLER))]
 ClaimsPage = Annotated[PageRequest, Depends(queries.CLAIMS.request)]
 DenialsPage = Annotated[PageRequest, Depends(queries.DENIALS.request)]
+CrossoversPage = Annotated[PageRequest, Depends(queries.CROSSOVERS_OVERDUE.request)]
 UnmatchedPage = Annotated[PageRequest, Depends(queries.UNMATCHED.request)]
 STATUSES = frozenset(
     {"created", "scrub_failed", "ready", "submitted", "accepted", "rejected", "paid", "partially_paid"}
@@ -314,6 +316,30 @@ def _unmatched_json(r: Any) -> dict[str, Any]:
         "payer_name": r["payer_name"],
         "received_at": r["received_at"].isoformat(),
     }
+
+
+@router.get("/crossovers/overdue")
+async def overdue_crossovers(
+    request: Request, principal: Reader, page: CrossoversPage, days: int | None = None
+) -> dict[str, Any]:
+    """The work queue of crossovers: claims the payer forwarded to the next payer itself, whose next
+    payer has not answered within `days` (default: the service's crossover_wait_days)."""
+    wait = settings_of(runtime_of(request)).crossover_wait_days if days is None else days
+    if wait < 0:
+        raise invalid([FieldError("days", "must be zero or more")])
+    forwarded_by = datetime.now(UTC).date() - timedelta(days=wait)
+    async with runtime_of(request).pool.acquire() as db:
+        rows = await queries.overdue_crossovers(db, principal.tenant, forwarded_by, page)
+
+    def render(row: Any) -> dict[str, Any]:
+        adjudication = row["adjudication"]
+        return {
+            **queries.claim_summary(row),
+            "awaiting_payer_id": adjudication.get("next_payer_id"),
+            "forwarded_on": adjudication["adjudicated_on"],
+        }
+
+    return rows.map(render).as_json()
 
 
 @router.get("/remittances/unmatched")

@@ -103,6 +103,23 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def by_payer(state: InvoiceState) -> list[dict[str, Any]]:
+    """What each payer paid and adjusted off (reversals netted), in the order of their sequence: with
+    the patient's payments and the balance, they add up to the charges to the cent."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in state.postings:
+        if p.payer_id is None or p.kind not in ("insurance_payment", "denial", "reversal"):
+            continue
+        row = totals.setdefault(
+            (p.sequence, p.payer_id),
+            {"payer_id": p.payer_id, "sequence": p.sequence, "paid_cents": 0, "adjustment_cents": 0},
+        )
+        row["paid_cents"] += p.insurance_paid_cents
+        row["adjustment_cents"] += p.adjustment_cents
+    order = {"primary": 0, "secondary": 1, "tertiary": 2}
+    return [totals[key] for key in sorted(totals, key=lambda k: (order.get(k[0], 9), k[1]))]
+
+
 def invoice_document(state: InvoiceState) -> dict[str, Any]:
     """The invoice as the API shows it: its amounts, its lines and its ledger with a running balance."""
     reversed_by = {p.reverses: p.posting_id for p in state.postings if p.reverses}
@@ -129,6 +146,8 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
                 "reversed_by": reversed_by.get(p.posting_id),
                 "denial_reasons": list(p.denial_reasons),
                 "lines": [line.model_dump(mode="json") for line in p.lines],
+                "sequence": p.sequence if p.payer_id else None,
+                "awaiting_next_payer": p.awaiting_next_payer,
             }
         )
     lines = state.lines if state.lifecycle != "held" else state.coded_lines
@@ -159,6 +178,8 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
         "other_adjustment_cents": state.other_adjustment_cents,
         "patient_responsibility_cents": state.patient_responsibility_cents,
         "insurance_balance_cents": state.insurance_balance_cents,
+        "awaiting_next_payer": state.awaiting_next_payer,
+        "by_payer": by_payer(state),
         "balance_cents": state.balance_cents,
         "settled_on": _day(state.settled_on) if state.status == "settled" else None,
         "void_reason": state.void_reason,

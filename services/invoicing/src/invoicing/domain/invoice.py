@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from billing_events.balances import patient_share_of_balance
+from billing_events.balances import PayerAnswer, patient_assigned_cents, patient_share_of_balance
 from billing_events.contracts.base import Event
-from billing_events.contracts.claims import ClaimAdjudicated
+from billing_events.contracts.claims import ClaimAdjudicated, ClaimSequence
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
 from billing_events.contracts.invoicing import (
     CodedInvoiceLine,
@@ -51,6 +51,9 @@ PostingKind = Literal["charge", "insurance_payment", "denial", "reversal", "pati
 Status = Literal["new", "held", "open", "denied", "settled", "overpaid", "voided"]
 STATUSES: tuple[Status, ...] = ("held", "open", "denied", "settled", "overpaid", "voided")
 OTHER_ADJUSTMENT_GROUPS = ("OA", "OI", "PI", "CR")
+# CARC 23, the impact of prior payers' adjudication: a secondary or tertiary payer reports under it
+# what the earlier ones paid and adjusted, which is already on the ledger; from it, it adjusts nothing.
+PRIOR_PAYER_IMPACT = "23"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Posting:
     reverses: str | None = None
     method: str | None = None
     denial_reasons: tuple[str, ...] = ()
+    sequence: ClaimSequence = "primary"
+    awaiting_next_payer: bool = False
 
     @property
     def paid_cents(self) -> int:
@@ -154,8 +159,24 @@ class InvoiceState:
         outstanding = max(self.balance_cents, 0)
         if self.responsibility == "self_pay":
             return outstanding
-        assigned = sum(p.patient_responsibility_cents for p in self.postings)
+        assigned = patient_assigned_cents(self.payer_answers)
         return patient_share_of_balance(outstanding, assigned, self.patient_paid_cents)
+
+    @property
+    def payer_answers(self) -> list[PayerAnswer]:
+        return [
+            PayerAnswer(
+                p.sequence, p.patient_responsibility_cents, p.awaiting_next_payer, p.kind == "reversal"
+            )
+            for p in self.postings
+            if p.kind in ("insurance_payment", "denial", "reversal")
+        ]
+
+    @property
+    def awaiting_next_payer(self) -> bool:
+        """The latest standing payer answer names a payer after it: the patient is not billed yet."""
+        effective = self.effective_adjudications()
+        return bool(effective) and effective[-1].awaiting_next_payer
 
     @property
     def insurance_balance_cents(self) -> int:
@@ -260,6 +281,8 @@ class PostAdjudication:
     patient_responsibility_cents: int
     remark_codes: tuple[str, ...]
     posted_on: date
+    sequence: ClaimSequence = "primary"
+    awaiting_next_payer: bool = False
 
 
 @dataclass(frozen=True)
@@ -336,6 +359,8 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
         patient_responsibility_cents=claim.patient_responsibility_cents,
         remark_codes=tuple(dict.fromkeys(remarks)),
         posted_on=claim.adjudicated_on,
+        sequence=claim.sequence,
+        awaiting_next_payer=claim.next_payer_id is not None or claim.crossover,
     )
 
 
@@ -473,6 +498,7 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
             other_adjustment_cents=-target.other_adjustment_cents,
             patient_responsibility_cents=-target.patient_responsibility_cents,
             reverses_adjudication_id=target.posting_id,
+            sequence=target.sequence,
         )
     adjustments = [a for line in command.lines for a in line.adjustments]
     if command.denied:
@@ -490,6 +516,8 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
             other_adjustment_cents=0,
             patient_responsibility_cents=0,
             denial_reasons=tuple(dict.fromkeys(reasons)) or ("denied",),
+            sequence=command.sequence,
+            awaiting_next_payer=command.awaiting_next_payer,
         )
     pr_adjustments = [a.amount_cents for a in adjustments if a.group == "PR"]
     return InsurancePaymentPosted(
@@ -501,11 +529,18 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
         lines=command.lines,
         paid_cents=sum(line.paid_cents for line in command.lines),
         contractual_adjustment_cents=sum(a.amount_cents for a in adjustments if a.group == "CO"),
-        other_adjustment_cents=sum(a.amount_cents for a in adjustments if a.group in OTHER_ADJUSTMENT_GROUPS),
+        other_adjustment_cents=sum(
+            a.amount_cents
+            for a in adjustments
+            if a.group in OTHER_ADJUSTMENT_GROUPS
+            and not (command.sequence != "primary" and a.reason_code == PRIOR_PAYER_IMPACT)
+        ),
         # The CAS PR segments are the itemised truth; CLP05 stands in when a payer sent none.
         patient_responsibility_cents=sum(pr_adjustments)
         if pr_adjustments
         else command.patient_responsibility_cents,
+        sequence=command.sequence,
+        awaiting_next_payer=command.awaiting_next_payer,
     )
 
 
@@ -638,6 +673,8 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
                 payer_id=event.payer_id,
                 reverses=event.reverses_adjudication_id,
                 denial_reasons=event.denial_reasons,
+                sequence=event.sequence,
+                awaiting_next_payer=event.awaiting_next_payer,
             ),
         )
     if isinstance(event, PatientPaymentApplied):

@@ -100,6 +100,9 @@ CREATE TABLE IF NOT EXISTS reporting_insurance_postings (
     denial_reasons jsonb NOT NULL, lines jsonb NOT NULL, posted_on date NOT NULL, {_RECORDED},
     PRIMARY KEY (event_id)
 );
+ALTER TABLE reporting_insurance_postings ADD COLUMN IF NOT EXISTS sequence text NOT NULL DEFAULT 'primary';
+ALTER TABLE reporting_insurance_postings ADD COLUMN IF NOT EXISTS awaiting_next_payer boolean NOT NULL
+    DEFAULT false;
 CREATE TABLE IF NOT EXISTS reporting_patient_payments (
     tenant text NOT NULL, payment_id text NOT NULL, invoice_id text NOT NULL, amount_cents bigint NOT NULL,
     applied_cents bigint NOT NULL, credit_cents bigint NOT NULL, method text NOT NULL,
@@ -219,6 +222,8 @@ async def on_insurance_payment_posted(session: Session, envelope: EventEnvelope)
             "other_adjustment_cents",
             "patient_responsibility_cents",
             "posted_on",
+            "sequence",
+            "awaiting_next_payer",
         }
     )
     values |= {"lines": _dump(event.lines), "denial_reasons": list(event.denial_reasons)}
@@ -438,6 +443,8 @@ class FactsReader:
             other_adjustment_cents=r["other_adjustment_cents"],
             patient_responsibility_cents=r["patient_responsibility_cents"],
             posted_on=r["posted_on"],
+            sequence=r["sequence"],
+            awaiting_next_payer=r["awaiting_next_payer"],
             lines=tuple(
                 PostedLine(ln["line_number"], ln["paid_cents"], _adjustments(ln["adjustments"]))
                 for ln in r["lines"]

@@ -25,6 +25,10 @@ SELF_PAY = "self_pay"
 UNASSIGNED = "unassigned"
 
 
+# CARC 23: the impact of prior payers' adjudication, which a secondary or tertiary payer reports.
+PRIOR_PAYER_IMPACT = "23"
+
+
 @dataclass(frozen=True, order=True)
 class Stamp:
     at: datetime
@@ -111,6 +115,9 @@ class InsurancePosting:
     posted_on: date
     lines: tuple[PostedLine, ...]
     stamp: Stamp
+    # Coordination of benefits: the payer's sequence, and whether its answer awaits a payer after it.
+    sequence: str = "primary"
+    awaiting_next_payer: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,11 +166,15 @@ class AdjudicatedLine:
     @property
     def denied(self) -> bool:
         """Nothing paid on a charged line for a reason other than the patient's share (deductible,
-        coinsurance, copay): the payer refused the line."""
+        coinsurance, copay) or the earlier payers' part (CARC 23, on a secondary's answer): the payer
+        refused the line."""
         return (
             self.charge_cents > 0
             and self.paid_cents == 0
-            and any(a.group != "PR" and a.amount_cents != 0 for a in self.adjustments)
+            and any(
+                a.group != "PR" and a.reason_code != PRIOR_PAYER_IMPACT and a.amount_cents != 0
+                for a in self.adjustments
+            )
         )
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from billing_events.balances import patient_share_of_balance
+from billing_events.balances import PayerAnswer, patient_assigned_cents, patient_share_of_balance
 from reporting.domain.facts import SELF_PAY, Facts, IssuedInvoice
 
 
@@ -39,12 +39,19 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
     known = facts.known_on(as_of)
     voided = {void.invoice_id for void in known.voids}
     posted: dict[str, int] = defaultdict(int)
-    patient_share: dict[str, int] = defaultdict(int)
+    answers: dict[str, list[PayerAnswer]] = defaultdict(list)
     for posting in known.insurance_postings:
         posted[posting.invoice_id] += (
             posting.paid_cents + posting.contractual_adjustment_cents + posting.other_adjustment_cents
         )
-        patient_share[posting.invoice_id] += posting.patient_responsibility_cents
+        answers[posting.invoice_id].append(
+            PayerAnswer(
+                posting.sequence,
+                posting.patient_responsibility_cents,
+                posting.awaiting_next_payer,
+                posting.reversal,
+            )
+        )
     applied: dict[str, int] = defaultdict(int)
     for payment in known.patient_payments:
         applied[payment.invoice_id] += payment.applied_cents
@@ -60,7 +67,8 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
             insurance, self_pay = total, 0
         else:
             # The one rule invoicing's ledger applies too (billing_events.balances).
-            self_pay = patient_share_of_balance(total, patient_share[key], applied[key])
+            assigned = patient_assigned_cents(answers[key])
+            self_pay = patient_share_of_balance(total, assigned, applied[key])
             insurance = total - self_pay
         result.append(InvoiceBalance(invoice, insurance, self_pay))
     return result

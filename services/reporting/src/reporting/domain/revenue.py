@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Literal
 
-from reporting.domain.facts import SELF_PAY, UNASSIGNED, Facts, IssuedInvoice
+from reporting.domain.facts import PRIOR_PAYER_IMPACT, SELF_PAY, UNASSIGNED, Facts, IssuedInvoice
 from reporting.domain.ledger import total_ar_cents
 
 GroupBy = Literal["payer", "provider", "code"]
@@ -176,6 +176,8 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
             for adjustment in line.adjustments:
                 if adjustment.group == "PR":
                     continue  # the patient's share is owed, not adjusted away
+                if posting.sequence != "primary" and adjustment.reason_code == PRIOR_PAYER_IMPACT:
+                    continue  # a later payer's report of the earlier payers' part, already counted
                 measure = (
                     "contractual_adjustments_cents" if adjustment.group == "CO" else "other_adjustments_cents"
                 )
