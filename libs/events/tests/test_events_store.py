@@ -11,7 +11,7 @@ import pytest
 
 from billing_events.contracts.registration import PayerRegistered
 from billing_events.envelope import Metadata
-from billing_events.store import EventStore, EventTooLarge, VersionConflict, create_pool
+from billing_events.store import EventStore, EventTooLarge, VersionConflict, create_pool, keeps_session_state
 
 META = Metadata(tenant="acme", actor="admin-1")
 
@@ -159,3 +159,21 @@ async def test_an_event_too_large_for_one_kafka_message_is_refused_before_it_rea
     with pytest.raises(EventTooLarge, match="PayerRegistered"):
         await store.append(stream, "payer", 0, [huge], META)
     assert await store.load(stream) == []
+
+
+async def test_a_pooled_connection_that_took_session_state_is_fully_reset_on_release(
+    database_url: str,
+) -> None:
+    # Pool connections skip asyncpg's reset query, except those marked (the relay's leader lock).
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        async with pool.acquire() as connection:
+            keeps_session_state(connection)  # a pool proxy, as the relay holds
+            assert await connection.fetchval("SELECT pg_try_advisory_lock(4242)")
+        async with pool.acquire() as connection:  # the same single connection, back from the pool
+            held = await connection.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        assert held == 0
+    finally:
+        await pool.close()

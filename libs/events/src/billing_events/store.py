@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -55,17 +54,19 @@ async def init_connection(connection: asyncpg.Connection) -> None:
 # (`pg_advisory_unlock_all; CLOSE ALL; UNLISTEN *; RESET ALL`) when they go back to the pool. Every
 # other connection only ever runs transactions, which asyncpg rolls back on release anyway, so the
 # reset query would be one more round trip per command for nothing.
-_STATEFUL: weakref.WeakSet[asyncpg.Connection] = weakref.WeakSet()
+# Kept by id: a pool hands out proxies that cannot be weakly referenced, while the reset receives the
+# connection itself. A reused id only costs one needless reset.
+_STATEFUL: set[int] = set()
 
 
 def keeps_session_state(connection: asyncpg.Connection) -> None:
     """Mark a pooled connection that takes session-level state, so its release resets it fully."""
-    _STATEFUL.add(connection)
+    _STATEFUL.add(id(getattr(connection, "_con", None) or connection))
 
 
 async def _reset_on_release(connection: asyncpg.Connection) -> None:
-    if connection in _STATEFUL:
-        _STATEFUL.discard(connection)
+    if id(connection) in _STATEFUL:
+        _STATEFUL.discard(id(connection))
         reset_query = connection.get_reset_query()
         if reset_query:
             await connection.execute(reset_query)
