@@ -71,6 +71,12 @@ class Tables:
     async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
         return "payer-1" if edi_payer_id == "ACME1" else None
 
+    async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
+        return ["payer-1"] if edi_payer_id == "ACME1" else []
+
+    async def coverages_in_force(self, tenant: str, patient_id: str, on: date) -> list[Any]:
+        return []  # the patient has no other coverage: no next payer
+
     # claims
     async def by_patient_control_numbers(self, tenant: str | None, numbers: Any) -> dict[str, ClaimRow]:
         rows = {

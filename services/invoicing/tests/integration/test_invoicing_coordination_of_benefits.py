@@ -131,6 +131,7 @@ async def test_the_secondary_pays_and_the_patient_owes_what_neither_paid(
     paid = await svc.client(["front_desk"]).post(
         f"/invoices/{INVOICE}/payments",
         json={"amount_cents": 500, "method": "card", "received_on": "2026-05-01"},
+        headers={"Idempotency-Key": "pay-after-all-payers"},
     )
     settled, _ = await invoice_and_statement(svc)
     assert paid.status_code == 201
