@@ -19,6 +19,9 @@ from reporting.entrypoints import SERVICE
         ("/reports/denials?to=0001-01-01", "to"),
         ("/reports/ar-aging?as_of=9999-12-31", "as_of"),
         ("/reports/kpis?as_of=0001-01-01", "as_of"),
+        ("/reports/profitability?to=0001-01-01", "to"),
+        ("/reports/cost-to-collect?from=0001-01-01&to=0001-02-01", "from"),
+        ("/reports/budget-variance?as_of=9999-12-31", "as_of"),
     ],
 )
 async def test_days_out_of_range_are_refused_by_name(
@@ -27,6 +30,6 @@ async def test_days_out_of_range_are_refused_by_name(
     async with ServiceHarness.start(
         SERVICE, database_url, kafka_bootstrap, topic_prefix, tmp_path, consume=False
     ) as svc:
-        response = await svc.client(roles=["biller"]).get(path)
+        response = await svc.client(roles=["biller", "finance"]).get(path)
     assert response.status_code == 422, response.text
     assert field in [error["field"] for error in response.json()["errors"]]

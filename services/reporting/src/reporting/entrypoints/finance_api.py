@@ -25,6 +25,7 @@ from reporting.entrypoints.api import (
     CSV_RESPONSE,
     MAX_RANGE_DAYS,
     NO_STORE,
+    Day,
     _csv,
     _range,
     _source,
@@ -36,9 +37,10 @@ from reporting.settings import reporting_settings
 router = APIRouter()
 
 FinanceReader = Annotated[Principal, Depends(require(Role.FINANCE, Role.BILLER, Role.AUDITOR, Role.ADMIN))]
-From = Annotated[date | None, Query(alias="from", description="first day; default 12 months back")]
-To = Annotated[date | None, Query(alias="to", description="last day, included; default today")]
-AsOf = Annotated[date | None, Query(description="as known at the end of this day; default today")]
+# Days within 1900-9998 like every report's (api.Day): the windows around them stay within Python's dates.
+From = Annotated[Day | None, Query(alias="from", description="first day; default 12 months back")]
+To = Annotated[Day | None, Query(alias="to", description="last day, included; default today")]
+AsOf = Annotated[Day | None, Query(description="as known at the end of this day; default today")]
 
 
 def sources(request: Request) -> Sources:
