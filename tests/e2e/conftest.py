@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from billing_testing.platform import SERVICES, Platform
+from billing_testing.platform import ALL_SERVICES, Platform
 from billing_testing.plugin import require_durable
 
 
@@ -25,9 +25,9 @@ async def platform(
     # The test process signs tokens with the same development keys as the services.
     os.environ["BILLING_STATE_DIR"] = str(workdir / "state")
     try:
-        for service in (*SERVICES, "payer-simulator"):
+        for service in (*ALL_SERVICES, "payer-simulator"):
             running.start(service)
-        await running.wait_ready()
+        await running.wait_ready(ALL_SERVICES)
         yield running
     finally:
         running.stop_all()

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from billing_events.errors import FieldError as FieldError
 
 
 class DomainError(Exception):
     """A command that the rules refuse."""
 
 
-@dataclass(frozen=True)
-class FieldIssue:
-    field: str
-    message: str
-
-
 class InvalidInput(DomainError):
     """One or more fields (or lines of an import) break a rule; every one is listed at once."""
 
-    def __init__(self, issues: Sequence[FieldIssue]) -> None:
+    def __init__(self, issues: Sequence[FieldError]) -> None:
         super().__init__("; ".join(f"{i.field}: {i.message}" for i in issues))
         self.issues = list(issues)
 

@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable
 
 from billing_events.contracts.finance import ExpenseRecorded
-from finance.domain.errors import FieldIssue, InvalidInput
+from finance.domain.errors import FieldError, InvalidInput
 from finance.domain.expense import ExpenseInput, checked_expense
 from finance.domain.values import CostCenterRef, Issues
 
@@ -28,16 +28,20 @@ def parse_gl_csv(
     import_id: str,
 ) -> list[ExpenseRecorded]:
     """The expenses of the file, or InvalidInput listing every bad line."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise InvalidInput([FieldError(f"line {reader.line_num}", f"is not valid CSV ({error})")]) from None
     if not rows:
-        raise InvalidInput([FieldIssue("body", "is empty: the CSV needs its header line")])
+        raise InvalidInput([FieldError("body", "is empty: the CSV needs its header line")])
     header = tuple(column.strip().lower() for column in rows[0])
     if header[: len(HEADER)] != HEADER or any(c not in OPTIONAL for c in header[len(HEADER) :]):
         raise InvalidInput(
-            [FieldIssue("line 1", f"the header must be {','.join(HEADER)} (optionally followed by fte)")]
+            [FieldError("line 1", f"the header must be {','.join(HEADER)} (optionally followed by fte)")]
         )
     if len(rows) - 1 > MAX_LINES:
-        raise InvalidInput([FieldIssue("body", f"holds more than {MAX_LINES} lines; split the file")])
+        raise InvalidInput([FieldError("body", f"holds more than {MAX_LINES} lines; split the file")])
     issues = Issues()
     expenses: list[ExpenseRecorded] = []
     for number, row in enumerate(rows[1:], start=2):
@@ -62,5 +66,5 @@ def parse_gl_csv(
             expenses.append(event)
     issues.raise_if_any()
     if not expenses:
-        raise InvalidInput([FieldIssue("body", "holds no expense lines")])
+        raise InvalidInput([FieldError("body", "holds no expense lines")])
     return expenses

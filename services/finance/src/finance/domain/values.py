@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 
 from billing_events.contracts.finance import CostCenterKind, ExpenseCategory
-from finance.domain.errors import FieldIssue, InvalidInput
+from finance.domain.errors import FieldError, InvalidInput
 
 CATEGORIES: tuple[str, ...] = get_args(ExpenseCategory)
 KINDS: tuple[str, ...] = get_args(CostCenterKind)
@@ -32,11 +32,11 @@ class CostCenterRef:
 
 @dataclass
 class Issues:
-    found: list[FieldIssue] = field(default_factory=list)
+    found: list[FieldError] = field(default_factory=list)
     prefix: str = ""
 
     def add(self, name: str, message: str) -> None:
-        self.found.append(FieldIssue(f"{self.prefix}{name}", message))
+        self.found.append(FieldError(f"{self.prefix}{name}", message))
 
     def raise_if_any(self) -> None:
         if self.found:
@@ -48,10 +48,12 @@ class Issues:
             self.add(name, "is required: a whole, non-negative number of cents")
             return None
         if isinstance(value, str):
-            if not value.strip().isdigit():
-                self.add(name, "must be a whole, non-negative number of cents")
+            digits = value.strip()
+            # ASCII digits only ('²' and Arabic-Indic digits are digits to str.isdigit), and few of them.
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 15:
+                self.add(name, "must be a whole, non-negative number of cents (at most 15 digits)")
                 return None
-            value = int(value.strip())
+            value = int(digits)
         if not isinstance(value, int):
             self.add(name, "must be a whole, non-negative number of cents")
             return None
@@ -98,6 +100,9 @@ class Issues:
             if required:
                 self.add(name, "is required")
             return None
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            self.add(name, "must not contain control characters")
+            return None
         if len(text) > max_length:
             self.add(name, f"must be at most {max_length} characters")
             return None
@@ -107,10 +112,14 @@ class Issues:
         """FTEs with at most two decimals, as hundredths (1.5 -> 150); None when not given."""
         if value is None or value == "":
             return None
+        text = str(value).strip()
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text) if len(text) <= 20 else Decimal("NaN")
         except InvalidOperation:
             self.add(name, "must be a number of full-time equivalents, e.g. 1.5")
+            return None
+        if not number.is_finite() or abs(number) > 100_000:
+            self.add(name, "must be a non-negative number of full-time equivalents, at most 100000")
             return None
         hundredths = number * 100
         if not number.is_finite() or number < 0 or hundredths != hundredths.to_integral_value():

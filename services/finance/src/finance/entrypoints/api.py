@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -235,8 +235,11 @@ async def get_expense(request: Request, expense_id: str, principal: Reader) -> A
 # budgets
 
 
+BudgetYear = Annotated[int, Path(ge=1900, le=9998, description="the budget's calendar year")]
+
+
 @router.put("/budgets/{year}", tags=["budgets"])
-async def set_budget(request: Request, year: int, body: BudgetIn, principal: Finance) -> JSONResponse:
+async def set_budget(request: Request, year: BudgetYear, body: BudgetIn, principal: Finance) -> JSONResponse:
     rows = [BudgetInput(r.cost_center, r.month, r.amount_cents) for r in body.rows]
 
     async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
@@ -247,7 +250,7 @@ async def set_budget(request: Request, year: int, body: BudgetIn, principal: Fin
 
 
 @router.get("/budgets/{year}", tags=["budgets"])
-async def get_budget(request: Request, year: int, principal: Reader) -> Any:
+async def get_budget(request: Request, year: BudgetYear, principal: Reader) -> Any:
     row = await _read(request, lambda views: views.budget(principal.tenant, year))
     return {"year": year, "rows": row["rows"] if row else []}
 
