@@ -204,6 +204,8 @@ def test_many_ik4s_read_in_linear_time() -> None:
         return elapsed
 
     seconds(1_000)  # warm up
-    small, large = seconds(10_000), seconds(40_000)
+    # The best of three of each, so that another process on a loaded machine does not decide it.
+    small = min(seconds(10_000) for _ in range(3))
+    large = min(seconds(40_000) for _ in range(3))
     # Four times the IK4s: linear is ~4x; the old quadratic reader took ~16x (and minutes).
-    assert large < max(small * 8, 0.5), (small, large)
+    assert large < max(small * 10, 0.5), (small, large)
