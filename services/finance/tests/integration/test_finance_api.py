@@ -74,6 +74,18 @@ async def test_expenses_imports_reversals_budgets_and_assets(svc: ServiceHarness
     imported = await finance.post("/expenses/import", content=good, headers=CSV)
     assert imported.status_code == 201, imported.text
     assert imported.json()["expenses"] == 2
+    # The list pages with the platform's one helper: one expense a page, each once, in order.
+    window: dict[str, str | int] = {"from": "2025-01-01", "to": "2025-12-31", "limit": 1}
+    first = (await finance.get("/expenses", params=window)).json()
+    second = (await finance.get("/expenses", params={**window, "cursor": first["next_cursor"]})).json()
+    third = (await finance.get("/expenses", params={**window, "cursor": second["next_cursor"]})).json()
+    walked = [page["items"][0]["expense_id"] for page in (first, second, third)]
+    assert walked[0] == expense_id
+    assert sorted(walked[1:]) == sorted(imported.json()["expense_ids"])
+    assert third["next_cursor"] is None
+    stale = await finance.get("/expenses", params={**window, "cursor": "2"})
+    assert stale.status_code == 422
+    assert [e["field"] for e in stale.json()["errors"]] == ["cursor"]
 
     reversal = await finance.post(f"/expenses/{expense_id}/reversal", json={"reason": "wrong month"})
     assert reversal.status_code == 201, reversal.text

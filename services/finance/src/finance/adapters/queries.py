@@ -7,8 +7,9 @@ from datetime import date
 import asyncpg
 
 from billing_events.envelope import EventEnvelope
+from billing_service.pages import Keyset, Page, PageRequest
 from finance.adapters import projections
-from finance.application.ports import Page, Row
+from finance.application.ports import Row
 from finance.domain.values import CostCenterRef
 
 
@@ -51,8 +52,8 @@ class PostgresViews:
         )
 
     async def expenses(
-        self, tenant: str, start: date, end: date, cost_center: str | None, after: int, limit: int
-    ) -> Page:
+        self, tenant: str, start: date, end: date, cost_center: str | None, page: PageRequest
+    ) -> Page[Row]:
         rows = [
             dict(r)
             for r in await self.connection.fetch(
@@ -62,13 +63,11 @@ class PostgresViews:
                 start,
                 end,
                 cost_center,
-                after,
-                limit + 1,
+                page.position,
+                page.fetch,
             )
         ]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, rows[-1]["seq"] if more and rows else None)
+        return page.page(rows, _seq)
 
     async def budget(self, tenant: str, year: int) -> Row | None:
         return _row(
@@ -84,3 +83,10 @@ class PostgresViews:
             tenant,
         )
         return [dict(r) for r in rows]
+
+
+EXPENSES = Keyset("finance.expenses")
+
+
+def _seq(row: Row) -> tuple[int]:
+    return (int(row["seq"]),)

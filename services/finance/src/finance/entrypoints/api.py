@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
+from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, invalid, not_found
 from billing_service.runtime import runtime_of
-from finance.adapters.queries import PostgresViews
+from finance.adapters.queries import EXPENSES, PostgresViews
 from finance.application import handlers
 from finance.application.handlers import CommandContext
 from finance.domain.budget import BudgetInput
@@ -208,20 +209,13 @@ async def list_expenses(
     principal: Reader,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
+    page: Annotated[PageRequest, Depends(EXPENSES.request)],
     cost_center: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
 ) -> Any:
-    if cursor is not None and not cursor.isdigit():
-        raise invalid([FieldError("cursor", "is not a cursor this API returned")])
-    after = int(cursor or 0)
-    page = await _read(
-        request, lambda views: views.expenses(principal.tenant, start, end, cost_center, after, limit)
+    found = await _read(
+        request, lambda views: views.expenses(principal.tenant, start, end, cost_center, page)
     )
-    return {
-        "items": [_json(r) for r in page.rows],
-        "next_cursor": None if page.next_after is None else str(page.next_after),
-    }
+    return found.map(_json).as_json()
 
 
 @router.get("/expenses/{expense_id}", tags=["expenses"])
