@@ -68,9 +68,6 @@ class Tables:
         self.unmatched.append(claim.patient_control_number)
 
     # reference
-    async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
-        return "payer-1" if edi_payer_id == "ACME1" else None
-
     async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
         return ["payer-1"] if edi_payer_id == "ACME1" else []
 

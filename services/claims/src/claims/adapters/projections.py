@@ -418,15 +418,6 @@ class PostgresReferenceData:
         )
         return [str(row["payer_id"]) for row in rows]
 
-    async def payer_id_for_edi(self, tenant: str, edi_payer_id: str) -> str | None:
-        value = await self.db.fetchval(
-            "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 "
-            "ORDER BY payer_id LIMIT 1",
-            tenant,
-            edi_payer_id,
-        )
-        return None if value is None else str(value)
-
     async def scrub_context(self, tenant: str, content: ClaimContent) -> ScrubContext:
         billing = await self._provider(tenant, content.billing_provider_id)
         rendering = await self._provider(tenant, content.rendering_provider_id)

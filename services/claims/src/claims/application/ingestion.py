@@ -125,8 +125,8 @@ class Ingestion:
         state, version = await load_state(unit.session, remittance_decider, remittance_id)
         if state.received:
             return  # this payment was applied from an earlier file
-        payer_id = await unit.views.reference.payer_id_for_edi(tenant, advice.payer_key)
         payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
+        payer_id = payer_ids[0] if payer_ids else None  # ordered by payer_id, as before
         rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in advice.claims]
         )
