@@ -7,7 +7,7 @@ from collections.abc import Callable
 from billing_service.runtime import Runtime, ServiceDefinition
 from registration.adapters.adt_log import HL7_SQL
 from registration.adapters.projections import PROJECTIONS_SQL, rebuild
-from registration.entrypoints import hl7
+from registration.entrypoints import hl7, intake
 from registration.entrypoints.api import router
 
 
@@ -20,7 +20,7 @@ SERVICE = ServiceDefinition(
     name="registration",
     port=8001,
     title="Registration: patients, coverages, providers, payers, encounters",
-    routers=lambda: [router, hl7.router],
+    routers=lambda: [router, intake.router, hl7.router],
     schema_sql=PROJECTIONS_SQL + HL7_SQL,
     # The HL7 v2 MLLP listener, when REGISTRATION_HL7_MLLP_PORT is set.
     workers=hl7.workers,
