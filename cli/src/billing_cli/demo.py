@@ -335,6 +335,7 @@ async def simulate(
     tenant: str = DEMO_TENANT,
     concurrency: int = 8,
     seed_value: int | None = None,
+    batch: int = 1,
     on_progress: Any = None,
 ) -> SimulationResult:
     reference = await seed(endpoints, tenant)
@@ -348,15 +349,29 @@ async def simulate(
 
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
-            n = queue.get_nowait()
+            numbers = [queue.get_nowait() for _ in range(min(batch, queue.qsize()))]
             try:
-                await simulate_one(
-                    client, endpoints, reference, tenant, random.Random(rng.random()), n, result, tokens
-                )
-            except Exception as error:  # one failed encounter must not stop the workload
-                result.failures.append(f"encounter {n}: {error}")
-            if on_progress:
-                on_progress()
+                if batch == 1:
+                    await simulate_one(
+                        client, endpoints, reference, tenant, random.Random(rng.random()), numbers[0], result,
+                        tokens,
+                    )  # fmt: skip
+                else:
+                    await simulate_batch(
+                        client,
+                        endpoints,
+                        reference,
+                        tenant,
+                        random.Random(rng.random()),
+                        numbers,
+                        result,
+                        tokens,
+                    )
+            except Exception as error:  # one failed encounter (or batch) must not stop the workload
+                result.failures.append(f"encounters {numbers[0]}-{numbers[-1]}: {error}")
+            for _ in numbers:
+                if on_progress:
+                    on_progress()
 
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
