@@ -186,7 +186,10 @@ class Probes:
             fields = probes.proc_stat(pid)
             if fields:
                 by_group.setdefault(int(fields[2]), []).append(pid)
-        found = {name: by_group.get(p.pid, []) for name, p in self.platform.processes.items()}
+        found: dict[str, list[int]] = {}
+        for name, process in self.platform.processes.items():
+            # A service's replicas (claims, claims#2) count as the service.
+            found.setdefault(name.split("#")[0], []).extend(by_group.get(process.pid, []))
         found["kafka"] = [self.kafka_pid] if self.kafka_pid else []
         found["postgresql"] = self.pg_pids
         found["bench driver"] = [os.getpid()]
@@ -399,11 +402,12 @@ async def start_up(platform: Platform) -> None:
             await platform.wait_ready()
             return
         except RuntimeError as error:
-            exited = [s for s, p in platform.processes.items() if p.poll() is not None]
+            exited = sorted({s.split("#")[0] for s, p in platform.processes.items() if p.poll() is not None})
             if attempt == 2 or not exited:
                 raise
             print(f"warning: {error}; starting {', '.join(exited)} once more", flush=True)
             for service in exited:
+                platform.kill_survivors(service)
                 platform.start(service)
 
 
@@ -442,7 +446,10 @@ async def main(quick: bool = False) -> dict[str, Any]:
     drain = float(os.environ.get("BENCH_DRAIN", "30"))
     rates = os.environ.get("BENCH_RATES", "5,10" if quick else "5,10,20,40,80,160,250")
     levels = [Level(float(r), seconds, warmup) for r in rates.split(",")]
-    platform = Platform(workdir, kafka, server, base_port=int(os.environ.get("BENCH_BASE_PORT", "19000")))
+    replicas = int(os.environ.get("BENCH_REPLICAS", "1"))
+    platform = Platform(
+        workdir, kafka, server, base_port=int(os.environ.get("BENCH_BASE_PORT", "19000")), replicas=replicas
+    )
     (platform.clearinghouse / "outbound").mkdir(parents=True, exist_ok=True)
     (platform.clearinghouse / "inbound").mkdir(parents=True, exist_ok=True)
     os.environ["BILLING_STATE_DIR"] = str(workdir / "state")
@@ -460,7 +467,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
             if INTAKE == "batch"
             else "one by one"
         )
-        print(f"intake: {INTAKE}, visits sent {sent}", flush=True)
+        print(f"intake: {INTAKE}, visits sent {sent}; {replicas} replica(s) of each service", flush=True)
         topics = Topics(platform)
         background += [asyncio.create_task(topics.run()), asyncio.create_task(meter.sample())]
         reference = await demo.seed(platform.endpoints, platform.tenant)
@@ -511,6 +518,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
     )
     return {
         "intake": INTAKE,
+        "replicas": replicas,
         "idle_per_s": idle,
         "levels": figures,
         "postgresql": meter.pg.settings,

@@ -19,7 +19,10 @@ async def platform(
     await require_durable(database_server_url)
     workdir = tmp_path_factory.mktemp("platform")
     base_port = int(os.environ.get("BILLING_E2E_BASE_PORT", "18000"))
-    running = Platform(workdir, kafka_bootstrap, database_server_url, base_port=base_port)
+    # Every service runs as two replicas (two API processes, two consumers in each group, two relays of
+    # which one leads, two sets of workers), as the chart runs them: the suite proves that is correct.
+    replicas = int(os.environ.get("BILLING_E2E_REPLICAS", "2"))
+    running = Platform(workdir, kafka_bootstrap, database_server_url, base_port=base_port, replicas=replicas)
     (running.clearinghouse / "outbound").mkdir(parents=True)
     (running.clearinghouse / "inbound").mkdir(parents=True)
     # The test process signs tokens with the same development keys as the services.

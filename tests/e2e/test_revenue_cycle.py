@@ -5,6 +5,7 @@ rule table (services/payer-simulator/demo-rules.yaml) and the fee schedule below
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -17,7 +18,8 @@ from billing_testing.platform import Platform, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-# Prices of this suite's own fee schedule (a later effective date than the demo one, so it wins).
+# Prices of this suite's own fee schedule (a later effective date than the demo one, so it wins); the
+# demo's other codes keep their demo prices, for the synthetic visits.
 PRICES = {"99214": 90_000, "99213": 12_000, "97810": 8_000, "36415": 1_500}
 TODAY = date.today()
 
@@ -25,7 +27,7 @@ TODAY = date.today()
 @pytest.fixture(scope="module")
 async def reference(platform: Platform) -> demo.Reference:
     reference = await demo.seed(platform.endpoints, platform.tenant)
-    rows = [{"code": code, "amount_cents": cents} for code, cents in PRICES.items()]
+    rows = [{"code": code, "amount_cents": cents} for code, cents in (demo.FEES | PRICES).items()]
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.put(
             f"{platform.url('invoicing')}/fee-schedules/e2e",
@@ -284,6 +286,41 @@ async def test_a_service_killed_during_a_workload_loses_and_duplicates_nothing(
             assert reconciles(invoice)
     # Nothing was created twice while the services were down and replaying.
     assert len(encounters) == 12
+
+
+async def test_batches_sent_to_both_replicas_give_one_invoice_and_one_claim_per_encounter(
+    platform: Platform, reference: demo.Reference
+) -> None:
+    """Three batches of ten visits (POST /intake, POST /codings), each batch to the other API process
+    of registration and coding, consumed by two consumers per group: no encounter is invoiced or
+    claimed twice, none is lost, and every invoice's ledger balances."""
+    assert platform.replicas == 2, "the e2e suite runs every service as two replicas"
+    result = demo.SimulationResult()
+    visits: list[demo.Simulated] = []
+    async with httpx.AsyncClient(timeout=60) as client:
+        for batch in range(3):
+            endpoints = platform.endpoints  # each time the other replica of every service
+            numbers = list(range(9_000 + batch * 10, 9_000 + batch * 10 + 10))
+            visits += await demo.simulate_batch(
+                client, endpoints, reference, platform.tenant, random.Random(batch), numbers, result
+            )
+    assert result.coded == len(visits) == 30 and not result.failures
+
+    seen: dict[str, Any] = {}
+    for visit in visits:
+
+        async def settled(encounter_id: str = visit.encounter_id, insured: bool = visit.insured) -> bool:
+            invoices = [i for i in await invoices_of(platform, encounter_id) if i["status"] != "voided"]
+            claims = [c for c in await claims_of(platform, encounter_id) if c["status"] != "voided"]
+            seen.update(insured=insured, invoices=invoices, claims=claims)
+            return len(invoices) == 1 and len(claims) == (1 if insured else 0)
+
+        try:
+            await eventually(settled, timeout=120, what=f"one invoice (and claim) for {visit.encounter_id}")
+        except AssertionError:
+            raise AssertionError(f"not settled: {seen}") from None
+        (invoice,) = await invoices_of(platform, visit.encounter_id)
+        assert reconciles(invoice)
 
 
 async def test_every_service_log_verifies_through_the_operator_command(platform: Platform) -> None:

@@ -29,6 +29,8 @@ SERVICES = ("registration", "coding", "invoicing", "claims", "reporting")
 # benchmark only the five).
 ALL_SERVICES = (*SERVICES, "finance", "interop")
 T = TypeVar("T")
+# Replica r of a service listens on its first replica's port + (r - 1) * this.
+REPLICA_PORT_STRIDE = 20
 
 
 @dataclass
@@ -39,24 +41,42 @@ class Platform:
     base_port: int
     tenant: str = "e2e"
     prefix: str = field(default_factory=lambda: f"e{uuid.uuid4().hex[:8]}")
+    # Processes of each service, as Kubernetes runs replicas of a deployment: each `billing run` is a
+    # whole service (API, consumers in the service's group, relay, workers) on a port of its own.
+    replicas: int = 1
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, IO[bytes]] = field(default_factory=dict)
+    _turn: dict[str, int] = field(default_factory=dict)
 
     @property
     def clearinghouse(self) -> Path:
         return self.workdir / "clearinghouse"
 
-    def port(self, service: str) -> int:
-        return self.base_port + ALL_SERVICES.index(service) + 1
+    def port(self, service: str, replica: int = 1) -> int:
+        return self.base_port + (replica - 1) * REPLICA_PORT_STRIDE + ALL_SERVICES.index(service) + 1
+
+    def urls(self, service: str) -> list[str]:
+        return [f"http://127.0.0.1:{self.port(service, r)}" for r in range(1, self.replicas + 1)]
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.port(service)}"
+        """The URL of one of the service's API processes, each in turn, as a load balancer spreads
+        requests (a read may reach another process than the write before it: both see the same
+        database)."""
+        urls = self.urls(service)
+        turn = self._turn.get(service, 0)
+        self._turn[service] = turn + 1
+        return urls[turn % len(urls)]
+
+    def names(self, service: str) -> list[str]:
+        """The process names of a service's replicas: `claims`, `claims#2`, ..."""
+        count = self.replicas if service in ALL_SERVICES else 1
+        return [service if r == 1 else f"{service}#{r}" for r in range(1, count + 1)]
 
     @property
     def endpoints(self) -> Endpoints:
         return Endpoints(*(self.url(s) for s in SERVICES))
 
-    def environment(self, service: str | None = None) -> dict[str, str]:
+    def environment(self, service: str | None = None, replica: int = 1) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
@@ -68,29 +88,44 @@ class Platform:
             LOG_LEVEL="INFO",
         )
         if service:
-            env["PORT"] = str(self.port(service))
+            env["PORT"] = str(self.port(service, replica))
         return env
 
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name.replace('#', '-')}.log"
+
     def start(self, service: str) -> None:
-        log = open(self.workdir / f"{service}.log", "ab")  # noqa: SIM115 - the child writes to it
-        self.logs[service] = log
-        if service == "payer-simulator":
-            command = [
-                str(BIN / "payer-simulator"), "--dir", str(self.clearinghouse),
-                "--config", str(ROOT / "services/payer-simulator/demo-rules.yaml"), "--interval", "0.5",
-            ]  # fmt: skip
-        else:
-            command = [str(BIN / "billing"), "run", service]
-        self.processes[service] = subprocess.Popen(
-            command, cwd=ROOT, env=self.environment(service if service in ALL_SERVICES else None),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        """Start every replica of `service`."""
+        for replica, name in enumerate(self.names(service), 1):
+            log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child writes to it
+            self.logs[name] = log
+            if service == "payer-simulator":
+                command = [
+                    str(BIN / "payer-simulator"), "--dir", str(self.clearinghouse),
+                    "--config", str(ROOT / "services/payer-simulator/demo-rules.yaml"), "--interval", "0.5",
+                ]  # fmt: skip
+            else:
+                command = [str(BIN / "billing"), "run", service]
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT,
+                env=self.environment(service if service in ALL_SERVICES else None, replica),
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
 
     def kill(self, service: str) -> None:
-        """SIGKILL: no shutdown hooks, no flushing, as a crashed pod."""
-        process = self.processes.pop(service)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+        """SIGKILL every replica: no shutdown hooks, no flushing, as a crashed deployment."""
+        for name in self.names(service):
+            process = self.processes.pop(name)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def kill_survivors(self, service: str) -> None:
+        """Forget the replicas of `service` that exited and SIGKILL the others (before a restart)."""
+        for name in self.names(service):
+            process = self.processes.pop(name, None)
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
 
     def stop_all(self) -> None:
         for process in self.processes.values():
@@ -108,19 +143,20 @@ class Platform:
     async def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout: float = 90) -> None:
         async with httpx.AsyncClient(timeout=2) as client:
             for service in services:
-                deadline = time.monotonic() + timeout
-                while True:
-                    process = self.processes[service]
-                    if process.poll() is not None:
-                        raise RuntimeError(f"{service} exited: see {self.workdir / (service + '.log')}")
-                    try:
-                        if (await client.get(f"{self.url(service)}/readyz")).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{service} not ready; see {self.workdir / (service + '.log')}")
-                    await asyncio.sleep(0.3)
+                for name, url in zip(self.names(service), self.urls(service), strict=True):
+                    deadline = time.monotonic() + timeout
+                    while True:
+                        process = self.processes[name]
+                        if process.poll() is not None:
+                            raise RuntimeError(f"{name} exited: see {self.log_path(name)}")
+                        try:
+                            if (await client.get(f"{url}/readyz")).status_code == 200:
+                                break
+                        except httpx.HTTPError:
+                            pass
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"{name} not ready; see {self.log_path(name)}")
+                        await asyncio.sleep(0.3)
 
     def headers(self, *roles: str, subject: str = "e2e-user") -> dict[str, str]:
         settings = ServiceSettings(BILLING_STATE_DIR=str(self.workdir / "state"))
