@@ -177,3 +177,31 @@ async def test_a_pooled_connection_that_took_session_state_is_fully_reset_on_rel
         assert held == 0
     finally:
         await pool.close()
+
+
+async def test_a_replica_starting_beside_a_busy_one_does_not_lock_the_tables_it_already_has(
+    store: EventStore,
+) -> None:
+    """The schema is applied again only when it changed: a restarting replica's `setup` must not wait
+    for (or deadlock with) a running replica's open transaction on the same tables."""
+    extra = (
+        "CREATE TABLE IF NOT EXISTS busy (id int PRIMARY KEY);\n"
+        "ALTER TABLE busy ADD COLUMN IF NOT EXISTS note text;"
+    )
+    await store.setup(extra)
+    async with store.pool.acquire() as running, running.transaction():
+        await running.execute("INSERT INTO busy (id) VALUES (1)")  # holds a lock on busy until the end
+        # The same schema: nothing to do, at once (ALTER TABLE would have waited for `running`).
+        await asyncio.wait_for(store.setup(extra), timeout=3)
+        # A changed schema must wait for the table, so it is not applied while `running` holds it.
+        changed = asyncio.create_task(
+            store.setup(extra + "\nALTER TABLE busy ADD COLUMN IF NOT EXISTS more int;")
+        )
+        await asyncio.sleep(0.5)
+        assert not changed.done()
+    await asyncio.wait_for(changed, timeout=30)
+    async with store.pool.acquire() as connection:
+        columns = await connection.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'busy' ORDER BY 1"
+        )
+    assert [c["column_name"] for c in columns] == ["id", "more", "note"]

@@ -7,6 +7,7 @@ broker confirmed (see billing_events.relay).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -99,11 +100,46 @@ async def ensure_database(dsn: str) -> None:
         await admin.close()  # ends the session, and with it the advisory lock
 
 
+_SCHEMA_RETRIES = 6
+
+
 async def apply_schema(connection: asyncpg.Connection, sql: str, lock_id: int = _SCHEMA_LOCK) -> None:
-    """Run idempotent DDL under an advisory lock, so concurrent starts do not race."""
-    async with connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", lock_id)
-        await connection.execute(sql)
+    """Run idempotent DDL under an advisory lock, so concurrent starts do not race, and only when it
+    changed since it was last applied to this database.
+
+    A replica that starts while others serve must not take the DDL's exclusive table locks for
+    nothing: `ALTER TABLE ... IF NOT EXISTS` and `CREATE OR REPLACE TRIGGER` lock a table even when
+    they change nothing, and the running replicas' transactions lock the same tables in another
+    order (a deadlock, which crashed a restarting replica in the two-replica e2e suite). A schema
+    that did change waits at most `lock_timeout` per try and is tried again.
+    """
+    digest = hashlib.sha256(sql.encode()).hexdigest()
+    for attempt in range(_SCHEMA_RETRIES):
+        try:
+            async with connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", lock_id)
+                await connection.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_applied (lock_id bigint PRIMARY KEY, "
+                    "digest text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+                applied = await connection.fetchval(
+                    "SELECT digest FROM schema_applied WHERE lock_id = $1", lock_id
+                )
+                if applied == digest:
+                    return
+                await connection.execute("SET LOCAL lock_timeout = '5s'")
+                await connection.execute(sql)
+                await connection.execute(
+                    "INSERT INTO schema_applied (lock_id, digest) VALUES ($1, $2) ON CONFLICT (lock_id) "
+                    "DO UPDATE SET digest = excluded.digest, applied_at = now()",
+                    lock_id,
+                    digest,
+                )
+            return
+        except (asyncpg.DeadlockDetectedError, asyncpg.LockNotAvailableError):
+            if attempt == _SCHEMA_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.2 * 2**attempt)
 
 
 def _row_to_envelope(row: asyncpg.Record, source: str) -> EventEnvelope:
