@@ -42,6 +42,9 @@ class Relay:
         self._producer: AIOKafkaProducer | None = None
         # The last event the broker confirmed: the log must still hold it (billing_events.log_guard).
         self._published: PublishedMark | None = None
+        # The checkpoint as this relay last saved it: while it leads, nothing else moves it, so a
+        # pass does not read it back. None: read it from the database (at start, on taking the lead).
+        self._checkpoint: int | None = None
 
     async def checkpoint(self) -> int:
         async with self.store.pool.acquire() as connection:
@@ -74,15 +77,25 @@ class Relay:
         self._published = await last_published(self.kafka, self.store.source)
 
     async def _refuse_if_log_behind(self, checkpoint: int) -> None:
-        head = await self.store.head()
+        """Check the log against what the broker confirmed (one round trip: the head and the event at
+        the mark), and report the backlog this pass starts with."""
         mark = self._published
-        at_mark = await self.store.event_id_at(mark.position) if mark and mark.position <= head else None
+        async with self.store.pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "SELECT (SELECT position FROM event_log_head) AS head, "
+                "(SELECT event_id::text FROM events WHERE position = $1) AS at_mark",
+                mark.position if mark else 0,
+            )
+        assert row is not None
+        head = int(row["head"])
+        at_mark = row["at_mark"] if mark and mark.position <= head else None
         try:
             check_log_not_behind(self.store.source, head, checkpoint, mark, at_mark)
         except LogBehindTopics:
             RELAY_LOG_BEHIND.labels(self.store.source).set(1)
             raise
         RELAY_LOG_BEHIND.labels(self.store.source).set(0)
+        RELAY_LAG.labels(self.store.source).set(max(0, head - checkpoint))
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -93,7 +106,7 @@ class Relay:
         """Publish everything after the checkpoint; return how many events were confirmed."""
         assert self._producer is not None, "start() the relay first"
         published = 0
-        position = await self.checkpoint()
+        position = self._checkpoint if self._checkpoint is not None else await self.checkpoint()
         await self._refuse_if_log_behind(position)
         while True:
             envelopes = await self.store.read_all(after=position, limit=self.batch_size)
@@ -112,9 +125,11 @@ class Relay:
             position = int(envelopes[-1].position or position)
             self._published = PublishedMark(position, envelopes[-1].event_id)
             await self._save_checkpoint(position)
+            self._checkpoint = position
             published += len(envelopes)
             EVENTS_PUBLISHED.labels(self.store.source).inc(len(envelopes))
-        RELAY_LAG.labels(self.store.source).set(max(0, await self.store.head() - position))
+            if len(envelopes) < self.batch_size:
+                break  # caught up with what was committed: the next NOTIFY starts the next pass
         return published
 
     def _on_notify(self, *_: object) -> None:
@@ -128,6 +143,7 @@ class Relay:
                 if await _wait(stop, 2.0):
                     return
             await lock_connection.add_listener("billing_events", self._on_notify)
+            self._checkpoint = None  # the relay that led before may have moved it
             await self.start()
             try:
                 while not stop.is_set():
