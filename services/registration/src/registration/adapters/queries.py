@@ -138,6 +138,29 @@ class PostgresViews:
 
     # encounters
 
+    # eligibility checks
+
+    async def eligibility_check(self, tenant: str, check_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND check_id = $2", tenant, check_id
+        )
+
+    async def latest_eligibility(self, tenant: str, coverage_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND coverage_id = $2 "
+            "AND answered_at IS NOT NULL ORDER BY answered_at DESC, seq DESC LIMIT 1",
+            tenant,
+            coverage_id,
+        )
+
+    async def first_billing_provider(self, tenant: str) -> str | None:
+        value = await self.connection.fetchval(
+            "SELECT provider_id FROM reg_providers WHERE tenant = $1 AND role = 'billing' "
+            "ORDER BY seq LIMIT 1",
+            tenant,
+        )
+        return None if value is None else str(value)
+
     async def encounter(self, tenant: str, encounter_id: str) -> Row | None:
         return await self._one(
             "SELECT * FROM reg_encounters WHERE tenant = $1 AND encounter_id = $2", tenant, encounter_id
