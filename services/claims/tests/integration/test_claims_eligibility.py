@@ -132,6 +132,10 @@ async def test_checks_go_out_as_270s_and_the_simulators_271s_answer_them(
         assert {i.service_date for i in inquiries} == {SERVICE_DATE}
         # Nothing waits any more: a second round writes nothing.
         assert await eligibility_sender(svc.runtime).run_once(datetime.now(UTC)) == []
+        # Nor does a replay of registration's topic (the rows wait again, the inquiries are sent).
+        async with svc.runtime.pool.acquire() as connection:
+            await connection.execute("UPDATE claims_eligibility_inquiries SET status = 'waiting'")
+        assert await eligibility_sender(svc.runtime).run_once(datetime.now(UTC)) == []
 
         await run_payer_simulator(folder, rules)
         (answer_file,) = (folder / "inbound").glob("*.271.*")

@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 
 from billing_events.contracts.claims import RejectionReason
 from billing_events.contracts.registration import EligibilityCheckRequested
-from billing_events.decider import StreamOfAnotherTenant, execute
+from billing_events.decider import StreamOfAnotherTenant, execute, load_state
 from billing_events.envelope import Metadata
 from billing_events.phi import KeyDestroyed
 from billing_events.store import EventStore, Session
@@ -185,6 +185,11 @@ class EligibilitySender:
             ready: dict[tuple[str, str], list[tuple[InquiryRow, Inquiry270]]] = {}
             failed: list[tuple[InquiryRow, tuple[RejectionReason, ...]]] = []
             for row in await inquiries.waiting(self.config.max_inquiries_per_round):
+                # A request replayed from registration's topic (a rebuild) finds its inquiry settled.
+                state, _ = await load_state(session, inquiry_decider, row.check_id)
+                if state.sent or state.closed:
+                    await inquiries.settle(row.check_id, "sent" if state.sent else "failed", None)
+                    continue
                 parties = await inquiries.parties(row)
                 if parties is None:
                     if now - row.requested_at >= self.config.reference_wait:
