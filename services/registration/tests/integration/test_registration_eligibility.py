@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from billing_events.contracts.registration import EligibilityCheckAnswered
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
 from registration.entrypoints import SERVICE
+from registration.settings import registration_settings
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +220,48 @@ async def test_refusals(svc: ServiceHarness) -> None:
             assert {e["field"]: e["message"] for e in response.json()["errors"]} == errors
     async with svc.runtime.pool.acquire() as connection:
         assert await connection.fetchval("SELECT count(*) FROM reg_eligibility_checks") == 0
+
+
+async def test_opening_an_encounter_checks_a_coverage_not_checked_lately(
+    svc: ServiceHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRATION_ELIGIBILITY_CHECK_ON_ENCOUNTER_DAYS", "30")
+    registration_settings.cache_clear()
+    try:
+        ids = await coverage(svc)
+        desk = svc.client(["front_desk"], tenant=TENANT)
+        rendering = await svc.client(["admin"], tenant=TENANT).post(
+            "/providers",
+            json={
+                "npi": "1245319599",
+                "name": {"given": "Ann", "family": "Doe"},
+                "taxonomy_code": "207Q00000X",
+                "role": "rendering",
+                "address": ADDRESS,
+            },
+        )
+        encounter = {
+            "patient_id": ids["patient_id"],
+            "billing_provider_id": ids["provider_id"],
+            "rendering_provider_id": rendering.json()["provider_id"],
+            "service_date": "2025-02-28",
+            "place_of_service": "11",
+        }
+        first = await desk.post("/encounters", json=encounter)
+        second = await desk.post("/encounters", json=encounter)
+    finally:
+        registration_settings.cache_clear()
+    assert first.status_code == 201 and second.status_code == 201
+    async with svc.runtime.pool.acquire() as connection:
+        checks = await connection.fetch(
+            "SELECT coverage_id, service_date, provider_id, status FROM reg_eligibility_checks"
+        )
+    # One check for the coverage in force on 2025-02-28; the second encounter finds it pending.
+    assert [dict(c) for c in checks] == [
+        {
+            "coverage_id": ids["coverage_id"],
+            "service_date": date(2025, 2, 28),
+            "provider_id": ids["provider_id"],
+            "status": "pending",
+        }
+    ]

@@ -3,7 +3,7 @@ the read's transaction). Every query is scoped to a tenant."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -160,6 +160,20 @@ class PostgresViews:
             tenant,
         )
         return None if value is None else str(value)
+
+    async def coverages_to_check(self, tenant: str, patient_id: str, on: date, since: datetime) -> list[Row]:
+        records = await self.connection.fetch(
+            "SELECT c.* FROM reg_coverages c WHERE c.tenant = $1 AND c.patient_id = $2 "
+            "AND c.effective_from <= $3 AND (c.effective_to IS NULL OR c.effective_to >= $3) "
+            "AND NOT EXISTS (SELECT 1 FROM reg_eligibility_checks e WHERE e.tenant = c.tenant "
+            "AND e.coverage_id = c.coverage_id AND coalesce(e.answered_at, e.requested_at) >= $4) "
+            "ORDER BY c.seq",
+            tenant,
+            patient_id,
+            on,
+            since,
+        )
+        return [dict(record) for record in records]
 
     async def encounter(self, tenant: str, encounter_id: str) -> Row | None:
         return await self._one(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from billing_events.contracts.base import Event, Sealed
+from billing_events.contracts.registration import EncounterOpened
 from billing_events.decider import Outcome, Seal, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
 from billing_events.phi import BlindIndex
@@ -316,6 +317,7 @@ async def open_encounter(
     rendering_provider_id: str | None,
     service_date: str | None,
     place_of_service: str | None,
+    check_eligibility_after_days: int | None = None,
 ) -> str:
     encounter_id = new_id()
     patient_facts = billing = rendering = None
@@ -338,8 +340,40 @@ async def open_encounter(
         billing_provider=billing,
         rendering_provider=rendering,
     )
-    await execute(ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project)
+    outcome = await execute(
+        ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project
+    )
+    if check_eligibility_after_days is not None:
+        opened = outcome.appended[0].event()
+        assert isinstance(opened, EncounterOpened)
+        await _check_eligibility_at_encounter(ctx, opened, check_eligibility_after_days)
     return encounter_id
+
+
+async def _check_eligibility_at_encounter(ctx: CommandContext, opened: EncounterOpened, days: int) -> None:
+    """Ask about each coverage in force on the encounter's date whose eligibility is not known from the
+    last `days` days, for the encounter's billing provider, in the encounter's transaction."""
+    since = datetime.combine(ctx.today - timedelta(days=days), time.min, UTC)
+    for row in await ctx.views.coverages_to_check(ctx.tenant, opened.patient_id, opened.service_date, since):
+        check_id = new_id()
+        command = eligibility_check.RequestCheck(
+            check_id=check_id,
+            coverage_id=row["coverage_id"],
+            service_date=opened.service_date.isoformat(),
+            provider_id=opened.billing_provider_id,
+            today=ctx.today,
+            coverage=eligibility_check.CoverageFacts(row["patient_id"], row["payer_id"]),
+            provider_known=True,
+            default_provider_id=None,
+        )
+        await execute(
+            ctx.session,
+            eligibility_check.eligibility_check,
+            check_id,
+            command,
+            ctx.metadata,
+            project=ctx.project,
+        )
 
 
 async def request_eligibility_check(
