@@ -1,6 +1,6 @@
 """One pass over the clearinghouse folder: each new 837 file in `<dir>/outbound` gets a 999, a
-277CA per claim and an 835 per payer written to `<dir>/inbound`, then moves to
-`<dir>/outbound/processed`.
+277CA per claim and an 835 per payer written to `<dir>/inbound`, a file of 270s one 271 file
+(payer_simulator.eligibility), then moves to `<dir>/outbound/processed`.
 
 Crash safety: answers are written to `<dir>/.simulator-tmp` first; the state file then records
 the file as answered together with the renames still to do; the renames into inbound follow. A run
