@@ -87,6 +87,19 @@ def test_an_aaa_rejection_is_an_error_with_its_reason_code() -> None:
     )
 
 
+def test_a_rejected_service_type_keeps_an_active_answer_and_says_why() -> None:
+    partly = EligibilityResponseRead(
+        CHECK,
+        benefits=(BenefitRead("1", "IND", ("30",)),),
+        rejections=(RejectionRead("2110C", "53", "C"),),
+    )
+    answer = interpret(partly)
+    assert answer.status == "active"
+    assert [r.code for r in answer.reasons] == ["AAA:53"]
+    only_rejected = EligibilityResponseRead(CHECK, rejections=(RejectionRead("2110C", "53", "C"),))
+    assert interpret(only_rejected).status == "error"
+
+
 def test_an_inactive_271_is_inactive_with_its_eb_code() -> None:
     inactive = EligibilityResponseRead(
         CHECK, benefits=(BenefitRead("6", "IND", ("30",)),), plan_end=dt.date(2025, 12, 31)

@@ -80,6 +80,7 @@ class PostgresInquiries:
         return [_row(row) for row in rows]
 
     async def parties(self, row: InquiryRow) -> InquiryParties | None:
+        # The reference data's own readers (those the 837 is written from), one record each.
         reference = self.reference
         payer = await reference._payer(row.tenant, row.payer_id)
         coverage = await reference._coverage(row.tenant, row.coverage_id)

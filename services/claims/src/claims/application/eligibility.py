@@ -156,7 +156,8 @@ class EligibilitySender:
         self.config = config
 
     async def _inquiry_270(self, row: InquiryRow, parties: InquiryParties) -> Inquiry270:
-        """Raises KeyDestroyed or Unreadable (naming a field only)."""
+        """Decrypts as the 837 does (submission's own readers, so both files read a patient and a
+        subscriber alike). Raises KeyDestroyed or Unreadable (naming a field only)."""
         patient = await _patient_person(self.vault, parties.patient)
         coverage = parties.coverage
         subscriber = await _subscriber_person(self.vault, coverage, patient)

@@ -4,9 +4,11 @@ The EligibilityInquiry aggregate (stream id = registration's check id) is sent o
 failed once; a second answer to the same inquiry changes nothing. `interpret` turns what a 271
 says into the check's answer:
 
-- any AAA (the payer could not answer the request: payer, receiver, subscriber, dependent or service
-  type loop) is an error, with AAA03 as the reason code;
-- else an EB01 of 1-5 (active coverage, in any of its capitation forms) is active;
+- an AAA in the payer, receiver, subscriber or dependent loop (2100A-D: the payer could not answer
+  the request) is an error, with AAA03 as the reason code;
+- else an EB01 of 1-5 (active coverage, in any of its capitation forms) is active; an AAA about a
+  service type asked (2110C/D) then only adds its reason;
+- else an AAA about a service type is an error;
 - else an EB01 of 6-8 (inactive, pending update, pending investigation) is inactive, with the code;
 - else the answer says nothing usable: an error.
 
@@ -160,16 +162,21 @@ def _first(
     return None
 
 
-def interpret(response: EligibilityResponseRead) -> Answer:
-    if response.rejections:
-        reasons = tuple(
-            RejectionReason(
-                code=f"AAA:{r.reason_code}",
-                description=f"{REJECT_REASONS.get(r.reason_code, 'request rejected')} ({r.loop})",
-            )
-            for r in response.rejections
+def _rejection_reasons(rejections: Sequence[RejectionRead]) -> tuple[RejectionReason, ...]:
+    return tuple(
+        RejectionReason(
+            code=f"AAA:{r.reason_code}",
+            description=f"{REJECT_REASONS.get(r.reason_code, 'request rejected')} ({r.loop})",
         )
-        return Answer("error", reasons=reasons)
+        for r in rejections
+    )
+
+
+def interpret(response: EligibilityResponseRead) -> Answer:
+    request_level = [r for r in response.rejections if r.loop.startswith("2100")]
+    if request_level:
+        return Answer("error", reasons=_rejection_reasons(request_level))
+    service_level = _rejection_reasons(response.rejections)
     codes = [b.code for b in response.benefits]
     begin, end = response.plan_begin, response.plan_end
     if any(code in ACTIVE_CODES for code in codes):
@@ -192,7 +199,10 @@ def interpret(response: EligibilityResponseRead) -> Answer:
                 if coinsurance is None or coinsurance.percent is None
                 else int(coinsurance.percent * 10_000)
             ),
+            reasons=service_level,
         )
+    if service_level:
+        return Answer("error", reasons=service_level)
     inactive = next((code for code in codes if code in INACTIVE), None)
     if inactive is not None:
         reason = RejectionReason(code=f"EB:{inactive}", description=INACTIVE[inactive])
