@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from billing_x12.eligibility import parse_270
+from x12sdk.io import X12ModelReader
 
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import (
@@ -130,6 +131,10 @@ async def test_checks_go_out_as_270s_and_the_simulators_271s_answer_them(
         assert {i.subscriber.party.identifier for i in inquiries} == set(members.values())
         assert {i.receiver.identifier for i in inquiries} == {builders.BILLING_NPI}
         assert {i.service_date for i in inquiries} == {SERVICE_DATE}
+        # x12sdk, a parser independent of ours, reads the same file as three 270s.
+        with X12ModelReader(str(folder / "outbound" / written[0])) as sdk:
+            read_by_sdk = [next(model.members()) for model in sdk.models()]  # type: ignore[attr-defined]
+        assert sorted(member.member_id for member in read_by_sdk) == sorted(members.values())
         # Nothing waits any more: a second round writes nothing.
         assert await eligibility_sender(svc.runtime).run_once(datetime.now(UTC)) == []
         # Nor does a replay of registration's topic (the rows wait again, the inquiries are sent).
