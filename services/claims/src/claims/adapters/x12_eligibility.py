@@ -46,7 +46,8 @@ def _member(person: Person270, entity: str, member_id: str | None, relationship:
         id_qualifier="MI" if member_id else "",
         identifier=member_id or "",
     )
-    return Member(party, person.birth_date, person.sex if person.sex in ("M", "F") else "U", relationship)
+    # The 270's DMG03 knows F and M only: an unknown sex is left out.
+    return Member(party, person.birth_date, person.sex if person.sex in ("M", "F") else "", relationship)
 
 
 def _receiver(receiver: Receiver270) -> Party:
