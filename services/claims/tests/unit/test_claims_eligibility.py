@@ -279,3 +279,14 @@ def test_the_inbound_reader_routes_a_271_and_keeps_no_patient_data() -> None:
     )
     assert "GONZALEZ" not in repr(document)
     assert "XJH123456789" not in repr(document)
+
+
+def test_an_unknown_sex_is_left_out_of_the_270(tmp_path: Path) -> None:
+    text = render_270(
+        interchange(inquiry_270(subscriber=Person270("GONZALEZ", "MARIA", dt.date(1984, 7, 9), "U")))
+    )
+    assert "DMG*D8*19840709~" in text.splitlines()
+    path = tmp_path / "270.x12"
+    path.write_text(text)
+    with X12ModelReader(str(path)) as reader:
+        assert len(list(reader.models())) == 1  # x12sdk knows DMG03 F and M only
