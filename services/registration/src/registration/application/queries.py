@@ -150,7 +150,7 @@ async def find_patients(ctx: QueryContext, *, mrn: str | None, page: PageRequest
     return rows.replace([await _patient_json(ctx, row, "patient_list") for row in rows.items])
 
 
-async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
+async def _coverage_json(ctx: QueryContext, row: Row, eligibility: Row | None) -> dict[str, Any]:
     terminated = row["terminated_at"] is not None
     return {
         "coverage_id": row["coverage_id"],
@@ -166,7 +166,54 @@ async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
         "status": "terminated" if terminated else "active",
         "terminated_at": _json(row["terminated_at"]),
         "added_at": _json(row["added_at"]),
+        # The payer's latest answer to an eligibility check of this coverage (null before one).
+        "eligibility": None if eligibility is None else eligibility_json(eligibility),
     }
+
+
+def _percent(basis_points: int | None) -> int | float | None:
+    """Coinsurance for people: 2000 basis points is 20, 1250 is 12.5."""
+    if basis_points is None:
+        return None
+    whole, rest = divmod(basis_points, 100)
+    return whole if rest == 0 else basis_points / 100
+
+
+def eligibility_json(row: Row) -> dict[str, Any]:
+    status = row["status"]
+    benefits = None
+    if status == "active":
+        benefits = {
+            "deductible_remaining_cents": row["deductible_remaining_cents"],
+            "copay_cents": row["copay_cents"],
+            "coinsurance_percent": _percent(row["coinsurance_basis_points"]),
+            "coinsurance_basis_points": row["coinsurance_basis_points"],
+            "out_of_pocket_remaining_cents": row["out_of_pocket_remaining_cents"],
+        }
+    return {
+        "check_id": row["check_id"],
+        "coverage_id": row["coverage_id"],
+        "patient_id": row["patient_id"],
+        "payer_id": row["payer_id"],
+        "provider_id": row["provider_id"],
+        "service_date": _json(row["service_date"]),
+        "status": status,
+        "requested_at": _json(row["requested_at"]),
+        "answered_at": _json(row["answered_at"]),
+        "plan_begin_on": _json(row["plan_begin_on"]),
+        "plan_end_on": _json(row["plan_end_on"]),
+        "benefits": benefits,
+        "reasons": list(row["reasons"] or []),
+    }
+
+
+async def get_eligibility_check(ctx: QueryContext, check_id: str) -> dict[str, Any]:
+    row = await ctx.views.eligibility_check(ctx.tenant, check_id)
+    if row is None:
+        raise NotRegistered("eligibility check")
+    # Whether a person is insured is about that person: audited like a read of the coverage.
+    await ctx.audit(row["patient_id"], "eligibility_check")
+    return eligibility_json(row)
 
 
 async def coverages_of(ctx: QueryContext, patient_id: str, page: PageRequest) -> Page[dict[str, Any]]:
@@ -174,7 +221,11 @@ async def coverages_of(ctx: QueryContext, patient_id: str, page: PageRequest) ->
         raise NotRegistered("patient")
     await ctx.audit(patient_id, "coverages")
     rows = await ctx.views.coverages_of(ctx.tenant, patient_id, page)
-    return rows.replace([await _coverage_json(ctx, row) for row in rows.items])
+    # The latest answers of the page's coverages in one query.
+    answers = await ctx.views.latest_eligibility(ctx.tenant, [row["coverage_id"] for row in rows.items])
+    return rows.replace(
+        [await _coverage_json(ctx, row, answers.get(row["coverage_id"])) for row in rows.items]
+    )
 
 
 async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
@@ -182,7 +233,8 @@ async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
     if row is None:
         raise NotRegistered("coverage")
     await ctx.audit(row["patient_id"], "coverage")
-    return await _coverage_json(ctx, row)
+    answers = await ctx.views.latest_eligibility(ctx.tenant, [coverage_id])
+    return await _coverage_json(ctx, row, answers.get(coverage_id))
 
 
 def encounter_json(row: Row) -> dict[str, Any]:

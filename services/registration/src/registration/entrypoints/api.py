@@ -37,6 +37,7 @@ from registration.entrypoints.errors import domain_errors
 from registration.entrypoints.intake import add_coverage_from, open_encounter_from, register_patient_from
 from registration.entrypoints.schemas import (
     CoverageIn,
+    EligibilityCheckIn,
     EncounterIn,
     ForgetIn,
     PatientIn,
@@ -63,6 +64,8 @@ Anyone = Annotated[
     Principal, Depends(require(Role.FRONT_DESK, Role.CODER, Role.BILLER, Role.AUDITOR, Role.ADMIN))
 ]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
+# Checking eligibility writes no patient data: the front desk at check-in, the biller before a claim.
+EligibilityAsker = Annotated[Principal, Depends(require(Role.FRONT_DESK, Role.BILLER))]
 PayersPage = Annotated[PageRequest, Depends(PAYERS.request)]
 ProvidersPage = Annotated[PageRequest, Depends(PROVIDERS.request)]
 PatientsPage = Annotated[PageRequest, Depends(PATIENTS.request)]
@@ -307,6 +310,31 @@ async def terminate_coverage(
         return 200, {"coverage_id": coverage_id, "effective_to": end.isoformat(), "status": "terminated"}
 
     return await _create(request, principal, action)
+
+
+# eligibility checks (answered by the payer's 271 through claims' clearinghouse exchange)
+
+
+@router.post("/coverages/{coverage_id}/eligibility-checks", status_code=202, tags=["eligibility"])
+async def request_eligibility_check(
+    request: Request, coverage_id: str, principal: EligibilityAsker, body: EligibilityCheckIn | None = None
+) -> JSONResponse:
+    """202 {check_id}: the question is recorded and goes to the payer as a 270; read the answer with
+    `GET /eligibility-checks/{check_id}` (status pending until the 271 arrives) or on the coverage."""
+    given = body or EligibilityCheckIn()
+
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        check_id = await handlers.request_eligibility_check(
+            ctx, coverage_id, provider_id=given.provider_id, service_date=given.service_date
+        )
+        return 202, {"check_id": check_id, "status": "pending"}
+
+    return await _create(request, principal, action)
+
+
+@router.get("/eligibility-checks/{check_id}", tags=["eligibility"])
+async def get_eligibility_check(request: Request, check_id: str, principal: PatientReader) -> Any:
+    return await _read(request, principal, lambda ctx: queries.get_eligibility_check(ctx, check_id))
 
 
 # encounters

@@ -31,6 +31,7 @@ from registration.entrypoints.schemas import (
     address_input,
     name_input,
 )
+from registration.settings import registration_settings
 
 MAX_VISITS = 500
 MAX_COVERAGES = 3
@@ -74,6 +75,7 @@ async def open_encounter_from(ctx: CommandContext, body: EncounterIn) -> str:
         rendering_provider_id=body.rendering_provider_id,
         service_date=body.service_date,
         place_of_service=body.place_of_service,
+        check_eligibility_after_days=registration_settings().eligibility_check_on_encounter_days,
     )
 
 
