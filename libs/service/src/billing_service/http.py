@@ -106,13 +106,83 @@ def control_character_errors(request: Request) -> list[FieldError]:
     return errors
 
 
-def _route_template(app: FastAPI, request: Request) -> str:
+def _route_template(app: Any, scope: Scope) -> str:
     """The route's template ("/patients/{patient_id}"), never the concrete path or query."""
     for route in app.router.routes:
-        match, _ = route.matches(request.scope)
+        match, _ = route.matches(scope)
         if match == Match.FULL:
             return str(getattr(route, "path", "unmatched"))
     return "unmatched"
+
+
+class RefuseControlCharacters:
+    """ASGI middleware: control characters in the path or query are refused (422 naming the
+    parameter), and the internal paths (/metrics, /docs, ...) answer 404 through a proxy."""
+
+    def __init__(self, app: ASGIApp, internal_paths_through_proxy: bool) -> None:
+        self.app = app
+        self.internal_paths_through_proxy = internal_paths_through_proxy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        errors = control_character_errors(request)
+        if errors:
+            problem = invalid(errors, "Control characters are not allowed in the URL.")
+            await problem_response(problem)(scope, receive, send)
+            return
+        if (
+            request.url.path in INTERNAL_PATHS
+            and "x-forwarded-for" in request.headers
+            and not self.internal_paths_through_proxy
+        ):
+            await problem_response(Problem(404, "Not Found", "There is nothing here."))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class Observe:
+    """ASGI middleware: a server span per request (joining the caller's trace) and the request
+    counter and latency histogram, labelled by route template, never by concrete path."""
+
+    def __init__(self, app: ASGIApp, service_name: str, tracer: trace.Tracer) -> None:
+        self.app = app
+        self.service_name = service_name
+        self.tracer = tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = _route_template(scope["app"], scope)
+        method = scope["method"]
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app raises before it starts a response
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        with self.tracer.start_as_current_span(
+            f"{method} {route}",
+            context=extract(headers),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": route},
+        ) as span:
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                span.set_attribute("http.response.status_code", status)
+                if route not in UNAUTHENTICATED_PATHS:
+                    HTTP_REQUESTS.labels(self.service_name, method, route, str(status)).inc()
+                    HTTP_LATENCY.labels(self.service_name, method, route).observe(
+                        time.perf_counter() - started
+                    )
 
 
 def create_app(
@@ -126,7 +196,6 @@ def create_app(
 ) -> FastAPI:
     configure_logging(settings.log_level)
     configure_tracing(settings.service_name)
-    tracer = trace.get_tracer("billing.http")
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -142,41 +211,12 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
 
-    @app.middleware("http")
-    async def refuse_control_characters(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        errors = control_character_errors(request)
-        if errors:
-            return problem_response(invalid(errors, "Control characters are not allowed in the URL."))
-        if (
-            request.url.path in INTERNAL_PATHS
-            and "x-forwarded-for" in request.headers
-            and not settings.internal_paths_through_proxy
-        ):
-            return problem_response(Problem(404, "Not Found", "There is nothing here."))
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        route = _route_template(app, request)
-        started = time.perf_counter()
-        with tracer.start_as_current_span(
-            f"{request.method} {route}",
-            context=extract(dict(request.headers)),
-            kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": request.method, "http.route": route},
-        ) as span:
-            response = await call_next(request)
-            span.set_attribute("http.response.status_code", response.status_code)
-        if route not in UNAUTHENTICATED_PATHS:
-            HTTP_REQUESTS.labels(
-                settings.service_name, request.method, route, str(response.status_code)
-            ).inc()
-            HTTP_LATENCY.labels(settings.service_name, request.method, route).observe(
-                time.perf_counter() - started
-            )
-        return response
+    # Plain ASGI, outermost first: starlette's @app.middleware("http") (BaseHTTPMiddleware) runs each
+    # request through an extra task and memory streams, per middleware.
+    app.add_middleware(
+        RefuseControlCharacters, internal_paths_through_proxy=settings.internal_paths_through_proxy
+    )
+    app.add_middleware(Observe, service_name=settings.service_name, tracer=trace.get_tracer("billing.http"))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
