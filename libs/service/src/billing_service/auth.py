@@ -126,7 +126,10 @@ class TokenVerifier:
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
-        self._public_key = None if self._jwks else development_public_key(settings)
+        # Parsed once: PyJWT would parse PEM bytes again on every request.
+        self._public_key = (
+            None if self._jwks else serialization.load_pem_public_key(development_public_key(settings))
+        )
 
     def verify(self, token: str) -> Principal:
         try:
