@@ -30,7 +30,24 @@ from coding.domain.institutional import (
 from coding.domain.institutional_coding import DECIDER, CodeAdmission
 from coding.domain.poa import poa_exempt
 
-BILLABLE = ["M1711", "J9601", "I5023", "N179", "E119", "J189", "T80211A", "A419", "R6521", "Z6841", "V0001XA", "Z370", "O80", "R0602", "N390", "C61"]
+BILLABLE = [
+    "M1711",
+    "J9601",
+    "I5023",
+    "N179",
+    "E119",
+    "J189",
+    "T80211A",
+    "A419",
+    "R6521",
+    "Z6841",
+    "V0001XA",
+    "Z370",
+    "O80",
+    "R0602",
+    "N390",
+    "C61",
+]
 RELEASE = IcdRelease(date(2025, 10, 1), "test", {c: IcdCode(c, True, "test") for c in BILLABLE})
 CODE_SETS = CodeSets(
     ReferenceData(
