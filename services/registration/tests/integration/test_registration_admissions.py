@@ -176,3 +176,34 @@ async def test_bad_admissions_and_facilities_list_every_field_and_store_nothing(
     assert await count(svc, "SELECT count(*) FROM events") == events_before
     assert await count(svc, "SELECT count(*) FROM reg_admissions") == 0
     assert (await desk.get("/facilities/no-such-facility")).status_code == 404
+
+
+async def test_facility_and_admission_views_rebuilt_from_the_log_equal_the_live_ones(
+    svc: ServiceHarness,
+) -> None:
+    from registration.adapters.projections import rebuild
+
+    ids = await hospital(svc)
+    desk = svc.client(["front_desk"])
+    stay = (await desk.post("/admissions", json=admission_body(ids))).json()["encounter_id"]
+    await desk.post(
+        f"/admissions/{stay}/discharge",
+        json={"discharged_at": "2026-03-12T09:00:00-05:00", "discharge_status": "03"},
+    )
+    await desk.post("/admissions", json=admission_body(ids, setting="outpatient"))
+
+    async def snapshot() -> dict[str, list[dict[str, Any]]]:
+        async with svc.runtime.pool.acquire() as connection:
+            return {
+                table: [
+                    {k: v for k, v in dict(r).items() if k != "seq"}
+                    for r in await connection.fetch(f"SELECT * FROM {table} ORDER BY 2, 1")
+                ]
+                for table in ("reg_facilities", "reg_admissions")
+            }
+
+    live = await snapshot()
+    assert len(live["reg_admissions"]) == 2
+    # facility, attending, patient, two admissions, one discharge
+    assert await rebuild(svc.runtime.store) == 6
+    assert await snapshot() == live
