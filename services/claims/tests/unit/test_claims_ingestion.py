@@ -415,9 +415,9 @@ async def test_a_paper_eob_posts_through_the_835_path_with_the_same_events() -> 
     (received,) = log.events(posted.remittance_id)
     assert isinstance(received, RemittanceReceived)
     assert (received.source, received.payer_id, received.payment_cents) == ("paper_eob", "payer-1", 6000)
-    # The payer's EDI id and the check number make the payment: the same check later (keyed again,
-    # or in an 835) is the same remittance and posts nothing.
-    assert posted.remittance_id == remittance_id_for(TENANT, "ACME1", "CHK-5501")
+    # The payer's EDI id, the check number and the claim make the payment: the same EOB keyed again
+    # is the same remittance and posts nothing; another claim paid by the same check is its own.
+    assert posted.remittance_id == remittance_id_for(TENANT, "ACME1", f"CHK-5501/{PCN}")
     before = len(log.log)
     assert (await post_paper_eob(unit, TENANT, "claim-1", "payer-1", eob, META)).duplicate
     assert len(log.log) == before
@@ -440,3 +440,20 @@ async def test_a_paper_eob_that_does_not_balance_is_refused_naming_the_line() ->
     with pytest.raises(UnknownPayer):
         await post_paper_eob(unit, TENANT, "claim-1", "payer-9", paper_eob(EobLine(1, 10000)), META)
     assert len(log.log) == before
+
+
+async def test_one_paper_check_that_pays_two_claims_posts_to_each() -> None:
+    unit, log, tables = await submitted_claim(LINED)
+    other = replace(
+        LINED, claim_id="claim-2", patient_control_number="9Z8Y7X6W5V4T3S2R", invoice_id="invoice-2"
+    )
+    await log.append("claim-2", "claim", 0, [other.created_event()], META)
+    tables.claims["claim-2"] = claim_decider.fold(log.events("claim-2"))
+    # Both claims paid in full on check CHK-8: 100.00 + 25.00 each.
+    eob = paper_eob(EobLine(1, 10000), EobLine(2, 2500), check="CHK-8")
+
+    first = await post_paper_eob(unit, TENANT, "claim-1", "payer-1", eob, META)
+    second = await post_paper_eob(unit, TENANT, "claim-2", "payer-1", eob, META)
+
+    assert first.remittance_id != second.remittance_id and not second.duplicate
+    assert [tables.claims[c].paid_cents for c in ("claim-1", "claim-2")] == [12500, 12500]

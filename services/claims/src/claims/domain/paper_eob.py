@@ -36,7 +36,7 @@ class EobLine:
 class PaperEob:
     payer_key: str
     payer_name: str
-    # The check or EOB number: with the payer, it makes the payment one remittance, posted once.
+    # The check or EOB number: with the payer and the claim, one remittance, posted once.
     trace_number: str
     paid_on: date
     lines: tuple[EobLine, ...]
@@ -105,8 +105,9 @@ def remittance_of_eob(eob: PaperEob, claim: ClaimContent) -> RemittanceAdvice:
     return RemittanceAdvice(
         payer_key=eob.payer_key,
         payer_name=eob.payer_name,
-        # The check's own number: the same check in an 835 later is the same payment, posted once.
-        trace_number=eob.trace_number,
+        # One paper check often pays several claims, each keyed from its own EOB: the payment is the
+        # check and the claim, so that each posts once and none hides another.
+        trace_number=f"{eob.trace_number}/{claim.patient_control_number}",
         payment_cents=paid,
         payment_date=eob.paid_on,
         provider_adjustment_cents=0,

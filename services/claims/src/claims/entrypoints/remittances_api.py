@@ -121,7 +121,8 @@ class PaperEobBody(BaseModel):
 @router.post("/remittances/paper-eobs", status_code=202)
 async def post_eob(body: PaperEobBody, request: Request, principal: Biller) -> JSONResponse:
     """A payer's paper EOB, keyed in: it posts through the same path as an 835 (the same events, the
-    same ledger, the next payer billed). The payer and check number make it one payment, posted once."""
+    same ledger, the next payer billed). The payer, the check number and the claim make it one payment,
+    posted once (a check that pays several claims is keyed one EOB, one claim, at a time)."""
     if not date(1900, 1, 1) <= body.paid_on <= date(9998, 12, 31):
         raise invalid([FieldError("paid_on", "must be within 1900-9998")])
     metadata = metadata_from(request, principal)
