@@ -76,12 +76,14 @@ async def post_claim_payment(
     remittance_id: str,
     paid_on: date,
     metadata: Metadata,
-) -> None:
-    """One claim payment on the claim it answers, then the next payer billed if a balance is left."""
+) -> bool:
+    """One claim payment on the claim it answers, then the next payer billed if a balance is left.
+    True when the claim had an answer before this one: a later payer's claim may need revising."""
     outcome = await on_claim(
         unit, tenant, claim_id, adjudicate_command(unit, tenant, advice, remittance_id, paid_on), metadata
     )
     await bill_next_payer(unit, tenant, outcome, metadata, paid_on)
+    return outcome.changed and outcome.before.adjudication is not None
 
 
 async def revise_later_claim(unit: Unit, tenant: str, claim_id: str, metadata: Metadata) -> None:
@@ -119,6 +121,7 @@ async def post_remittance(
         tenant, [claim.patient_control_number for claim in advice.claims]
     )
     matched: list[str] = []
+    corrected: list[str] = []
     held_claims: list[HeldClaimPayment] = []
     for claim in advice.claims:
         row = rows.get(claim.patient_control_number)
@@ -130,10 +133,15 @@ async def post_remittance(
             held_claims.append(held(claim))
             await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
             continue
-        await post_claim_payment(unit, tenant, claim_id, claim, remittance_id, advice.payment_date, metadata)
+        paid_on = advice.payment_date
+        if await post_claim_payment(unit, tenant, claim_id, claim, remittance_id, paid_on, metadata):
+            corrected.append(claim_id)
         if claim_id not in matched:
             matched.append(claim_id)
-    for claim_id in matched:
+    # Only a claim answered again (a reversal, a correction) can have left a later claim stale; a
+    # first answer's next claim was just made from it. Decided after the whole payment, so that a
+    # reversal and its correction in one 835 replace the later claim once.
+    for claim_id in dict.fromkeys(corrected):
         await revise_later_claim(unit, tenant, claim_id, metadata)
     received = RemittanceReceived(
         remittance_id=remittance_id,
@@ -206,10 +214,13 @@ async def match_held_payment(
         return False
     paid_on = state.payment_date
     assert paid_on is not None
+    corrected = False
     for payment in state.waiting(patient_control_number):
         advice = released(payment)
-        await post_claim_payment(unit, tenant, answered, advice, remittance_id, paid_on, metadata)
-    await revise_later_claim(unit, tenant, answered, metadata)
+        if await post_claim_payment(unit, tenant, answered, advice, remittance_id, paid_on, metadata):
+            corrected = True
+    if corrected:
+        await revise_later_claim(unit, tenant, answered, metadata)
     await unit.views.inbound.record_matched(tenant, remittance_id, patient_control_number, answered)
     return True
 
