@@ -76,7 +76,7 @@ class EobLineBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     line_number: int = Field(ge=1, le=50)
-    paid_cents: Cents
+    paid_cents: int = Field(ge=0, le=99_999_999_999)
     adjustments: list[AdjustmentBody] = Field(default_factory=list, max_length=99)
     remark_codes: list[Code] = Field(default_factory=list, max_length=20)
     patient_responsibility_cents: Cents | None = None
@@ -89,7 +89,8 @@ class PaperEobBody(BaseModel):
     claim_id: str = Field(min_length=1, max_length=64)
     check_number: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9-]+$")
     paid_on: date
-    claim_status_code: Literal["1", "2", "3", "4", "19", "20", "21", "22"] | None = None
+    # A paper EOB answers a claim; a payer's reversal (CLP02 22) comes in its 835.
+    claim_status_code: Literal["1", "2", "3", "4", "19", "20", "21"] | None = None
     payer_claim_control_number: str | None = Field(None, max_length=50, pattern=r"^[A-Za-z0-9-]+$")
     remark_codes: list[Code] = Field(default_factory=list, max_length=20)
     lines: list[EobLineBody] = Field(min_length=1, max_length=50)
