@@ -23,6 +23,7 @@ import pyx12.x12n_document
 from billing_events.contracts.base import Event
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, publish_events
+from claims.adapters.rebuild import rebuild_claims_view
 from claims.domain.coordination import successor_claim_id
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
@@ -644,6 +645,9 @@ async def test_plb_recoupment_a_held_payment_matched_and_a_paper_eob_post_on_one
             "/remittances/paper-eobs", json=eob, headers={"Idempotency-Key": "e-2"}
         )
         paid = (await biller.get(f"/claims/{secondary_id}")).json()
+        # `billing replay claims` rebuilds the provider-level ledger from the log, the same.
+        await rebuild_claims_view(svc.runtime, lambda _done, _total: None)
+        rebuilt = (await auditor.get("/provider-adjustments")).json()
         async with svc.runtime.pool.acquire() as db:
             answers = [
                 (r["payload"]["claim_id"], r["payload"]["paid_cents"], r["payload"]["next_payer_id"])
@@ -669,6 +673,7 @@ async def test_plb_recoupment_a_held_payment_matched_and_a_paper_eob_post_on_one
         ("L6", None, -125),
     ]
     assert ledger["totals"] == {"by_reason": {"L6": -125, "WO": 3000}, "amount_cents": 2875}
+    assert (rebuilt["items"], rebuilt["totals"]) == (ledger["items"], ledger["totals"])
 
     assert matched.status_code == 200 and matched.json()["posted"] is True
     assert again.status_code == 200 and again.json()["posted"] is False
