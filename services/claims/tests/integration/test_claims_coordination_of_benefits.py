@@ -23,6 +23,7 @@ import pyx12.x12n_document
 from billing_events.contracts.base import Event
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, publish_events
+from claims.adapters.rebuild import rebuild_claims_view
 from claims.domain.coordination import successor_claim_id
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
@@ -55,7 +56,11 @@ async def claims_service(
 
 
 async def insured_invoice(
-    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str, sequences: tuple[str, ...]
+    svc: ServiceHarness,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    sequences: tuple[str, ...],
+    payer_table: dict[str, tuple[str, str, str]] = PAYERS,
 ) -> tuple[Any, dict[str, str]]:
     """A patient covered by one payer per sequence; the invoice (140.00: 99213-25 125.00 and 81002
     15.00) goes to the primary. Returns the invoice and the payer id of each sequence."""
@@ -69,7 +74,7 @@ async def insured_invoice(
         await builders.sealed_patient_registered(vault, patient_id),
     ]
     for sequence in sequences:
-        edi, name, indicator = PAYERS[sequence]
+        edi, name, indicator = payer_table[sequence]
         events.append(
             builders.payer_registered(
                 payer_ids[sequence], name=name, edi_payer_id=edi, claim_filing_indicator=indicator
@@ -119,9 +124,17 @@ def pyx12_errors(x12: str) -> list[str]:
 
 
 def remittance_835(
-    sequence: str, receiver: str, number: int, amount: str, claim: list[str], trace: int | None = None
+    sequence: str,
+    receiver: str,
+    number: int,
+    amount: str,
+    claim: list[str],
+    trace: int | None = None,
+    *,
+    payer_table: dict[str, tuple[str, str, str]] = PAYERS,
+    provider_level: tuple[str, ...] = (),
 ) -> str:
-    edi, name, _ = PAYERS[sequence]
+    edi, name, _ = payer_table[sequence]
     body = [
         f"BPR*I*{amount}*C*CHK************{DAY}",
         f"TRN*1*TRACE-{edi}-{trace or number}*1999999999",
@@ -132,6 +145,7 @@ def remittance_835(
         "N1*PE*HARBOR FAMILY MEDICINE*XX*1234567893",
         "LX*1",
         *claim,
+        *provider_level,
     ]
     segments = [
         f"ISA*00*{' ' * 10}*00*{' ' * 10}*ZZ*{edi:<15}*ZZ*{receiver:<15}*{NOW:%y%m%d}*0900*^*00501*"
@@ -477,3 +491,349 @@ async def test_a_round_trip_where_the_simulated_primary_crosses_the_claim_over(
     )
     assert (secondary["sequence"], secondary["last_batch_id"]) == ("secondary", None)
     assert overdue == []
+
+
+# Remittance completeness: a primary's correction, PLB, a held payment matched, a paper EOB ----------
+
+
+def segments_of(x12: str) -> list[str]:
+    return [s.strip() for s in x12.split("~") if s.strip()]
+
+
+async def test_a_primary_reversal_and_correction_replaces_the_secondary_claim_with_ref_f8(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, _payers = await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"))
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "primary", receiver, 1001, "90", answer(pcn, "1", "90", "25", "ICN-A", ACME_PAYS_PART)
+            ),
+        )
+        await submission(svc.runtime).run_once()  # the secondary claim leaves, frequency 1
+        spcn = (await biller.get(f"/claims/{secondary_id}")).json()["patient_control_number"]
+        # Acme takes its answer back (CLP02 22, every amount negated) and answers again: it now pays
+        # line 1 90.00 (CO-45 25.00, PR-2 10.00) and line 2 10.00 (PR-3 5.00): 100.00 paid, 15.00
+        # left. BPR02 = -90.00 + 100.00 = 10.00.
+        reversal = [
+            f"CLP*{pcn}*22*-140*-90*-25*12*ICN-A",
+            "SVC*HC:99213:25*-125*-80**-1",
+            f"DTM*472*{DAY}",
+            "CAS*CO*45*-25",
+            "CAS*PR*2*-20",
+            f"REF*6R*{pcn}-1",
+            "SVC*HC:81002*-15*-10**-1",
+            f"DTM*472*{DAY}",
+            "CAS*PR*3*-5",
+            f"REF*6R*{pcn}-2",
+        ]
+        corrected = answer(
+            pcn,
+            "1",
+            "100",
+            "15",
+            "ICN-A2",
+            [
+                ["SVC*HC:99213:25*125*90**1", "CAS*CO*45*25", "CAS*PR*2*10"],
+                ["SVC*HC:81002*15*10**1", "CAS*PR*3*5"],
+            ],
+        )
+        await biller.post(
+            "/remittances", content=remittance_835("primary", receiver, 1002, "10", reversal + corrected)
+        )
+        replaced = (await biller.get(f"/claims/{secondary_id}")).json()
+        primary = (await biller.get(f"/claims/{primary_id}")).json()
+        sent = await submission(svc.runtime).run_once()
+        replacement_837 = (await biller.get(f"/claims/{secondary_id}/837")).text
+        history = (await biller.get(f"/claims/{secondary_id}/history")).json()
+
+    # Acme now pays 100.00 in all: 90.00 - 90.00 + 100.00; the patient's part from it is 15.00.
+    assert (primary["paid_cents"], primary["patient_responsibility_cents"]) == (10000, 1500)
+    assert (replaced["status"], replaced["awaiting_submission"]) == ("resubmitted", True)
+    assert len(sent) == 1
+    assert pyx12_errors(replacement_837) == []
+    segments = segments_of(replacement_837)
+    # Frequency 7, and REF*F8 names the claim it replaces: our CLM01 (Globex has given no number).
+    assert f"CLM*{spcn}*140***11:B:7*Y*A*Y*Y" in segments
+    assert f"REF*F8*{spcn}" in segments
+    # Loop 2320 carries Acme's answer as it stands: 100.00 paid, 15.00 left (it was 90.00 and 25.00).
+    start = segments.index("SBR*P*18*GRP-001******CI")
+    assert segments[start + 1 : start + 3] == ["AMT*D*100", "AMT*EAF*15"]
+    assert [s for s in segments if s.startswith("SVD*")] == [
+        "SVD*ACME1*90*HC:99213:25**1",
+        "SVD*ACME1*10*HC:81002**1",
+    ]
+    kinds = [item["event_type"] for item in history["items"]]
+    assert kinds[-3:] == ["ClaimPriorPayersRevised", "ClaimResubmitted", "ClaimSubmitted"]
+
+
+async def test_plb_recoupment_a_held_payment_matched_and_a_paper_eob_post_on_one_path(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, payers = await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"))
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        auditor = svc.client(["auditor"])
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        # Acme's answer names our claim by a garbled CLP01; its PLB recoups 30.00 of an earlier
+        # overpayment (WO, referring to that claim) and adds 1.25 of interest (L6, negative).
+        # BPR02 = 90.00 - (30.00 - 1.25) = 61.25.
+        garbled = "X" + pcn[1:]
+        posted = await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "primary",
+                receiver,
+                1101,
+                "61.25",
+                answer(garbled, "1", "90", "25", "ICN-A", ACME_PAYS_PART),
+                provider_level=(f"PLB*1234567893*{TODAY.year}1231*WO:ICN-OLD-7*30*L6*-1.25",),
+            ),
+        )
+        remittance_id = posted.json()["remittance_id"]
+        held = (await auditor.get("/remittances/unmatched")).json()["items"]
+        before_match = (await biller.get(f"/claims/{primary_id}")).json()
+        payment = (await auditor.get(f"/remittances/{remittance_id}")).json()
+        ledger = (await auditor.get("/provider-adjustments")).json()
+
+        path = f"/remittances/{remittance_id}/claims/{garbled}/match"
+        matched = await biller.post(path, json={"claim_id": primary_id}, headers={"Idempotency-Key": "m-1"})
+        again = await biller.post(path, json={"claim_id": primary_id}, headers={"Idempotency-Key": "m-2"})
+        elsewhere = await biller.post(
+            path, json={"claim_id": secondary_id}, headers={"Idempotency-Key": "m-3"}
+        )
+        after_match = (await biller.get(f"/claims/{primary_id}")).json()
+        secondary = (await biller.get(f"/claims/{secondary_id}")).json()
+        held_after = (await auditor.get("/remittances/unmatched")).json()["items"]
+
+        # Globex sends no ERA: its paper EOB pays the 25.00 left (line 1 20.00, line 2 5.00), each
+        # line's OA-23 being Acme's part (125.00 - 20.00 = 105.00; 15.00 - 5.00 = 10.00).
+        eob = {
+            "payer_id": payers["secondary"],
+            "claim_id": secondary_id,
+            "check_number": "CHK-7001",
+            "paid_on": TODAY.isoformat(),
+            "lines": [
+                {
+                    "line_number": 1,
+                    "paid_cents": 2000,
+                    "adjustments": [{"group": "OA", "reason_code": "23", "amount_cents": 10500}],
+                    "patient_responsibility_cents": 0,
+                },
+                {
+                    "line_number": 2,
+                    "paid_cents": 500,
+                    "adjustments": [{"group": "OA", "reason_code": "23", "amount_cents": 1000}],
+                },
+            ],
+        }
+        unbalanced = {**eob, "lines": [{**eob["lines"][0], "paid_cents": 1900}, eob["lines"][1]]}  # type: ignore[dict-item]
+        refused = await biller.post("/remittances/paper-eobs", json=unbalanced)
+        keyed = await biller.post("/remittances/paper-eobs", json=eob, headers={"Idempotency-Key": "e-1"})
+        keyed_again = await biller.post(
+            "/remittances/paper-eobs", json=eob, headers={"Idempotency-Key": "e-2"}
+        )
+        paid = (await biller.get(f"/claims/{secondary_id}")).json()
+        # `billing replay claims` rebuilds the provider-level ledger from the log, the same.
+        await rebuild_claims_view(svc.runtime, lambda _done, _total: None)
+        rebuilt = (await auditor.get("/provider-adjustments")).json()
+        async with svc.runtime.pool.acquire() as db:
+            answers = [
+                (r["payload"]["claim_id"], r["payload"]["paid_cents"], r["payload"]["next_payer_id"])
+                for r in await db.fetch(
+                    "SELECT payload FROM events WHERE event_type = 'ClaimAdjudicated' ORDER BY position"
+                )
+            ]
+
+    assert (posted.json()["matched_claims"], posted.json()["unmatched_claims"]) == (0, 1)
+    assert [(h["remittance_id"], h["patient_control_number"], h["paid_cents"]) for h in held] == [
+        (remittance_id, garbled, 9000)
+    ]
+    assert before_match["paid_cents"] == 0
+    # The payment reconciles: 61.25 = 90.00 - 28.75; the PLB sits on the provider-level ledger.
+    assert (payment["payment_cents"], payment["claim_paid_cents"], payment["provider_adjustment_cents"]) == (
+        6125,
+        9000,
+        2875,
+    )
+    assert payment["balanced"] is True
+    assert [(i["reason_code"], i["reference"], i["amount_cents"]) for i in ledger["items"]] == [
+        ("WO", "ICN-OLD-7", 3000),
+        ("L6", None, -125),
+    ]
+    assert ledger["totals"] == {"by_reason": {"L6": -125, "WO": 3000}, "amount_cents": 2875}
+    assert (rebuilt["items"], rebuilt["totals"]) == (ledger["items"], ledger["totals"])
+
+    assert matched.status_code == 200 and matched.json()["posted"] is True
+    assert again.status_code == 200 and again.json()["posted"] is False
+    assert elsewhere.status_code == 422
+    assert [e["field"] for e in elsewhere.json()["errors"]] == ["claim_id"]
+    # Posted as it would have been at once: 90.00 paid, 25.00 left, the secondary billed for it.
+    assert (
+        after_match["status"],
+        after_match["paid_cents"],
+        after_match["patient_responsibility_cents"],
+    ) == (
+        "paid",
+        9000,
+        2500,
+    )
+    assert (secondary["payer_id"], secondary["status"]) == (payers["secondary"], "ready")
+    assert held_after == []
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["lines[0].adjustments"]
+    assert keyed.status_code == 202 and keyed.json()["duplicate"] is False
+    assert keyed.json()["matched_claim_ids"] == [secondary_id]
+    assert (keyed_again.json()["remittance_id"], keyed_again.json()["duplicate"]) == (
+        keyed.json()["remittance_id"],
+        True,
+    )
+    assert (paid["status"], paid["paid_cents"], paid["patient_responsibility_cents"]) == ("paid", 2500, 0)
+    # One answer per payer, in order; the secondary names no one after it. 140.00 = 90.00 + 25.00
+    # (CO-45) + 25.00: nothing left to the patient.
+    assert answers == [(primary_id, 9000, payers["secondary"]), (secondary_id, 2500, None)]
+    assert 9000 + 2500 + 2500 == 14000
+
+
+MEDICARE_MEDICAID = {
+    "primary": ("MCARE", "MEDICARE PART B", "MB"),
+    "secondary": ("MCAID", "STATE MEDICAID", "MC"),
+}
+MEDICARE_MEDIGAP = {
+    "primary": ("MCARE", "MEDICARE PART B", "MB"),
+    "secondary": ("GAPF1", "MEDIGAP PLAN F", "CI"),
+}
+# Medicare allows 100.00 of 99213-25 (CO-45 25.00) and pays 80%: 80.00, coinsurance PR-2 20.00;
+# 81002 allowed 15.00, paid 12.00, PR-2 3.00. 140.00 = 92.00 + 25.00 + 23.00 left.
+MEDICARE_PAYS = [
+    ["SVC*HC:99213:25*125*80**1", "CAS*CO*45*25", "CAS*PR*2*20"],
+    ["SVC*HC:81002*15*12**1", "CAS*PR*2*3"],
+]
+# The supplemental payer pays the 23.00 coinsurance; OA-23 reports Medicare's part of each line.
+SUPPLEMENT_PAYS = [
+    ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
+    ["SVC*HC:81002*15*3**1", "CAS*OA*23*12"],
+]
+
+
+async def test_medicare_crosses_over_to_medicaid_as_payer_of_last_resort_and_the_patient_owes_nothing(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    table = MEDICARE_MEDICAID
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, payers = await insured_invoice(
+            svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"), table
+        )
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        medicaid_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        # Medicare processes as primary and forwards to Medicaid itself (MA18 on the claim).
+        medicare = answer(pcn, "1", "92", "23", "MCR-1", MEDICARE_PAYS)
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "primary",
+                receiver,
+                1201,
+                "92",
+                [medicare[0], "MOA***MA18", *medicare[1:]],
+                payer_table=table,
+            ),
+        )
+        not_sent = await biller.get(f"/claims/{medicaid_id}")
+        sent = await submission(svc.runtime).run_once()
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary",
+                receiver,
+                1202,
+                "23",
+                answer(pcn, "2", "23", "0", "MCD-1", SUPPLEMENT_PAYS),
+                payer_table=table,
+            ),
+        )
+        medicaid = (await biller.get(f"/claims/{medicaid_id}")).json()
+        async with svc.runtime.pool.acquire() as db:
+            answers = [
+                r["payload"]
+                for r in await db.fetch(
+                    "SELECT payload FROM events WHERE event_type = 'ClaimAdjudicated' ORDER BY position"
+                )
+            ]
+
+    assert not_sent.status_code == 404 and sent == []  # no claim of ours goes to Medicaid
+    medicare_answer, medicaid_answer = answers
+    assert (medicare_answer["crossover"], medicare_answer["next_payer_id"]) == (True, payers["secondary"])
+    assert (medicaid["payer_id"], medicaid["sequence"], medicaid["last_batch_id"]) == (
+        payers["secondary"],
+        "secondary",
+        None,
+    )
+    # Medicaid, the last payer, pays the 23.00 and leaves the patient nothing:
+    # 140.00 = 92.00 (Medicare) + 25.00 (CO-45) + 23.00 (Medicaid).
+    assert (medicaid["paid_cents"], medicaid["patient_responsibility_cents"]) == (2300, 0)
+    assert (medicaid_answer["next_payer_id"], medicaid_answer["patient_responsibility_cents"]) == (None, 0)
+    assert 9200 + 2500 + 2300 == 14000
+
+
+async def test_medicare_then_a_medigap_plan_billed_on_its_own_claim(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    table = MEDICARE_MEDIGAP
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, _payers = await insured_invoice(
+            svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"), table
+        )
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        medigap_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        # No crossover agreement with this plan: Medicare's answer names no forwarding.
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "primary", receiver, 1301, "92", answer(pcn, "1", "92", "23", "MCR-2", MEDICARE_PAYS),
+                payer_table=table,
+            ),
+        )  # fmt: skip
+        sent = await submission(svc.runtime).run_once()
+        medigap_837 = (await biller.get(f"/claims/{medigap_id}/837")).text
+        gpcn = (await biller.get(f"/claims/{medigap_id}")).json()["patient_control_number"]
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary", receiver, 1302, "23", answer(gpcn, "2", "23", "0", "GAP-1", SUPPLEMENT_PAYS),
+                payer_table=table,
+            ),
+        )  # fmt: skip
+        medigap = (await biller.get(f"/claims/{medigap_id}")).json()
+
+    assert len(sent) == 1
+    assert pyx12_errors(medigap_837) == []
+    segments = segments_of(medigap_837)
+    assert "SBR*S*18*GRP-001******CI" in segments  # billed to the Medigap plan
+    start = segments.index("SBR*P*18*GRP-001******MB")  # loop 2320: Medicare's answer
+    assert segments[start + 1 : start + 3] == ["AMT*D*92", "AMT*EAF*23"]
+    assert (medigap["status"], medigap["paid_cents"], medigap["patient_responsibility_cents"]) == (
+        "paid",
+        2300,
+        0,
+    )

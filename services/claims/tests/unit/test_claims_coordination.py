@@ -6,15 +6,27 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from billing_events.contracts.base import Event
 from billing_events.contracts.claims import (
     AdjudicatedLine,
     CasAdjustment,
     ClaimAdjudicated,
     ClaimCreated,
     ClaimLine,
+    ClaimPriorPayersRevised,
     ClaimReady,
+    ClaimResubmitted,
+    ClaimSubmitted,
 )
-from claims.domain.claim import Adjudicate, CreateClaim, RecordCrossover, claim_decider
+from claims.domain.claim import (
+    Adjudicate,
+    ClaimState,
+    CreateClaim,
+    RecordCrossover,
+    ReviseForPriorPayer,
+    Void,
+    claim_decider,
+)
 from claims.domain.coordination import (
     CoverageInForce,
     balance_left,
@@ -24,6 +36,7 @@ from claims.domain.coordination import (
     successor_claim_id,
     successor_content,
 )
+from claims.domain.corrections import later_claim_revision
 from claims.domain.identifiers import claim_id_for, patient_control_number_for
 from claims.domain.model import (
     ClaimContent,
@@ -254,3 +267,122 @@ def test_a_crossover_claim_is_recorded_never_queued_for_submission() -> None:
     assert state.content is not None and state.content.crossover
     assert (state.status, state.awaiting_submission) == ("created", False)
     assert claim_decider.decide(RecordCrossover(forwarded), state) == []
+
+
+# After the primary reverses or corrects its answer (CLP02 22 and a new CLP) ---------------------------
+
+
+def primary_after(*commands: Adjudicate) -> ClaimState:
+    """The primary claim, submitted and answered by each command in turn."""
+    state = claim_decider.fold([PRIMARY.created_event(), ClaimReady(claim_id=PRIMARY_ID)])
+    for command in commands:
+        state = claim_decider.fold(claim_decider.decide(command, state), state)
+    return state
+
+
+def secondary_sent(primary: ClaimState, *, status: str = "submitted") -> ClaimState:
+    assert primary.adjudication is not None
+    event = primary.adjudication
+    prior = prior_adjudication(
+        PRIMARY,
+        payer_claim_control_number=event.payer_claim_control_number,
+        paid_cents=event.paid_cents,
+        patient_responsibility_cents=event.patient_responsibility_cents,
+        claim_adjustments=event.claim_adjustments,
+        lines=event.lines,
+        adjudicated_on=event.adjudicated_on,
+    )
+    content = successor_content(TENANT, PRIMARY, prior, COVERAGES[1])
+    events: list[Event] = [content.created_event(), ClaimReady(claim_id=content.claim_id)]
+    if status != "ready":
+        events.append(
+            ClaimSubmitted(
+                claim_id=content.claim_id,
+                batch_id="batch-2",
+                frequency_code="1",
+                interchange_control_number="000000002",
+                group_control_number="2",
+                transaction_set_control_number="0002",
+                file_name="837P-000000002.x12",
+            )
+        )
+    return claim_decider.fold(events)
+
+
+REVERSAL = answer(-12000, -3000, ("CO", "45", -5000), ("PR", "2", -3000), status="22", outcome="reversed")
+# Acme's corrected answer: it allows 180.00 (CO-45 20.00), pays 140.00, leaves 40.00 coinsurance.
+# 200.00 - 140.00 - 20.00 = 40.00 left for Globex (it was 30.00).
+CORRECTED = replace(
+    answer(14000, 4000, ("CO", "45", 2000), ("PR", "2", 4000)), payer_claim_control_number="ACME-0002"
+)
+
+
+def test_a_correction_replaces_the_secondary_claim_with_the_primarys_answer_as_it_stands() -> None:
+    secondary = secondary_sent(primary_after(ACME_PAYS_PART))
+    primary = primary_after(ACME_PAYS_PART, REVERSAL, CORRECTED)
+
+    command = later_claim_revision(primary, secondary)
+
+    assert isinstance(command, ReviseForPriorPayer)
+    events = claim_decider.decide(command, secondary)
+    assert [type(e) for e in events] == [ClaimPriorPayersRevised, ClaimResubmitted]
+    revised, replacement = events
+    assert isinstance(revised, ClaimPriorPayersRevised) and isinstance(replacement, ClaimResubmitted)
+    (standing,) = revised.prior_adjudications
+    assert (standing.paid_cents, standing.patient_responsibility_cents) == (14000, 4000)
+    assert standing.payer_claim_control_number == "ACME-0002"
+    assert balance_left(20000, revised.prior_adjudications) == 4000
+    # Frequency 7 with REF*F8: our CLM01 the payer holds it under (no payer number came back yet).
+    assert replacement.frequency_code == "7"
+    assert replacement.payer_claim_control_number == secondary.original_reference
+    after = claim_decider.fold(events, secondary)
+    assert (after.status, after.pending_frequency) == ("resubmitted", "7")
+    assert after.content is not None and after.content.prior_adjudications == revised.prior_adjudications
+    # Asked again (the same remittance replayed, a later match): nothing more.
+    assert claim_decider.decide(command, after) == []
+
+
+def test_a_secondary_claim_not_yet_sent_only_carries_the_corrected_answer() -> None:
+    secondary = secondary_sent(primary_after(ACME_PAYS_PART), status="ready")
+    command = later_claim_revision(primary_after(ACME_PAYS_PART, REVERSAL, CORRECTED), secondary)
+    assert command is not None
+    events = claim_decider.decide(command, secondary)
+    assert [type(e) for e in events] == [ClaimPriorPayersRevised]
+    after = claim_decider.fold(events, secondary)
+    assert (after.status, after.pending_frequency) == ("ready", "1")
+
+
+def test_a_correction_that_leaves_nothing_voids_the_secondary_claim_at_the_payer() -> None:
+    secondary = secondary_sent(primary_after(ACME_PAYS_PART))
+    # Corrected: 180.00 paid, 20.00 written off: 200.00 - 180.00 - 20.00 = 0 left for anyone.
+    paid_in_full = answer(18000, 0, ("CO", "45", 2000))
+    command = later_claim_revision(primary_after(ACME_PAYS_PART, REVERSAL, paid_in_full), secondary)
+    assert isinstance(command, Void)
+    [void] = claim_decider.decide(command, secondary)
+    assert isinstance(void, ClaimResubmitted) and void.frequency_code == "8"
+    assert void.payer_claim_control_number == secondary.original_reference
+
+
+def test_a_reversal_alone_voids_the_secondary_and_a_later_correction_bills_it_again() -> None:
+    secondary = secondary_sent(primary_after(ACME_PAYS_PART))
+    reversed_only = primary_after(ACME_PAYS_PART, REVERSAL)
+    command = later_claim_revision(reversed_only, secondary)
+    assert isinstance(command, Void)
+    voided = claim_decider.fold(claim_decider.decide(command, secondary), secondary)
+    assert (voided.status, voided.pending_frequency) == ("voided", "8")
+    assert later_claim_revision(reversed_only, voided) is None  # voided once
+
+    # The correction arrives before the void left: the claim the payer holds is replaced instead.
+    corrected = primary_after(ACME_PAYS_PART, REVERSAL, CORRECTED)
+    again = later_claim_revision(corrected, voided)
+    assert isinstance(again, ReviseForPriorPayer)
+    events = claim_decider.decide(again, voided)
+    assert [type(e) for e in events] == [ClaimPriorPayersRevised, ClaimResubmitted]
+    assert claim_decider.fold(events, voided).pending_frequency == "7"
+
+
+def test_a_crossover_record_is_left_to_the_payers() -> None:
+    secondary = secondary_sent(primary_after(ACME_PAYS_PART))
+    assert secondary.content is not None
+    crossover = replace(secondary, content=replace(secondary.content, crossover=True))
+    assert later_claim_revision(primary_after(ACME_PAYS_PART, REVERSAL, CORRECTED), crossover) is None

@@ -200,3 +200,49 @@ def test_a_tertiary_after_a_secondary_that_left_a_balance() -> None:
         0,
     )
     assert reconciles(state)
+
+
+def test_a_primary_correction_then_the_replaced_secondarys_answer_reconcile_to_the_cent() -> None:
+    _, state = post(issued(), ACME)
+    # Acme takes its answer back (CLP02 22) and answers again: line 1 paid 90.00, CO-45 25.00,
+    # PR-2 10.00; line 2 paid 20.00, PR-3 10.00. Paid 110.00, written off 25.00, 20.00 left for Globex.
+    reversal = ACME.model_copy(
+        update={"outcome": "reversed", "claim_status_code": "22", "remittance_id": "r2"}
+    )
+    corrected = builders.claim_adjudicated(
+        "inv-1",
+        "acme",
+        claim_id="claim-acme",
+        remittance_id="r2",
+        payer_claim_control_number="PCN-2",
+        lines=(
+            builders.adjudicated_line(1, "99213", 12500, 9000, ("CO", "45", 2500), ("PR", "2", 1000)),
+            builders.adjudicated_line(2, "81002", 3000, 2000, ("PR", "3", 1000)),
+        ),
+        next_payer_id="globex",
+    )
+    _, state = post(state, reversal)
+    # 155.00 open again, Acme's: its answer no longer stands.
+    assert (state.balance_cents, state.patient_responsibility_cents) == (15500, 0) and reconciles(state)
+    _, state = post(state, corrected)
+    # 155.00 - 110.00 - 25.00 = 20.00, awaited from Globex: the patient owes nothing yet.
+    assert (state.balance_cents, state.patient_responsibility_cents) == (2000, 0)
+    assert state.awaiting_next_payer and reconciles(state)
+    # Globex answers the replacement claim (frequency 7): it pays the 20.00 (10.00 a line, OA-23
+    # reporting Acme's 115.00 and 20.00).
+    replaced = builders.claim_adjudicated(
+        "inv-1",
+        "globex",
+        claim_id="claim-globex",
+        remittance_id="era-globex-2",
+        lines=(
+            builders.adjudicated_line(1, "99213", 12500, 1000, ("OA", "23", 11500)),
+            builders.adjudicated_line(2, "81002", 3000, 1000, ("OA", "23", 2000)),
+        ),
+        sequence="secondary",
+    )
+    events, state = post(state, replaced)
+    # 155.00 = 110.00 (Acme) + 20.00 (Globex) + 25.00 (CO-45): settled, nothing to the patient.
+    assert (state.insurance_paid_cents, state.adjustment_cents, state.balance_cents) == (13000, 2500, 0)
+    assert state.patient_responsibility_cents == 0 and reconciles(state)
+    assert any(isinstance(e, InvoiceSettled) for e in events)

@@ -12,6 +12,7 @@ import pytest
 from reporting.domain.aging import ar_aging, bucket_index
 from reporting.domain.facts import (
     SELF_PAY,
+    Adjudication,
     Facts,
     InsurancePosting,
     IssuedInvoice,
@@ -200,3 +201,77 @@ def test_with_a_secondary_payer_the_patient_owes_only_what_neither_payer_paid() 
     assert rows(waiting, date(2025, 2, 10)) == {ACME: (0, 2500, 0, 0, 0)}
     # Feb 28: 170.00 - 110.00 - 35.00 - 20.00 = 5.00, the patient's alone.
     assert rows(answered, date(2025, 2, 28)) == {SELF_PAY: (0, 500, 0, 0, 0)}
+
+
+def adjudication(posting: InsurancePosting, next_payer: str | None, outcome: str = "paid") -> Adjudication:
+    """The claims service's answer behind a posting: what the A/R needs of it is the next payer."""
+    return Adjudication(
+        claim_id=posting.claim_id,
+        invoice_id=posting.invoice_id,
+        payer_id=posting.payer_id,
+        outcome=outcome,  # type: ignore[arg-type]
+        total_charge_cents=17000,
+        paid_cents=posting.paid_cents,
+        patient_responsibility_cents=posting.patient_responsibility_cents,
+        adjudicated_on=posting.posted_on,
+        claim_adjustments=(),
+        lines=(),
+        stamp=posting.stamp,
+        sequence=posting.sequence,
+        next_payer_id=next_payer,
+    )
+
+
+def parties(facts: Facts, as_of: date) -> dict[str, int]:
+    return {row.key: row.total_cents for row in ar_aging(facts, as_of).by_responsibility if row.total_cents}
+
+
+def test_the_balance_moves_from_the_primary_to_the_secondary_to_the_patient_as_each_answers() -> None:
+    globex = "payer-globex"
+    invoices = (invoice("i1", date(2025, 1, 10), date(2025, 1, 11), 17000),)
+    # 170.00 billed to Acme. Acme pays 110.00, writes off 35.00, names Globex for the 25.00 left.
+    primary = replace(
+        posting("i1", date(2025, 2, 5), paid=11000, contractual=3500, patient=2500), awaiting_next_payer=True
+    )
+    # Globex pays 20.00 and leaves 5.00 to the patient.
+    secondary = replace(
+        posting("i1", date(2025, 2, 20), paid=2000, patient=500),
+        claim_id="claim-i1-secondary",
+        payer_id=globex,
+        sequence="secondary",
+    )
+    answers = (adjudication(primary, globex), adjudication(secondary, None))
+
+    billed = Facts(invoices=invoices)
+    # Jan 31 is 21 days after the service: 0-30.
+    assert rows(billed, date(2025, 1, 31)) == {ACME: (17000, 0, 0, 0, 0)}
+    assert parties(billed, date(2025, 1, 31)) == {"primary": 17000}
+
+    waiting = Facts(invoices=invoices, insurance_postings=(primary,), adjudications=answers[:1])
+    # Feb 10: 170.00 - 110.00 - 35.00 = 25.00, owed now by Globex as the secondary, not by Acme.
+    assert rows(waiting, date(2025, 2, 10)) == {globex: (0, 2500, 0, 0, 0)}
+    assert parties(waiting, date(2025, 2, 10)) == {"secondary": 2500}
+
+    answered = Facts(invoices=invoices, insurance_postings=(primary, secondary), adjudications=answers)
+    # Feb 28: 25.00 - 20.00 = 5.00, the patient's.
+    assert rows(answered, date(2025, 2, 28)) == {SELF_PAY: (0, 500, 0, 0, 0)}
+    assert parties(answered, date(2025, 2, 28)) == {"patient": 500}
+    report = ar_aging(answered, date(2025, 2, 28))
+    assert sum(row.total_cents for row in report.by_responsibility) == report.total_cents
+
+
+def test_a_primary_reversal_hands_the_balance_back_to_the_primary() -> None:
+    globex = "payer-globex"
+    invoices = (invoice("i1", date(2025, 1, 10), date(2025, 1, 11), 17000),)
+    primary = replace(
+        posting("i1", date(2025, 2, 5), paid=11000, contractual=3500, patient=2500), awaiting_next_payer=True
+    )
+    reversal = posting("i1", date(2025, 2, 12), paid=-11000, contractual=-3500, patient=-2500)
+    facts = Facts(
+        invoices=invoices,
+        insurance_postings=(primary, reversal),
+        adjudications=(adjudication(primary, globex), adjudication(reversal, None, "reversed")),
+    )
+    # 170.00 - 110.00 - 35.00 + 110.00 + 35.00 = 170.00, Acme's again: its answer no longer stands.
+    assert rows(facts, date(2025, 2, 12)) == {ACME: (0, 17000, 0, 0, 0)}
+    assert parties(facts, date(2025, 2, 12)) == {"primary": 17000}

@@ -18,6 +18,7 @@ from reporting.domain.facts import (
     IssuedInvoice,
     PatientPayment,
     PostedLine,
+    ProviderAdjustment,
     Stamp,
     VoidedInvoice,
 )
@@ -205,3 +206,31 @@ def test_a_secondary_line_that_pays_nothing_because_nothing_was_left_is_no_denia
         1, "99213", 15000, 0, (Adjustment("OA", "23", 13000), Adjustment("CO", "96", 2000))
     )
     assert (nothing_left.denied, refused.denied) == (False, True)
+
+
+def test_provider_level_adjustments_reduce_the_payers_deposits_and_move_no_ar() -> None:
+    # Acme's March 835: claim payments 120.00 (the FEB posting of FACTS counts in February), a WO
+    # recoupment of 30.00 from an earlier claim and 1.25 of L6 interest (negative: added).
+    plb = (
+        ProviderAdjustment("r-1", "acme", "WO", 3000, MAR, stamp(MAR)),
+        ProviderAdjustment("r-1", "acme", "L6", -125, MAR, stamp(MAR)),
+        # Outside the window: not counted.
+        ProviderAdjustment("r-0", "acme", "FB", 999, date(2024, 12, 1), stamp(date(2024, 12, 1))),
+    )
+    facts = replace(FACTS, provider_adjustments=plb)
+    plain = revenue(FACTS, date(2025, 1, 1), date(2025, 3, 31), "payer", "month")
+    report = revenue(facts, date(2025, 1, 1), date(2025, 3, 31), "payer", "month")
+
+    assert [(p.group_key, p.reason_code, p.amount_cents) for p in report.provider_adjustments] == [
+        ("acme", "L6", -125),
+        ("acme", "WO", 3000),
+    ]
+    assert report.provider_adjustment_cents == 2875  # 30.00 - 1.25
+    # Deposited by the payers: 120.00 - 28.75 = 91.25; with the patient's 15.00: 106.25.
+    assert report.insurance_deposits_cents == 9125
+    assert report.cash_received_cents == 10625
+    # Revenue's rows and the A/R reconciliation are what they were: a PLB sits on no invoice.
+    assert report.rows == plain.rows and report.totals == plain.totals
+    assert (report.closing_ar_cents, report.reconciled) == (plain.closing_ar_cents, True)
+    by_code = revenue(facts, date(2025, 1, 1), date(2025, 3, 31), "code", "month")
+    assert {p.group_key for p in by_code.provider_adjustments} == {UNASSIGNED}

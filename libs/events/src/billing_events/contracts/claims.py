@@ -156,6 +156,53 @@ class ClaimRejected(Event):
     batch_id: str | None = None
 
 
+class ProviderLevelAdjustment(BaseModel):
+    """One 835 PLB reason: money the payer adds to or takes from the payment outside any claim
+    (WO overpayment recovery, L6 interest, FB forwarding balance, 72 authorized return, CS ...).
+    A positive amount reduces the payment; a negative one increases it (L6 interest is negative)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider_identifier: str
+    fiscal_period_end: date
+    reason_code: str
+    amount_cents: int
+    # PLB03-2: what the payer says it concerns (often the claim it recoups from); codes and numbers.
+    reference: str | None = None
+
+
+class HeldLinePayment(BaseModel):
+    """An SVC of a claim payment that matched no claim, kept whole so it posts when matched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    modifiers: tuple[str, ...] = ()
+    charge_cents: int
+    paid_cents: int
+    service_date: date | None = None
+    line_control_number: str | None = None
+    adjustments: tuple[CasAdjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()
+
+
+class HeldClaimPayment(BaseModel):
+    """A CLP that matched no claim: held on the remittance until a biller matches it (no patient data:
+    the 835's names and member ids are never carried over)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    patient_control_number: str
+    claim_status_code: str
+    charge_cents: int
+    paid_cents: int
+    patient_responsibility_cents: int
+    payer_claim_control_number: str | None = None
+    claim_adjustments: tuple[CasAdjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()
+    lines: tuple[HeldLinePayment, ...] = ()
+
+
 @event(service=SERVICE, aggregate="remittance", subject="remittance_id")
 class RemittanceReceived(Event):
     remittance_id: str
@@ -170,6 +217,23 @@ class RemittanceReceived(Event):
     provider_adjustment_cents: int = 0
     file_name: str | None = None
     interchange_control_number: str | None = None
+    # Remittance completeness (optional: added later). The PLB reasons behind
+    # provider_adjustment_cents; the sum of the claims' payments (CLP04), so that payment_cents =
+    # claim_paid_cents - provider_adjustment_cents can be checked by anyone; the claim payments held
+    # unmatched; and whether an 835 or a biller's paper EOB brought the payment.
+    provider_adjustments: tuple[ProviderLevelAdjustment, ...] = ()
+    claim_paid_cents: int | None = None
+    held_claims: tuple[HeldClaimPayment, ...] = ()
+    source: Literal["835", "paper_eob"] = "835"
+
+
+@event(service=SERVICE, aggregate="remittance", subject="remittance_id")
+class RemittanceClaimMatched(Event):
+    """A biller matched a held claim payment (CLP01) of a remittance to a claim: it posts to it now."""
+
+    remittance_id: str
+    patient_control_number: str
+    claim_id: str
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -203,6 +267,17 @@ class ClaimResubmitted(Event):
     reason: str
     payer_claim_control_number: str
     corrections: tuple[str, ...] = ()
+
+
+@event(service=SERVICE, aggregate="claim", subject="claim_id")
+class ClaimPriorPayersRevised(Event):
+    """An earlier payer reversed or corrected its answer (CLP02 22 and a new CLP): the later payer's
+    claim now carries the earlier payers' answers as they stand. A claim already at the payer is
+    replaced (a ClaimResubmitted frequency 7 follows in the same append)."""
+
+    claim_id: str
+    prior_adjudications: tuple[PriorAdjudication, ...]
+    reason: str
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from billing_events.contracts.base import Sealed
+from billing_events.contracts.claims import RemittanceReceived
 from billing_events.contracts.registration import (
     Address,
     CoverageAdded,
@@ -226,6 +227,26 @@ CREATE TABLE IF NOT EXISTS unmatched_remittance_claims (
     received_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, remittance_id, patient_control_number, claim_status_code)
 );
+ALTER TABLE unmatched_remittance_claims ADD COLUMN IF NOT EXISTS matched_claim_id text;
+ALTER TABLE unmatched_remittance_claims ADD COLUMN IF NOT EXISTS matched_at timestamptz;
+-- The provider-level ledger: 835 PLB reasons, which belong to the payee, not to a claim.
+CREATE TABLE IF NOT EXISTS provider_adjustments (
+    tenant text NOT NULL,
+    remittance_id text NOT NULL,
+    item integer NOT NULL,
+    payer_id text,
+    payer_name text NOT NULL,
+    trace_number text NOT NULL,
+    payment_date date NOT NULL,
+    provider_identifier text NOT NULL,
+    fiscal_period_end date NOT NULL,
+    reason_code text NOT NULL,
+    reference text,
+    amount_cents bigint NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, remittance_id, item)
+);
+CREATE INDEX IF NOT EXISTS provider_adjustments_by_date ON provider_adjustments (tenant, payment_date);
 """
 
 
@@ -410,6 +431,9 @@ class PostgresReferenceData:
         )
         return None if row is None else _coverage(row)
 
+    async def payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
+        return await self._payer(tenant, payer_id)
+
     async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
         rows = await self.db.fetch(
             "SELECT payer_id FROM claims_payers WHERE tenant = $1 AND edi_payer_id = $2 ORDER BY payer_id",
@@ -557,6 +581,43 @@ class PostgresInboundRecords:
             claim.charge_cents,
             claim.paid_cents,
             payer_name,
+        )
+
+    async def record_matched(
+        self, tenant: str, remittance_id: str, patient_control_number: str, claim_id: str
+    ) -> None:
+        await self.db.execute(
+            "UPDATE unmatched_remittance_claims SET matched_claim_id = $4, matched_at = now() "
+            "WHERE tenant = $1 AND remittance_id = $2 AND patient_control_number = $3",
+            tenant,
+            remittance_id,
+            patient_control_number,
+            claim_id,
+        )
+
+    async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:
+        await self.db.executemany(
+            "INSERT INTO provider_adjustments (tenant, remittance_id, item, payer_id, payer_name, "
+            "trace_number, payment_date, provider_identifier, fiscal_period_end, reason_code, reference, "
+            "amount_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+            "ON CONFLICT DO NOTHING",
+            [
+                (
+                    tenant,
+                    received.remittance_id,
+                    number,
+                    received.payer_id,
+                    received.payer_name,
+                    received.trace_number,
+                    received.payment_date,
+                    item.provider_identifier,
+                    item.fiscal_period_end,
+                    item.reason_code,
+                    item.reference,
+                    item.amount_cents,
+                )
+                for number, item in enumerate(received.provider_adjustments, start=1)
+            ],
         )
 
 

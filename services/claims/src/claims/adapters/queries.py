@@ -167,7 +167,7 @@ async def unmatched(db: asyncpg.Connection, tenant: str, page: PageRequest) -> P
     rows = await db.fetch(
         "SELECT remittance_id, patient_control_number, payer_claim_control_number, claim_status_code, "
         "charge_cents, paid_cents, payer_name, received_at FROM unmatched_remittance_claims "
-        "WHERE tenant = $1 AND ($2::timestamptz IS NULL "
+        "WHERE tenant = $1 AND matched_claim_id IS NULL AND ($2::timestamptz IS NULL "
         "OR (received_at, remittance_id, patient_control_number, claim_status_code) > ($2, $3, $4, $5)) "
         "ORDER BY received_at, remittance_id, patient_control_number, claim_status_code LIMIT $6",
         tenant,
@@ -210,3 +210,59 @@ async def phi_reads(db: asyncpg.Connection, tenant: str, page: PageRequest) -> P
         page.fetch,
     )
     return page.page(list(rows), _seq)
+
+
+PROVIDER_ADJUSTMENTS = Keyset("claims.provider_adjustments", (str, str, int))
+
+
+def _ledger_key(row: asyncpg.Record) -> tuple[str, str, int]:
+    return (row["payment_date"].isoformat(), row["remittance_id"], row["item"])
+
+
+async def provider_adjustments(
+    db: asyncpg.Connection, tenant: str, start: date, end: date, page: PageRequest
+) -> Page[asyncpg.Record]:
+    """The provider-level ledger (835 PLB reasons) paid within [start, end], by payment date."""
+    after = page.after or (None, None, None)
+    rows = await db.fetch(
+        "SELECT * FROM provider_adjustments WHERE tenant = $1 AND payment_date BETWEEN $2 AND $3 "
+        "AND ($4::text IS NULL OR (payment_date::text, remittance_id, item) > ($4, $5, $6)) "
+        "ORDER BY payment_date, remittance_id, item LIMIT $7",
+        tenant,
+        start,
+        end,
+        *after,
+        page.fetch,
+    )
+    return page.page(rows, _ledger_key)
+
+
+async def provider_adjustment_totals(
+    db: asyncpg.Connection, tenant: str, start: date, end: date
+) -> list[asyncpg.Record]:
+    return list(
+        await db.fetch(
+            "SELECT reason_code, sum(amount_cents)::bigint AS amount_cents, count(*) AS items "
+            "FROM provider_adjustments WHERE tenant = $1 AND payment_date BETWEEN $2 AND $3 "
+            "GROUP BY reason_code ORDER BY reason_code",
+            tenant,
+            start,
+            end,
+        )
+    )
+
+
+async def remittance(db: asyncpg.Connection, tenant: str, remittance_id: str) -> dict[str, Any] | None:
+    """The payment as received (RemittanceReceived) and the held claim payments matched since."""
+    rows = await db.fetch(
+        "SELECT event_type, payload FROM events WHERE stream_id = $1 AND tenant = $2 ORDER BY stream_version",
+        remittance_id,
+        tenant,
+    )
+    if not rows or rows[0]["event_type"] != "RemittanceReceived":
+        return None
+    received: dict[str, Any] = dict(rows[0]["payload"])
+    received["matches"] = [
+        dict(r["payload"]) for r in rows[1:] if r["event_type"] == "RemittanceClaimMatched"
+    ]
+    return received

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from billing_events.contracts.claims import RemittanceReceived
 from billing_events.decider import load_state
+from billing_events.store import Session
 from billing_service.runtime import Runtime
-from claims.adapters.projections import PostgresClaimViews
+from claims.adapters.projections import PostgresClaimViews, PostgresInboundRecords
 from claims.domain.claim import claim_decider
 
 
@@ -27,4 +29,17 @@ async def rebuild_claims_view(runtime: Runtime, progress: Callable[[int, int], N
             state, version = await load_state(session, claim_decider, row["stream_id"])
             await views.save(row["tenant"], state, version, row["updated_at"], created_at=row["created_at"])
             progress(done, len(streams))
+        await rebuild_provider_ledger(session)
         return len(streams)
+
+
+async def rebuild_provider_ledger(session: Session) -> None:
+    """The provider-level ledger again from the PLB reasons the remittances carry."""
+    db = session.connection
+    await db.execute("TRUNCATE provider_adjustments")
+    inbound = PostgresInboundRecords(db)
+    for row in await db.fetch(
+        "SELECT tenant, payload FROM events WHERE event_type = 'RemittanceReceived' ORDER BY position"
+    ):
+        received = RemittanceReceived.model_validate(row["payload"])
+        await inbound.record_provider_adjustments(row["tenant"], received)

@@ -30,6 +30,7 @@ from claims.domain.inbound import (
     InboundDocument,
     InboundKind,
     LinePayment,
+    ProviderAdjustmentLine,
     Reason,
     RemittanceAdvice,
     TransactionSetAnswer,
@@ -149,6 +150,17 @@ def _remittance(remittance: Remittance) -> RemittanceAdvice:
         payment_cents=remittance.payment.amount_cents,
         payment_date=remittance.payment.payment_date,
         provider_adjustment_cents=remittance.provider_adjustment_total_cents,
+        provider_adjustments=tuple(
+            ProviderAdjustmentLine(
+                provider_identifier=plb.provider_identifier,
+                fiscal_period_end=plb.fiscal_period_end,
+                reason_code=item.reason_code,
+                amount_cents=item.amount_cents,
+                reference=item.reference,
+            )
+            for plb in remittance.provider_adjustments
+            for item in plb.items
+        ),
         interchange_control_number=remittance.envelope.interchange_control_number,
         claims=tuple(
             ClaimPaymentAdvice(

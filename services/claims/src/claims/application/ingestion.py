@@ -12,22 +12,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Literal
 
 from billing_events.consumer import describe_error, is_transient
-from billing_events.contracts.claims import RejectionReason, RemittanceReceived
-from billing_events.decider import execute, load_state
+from billing_events.contracts.claims import RejectionReason
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
 from claims.application.eligibility import record_responses
-from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
+from claims.application.handlers import on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
-from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
-from claims.domain.coordination import next_coverage
-from claims.domain.identifiers import remittance_id_for
-from claims.domain.inbound import ClaimPaymentAdvice, GroupAnswer, InboundDocument, Reason, RemittanceAdvice
-from claims.domain.remittance import ReceiveRemittance, adjudication, remittance_decider
+from claims.application.posting import post_remittance
+from claims.domain.claim import Acknowledge, Command, Reject
+from claims.domain.inbound import GroupAnswer, InboundDocument, Reason, RemittanceAdvice
 
 log = logging.getLogger(__name__)
 
@@ -125,66 +121,12 @@ class Ingestion:
         metadata: Metadata,
         result: IngestResult,
     ) -> None:
-        remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
-        result.remittance_ids.append(remittance_id)
-        # Two files carrying the same payment at once: the second waits here, then finds it applied.
-        await unit.views.inbound.lock_remittance(remittance_id)
-        state, version = await load_state(unit.session, remittance_decider, remittance_id)
-        if state.received:
-            return  # this payment was applied from an earlier file
         payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
-        payer_id = payer_ids[0] if payer_ids else None  # ordered by payer_id, as before
-        rows = await unit.views.claims.by_patient_control_numbers(
-            tenant, [claim.patient_control_number for claim in advice.claims]
-        )
-        matched: list[str] = []
-        unmatched: list[str] = []
-        for claim in advice.claims:
-            row = rows.get(claim.patient_control_number)
-            # After a crossover the next payer's 835 names the claim the earlier payer was sent.
-            claim_id = (
-                None
-                if row is None
-                else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
-            )
-            if claim_id is None:
-                unmatched.append(claim.patient_control_number)
-                await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
-                continue
-            outcome = await on_claim(
-                unit,
-                tenant,
-                claim_id,
-                _adjudicate(unit, tenant, claim, remittance_id, advice.payment_date),
-                metadata,
-            )
-            await bill_next_payer(unit, tenant, outcome, metadata, advice.payment_date)
-            if claim_id not in matched:
-                matched.append(claim_id)
-        result.matched_claims += len(advice.claims) - len(unmatched)
-        result.unmatched_claims += len(unmatched)
-        received = RemittanceReceived(
-            remittance_id=remittance_id,
-            payer_id=payer_id,
-            payer_name=advice.payer_name,
-            trace_number=advice.trace_number,
-            payment_cents=advice.payment_cents,
-            payment_date=advice.payment_date,
-            claim_count=len(advice.claims),
-            matched_claim_ids=tuple(matched),
-            unmatched_patient_control_numbers=tuple(unmatched),
-            provider_adjustment_cents=advice.provider_adjustment_cents,
-            file_name=file_name,
-            interchange_control_number=advice.interchange_control_number,
-        )
-        await execute(
-            unit.session,
-            remittance_decider,
-            remittance_id,
-            ReceiveRemittance(received),
-            metadata,
-            expected_version=version,
-        )
+        posted = await post_remittance(unit, tenant, advice, payer_ids, file_name, metadata)
+        result.remittance_ids.append(posted.remittance_id)
+        if not posted.duplicate:
+            result.matched_claims += len(advice.claims) - posted.unmatched
+            result.unmatched_claims += posted.unmatched
 
     async def _implementation_ack(
         self,
@@ -263,22 +205,6 @@ class Ingestion:
                 )
                 result.rejected += 1
             await on_claim(unit, tenant, row.claim_id, command, metadata)
-
-
-def _adjudicate(
-    unit: Unit, tenant: str, advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date
-) -> CommandFor:
-    async def command(state: ClaimState) -> Command | None:
-        content = state.content
-        if content is None:
-            return None
-        coverages = await unit.views.reference.coverages_in_force(
-            tenant, content.patient_id, content.service_date
-        )
-        following = next_coverage(content.sequence, coverages)
-        return adjudication(advice, content, remittance_id, paid_on, following)
-
-    return command
 
 
 class InboundFolder:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from billing_events.contracts.base import Sealed
+from billing_events.contracts.claims import RemittanceReceived
 from billing_events.contracts.registration import (
     Address,
     CoverageAdded,
@@ -93,6 +94,7 @@ class ReferenceData(Protocol):
     async def terminate_coverage(self, tenant: str, event: CoverageTerminated) -> None: ...
     async def scrub_context(self, tenant: str, content: ClaimContent) -> ScrubContext: ...
     async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]: ...
+    async def payer(self, tenant: str, payer_id: str) -> PayerRecord | None: ...
     async def parties(self, tenant: str, content: ClaimContent) -> ClaimParties | None: ...
     async def coverages_in_force(self, tenant: str, patient_id: str, on: date) -> list[CoverageInForce]: ...
 
@@ -165,6 +167,15 @@ class InboundRecords(Protocol):
     async def record_unmatched(
         self, tenant: str, remittance_id: str, claim: ClaimPaymentAdvice, payer_name: str
     ) -> None: ...
+    async def record_matched(
+        self, tenant: str, remittance_id: str, patient_control_number: str, claim_id: str
+    ) -> None:
+        """A held claim payment was matched: it leaves the unmatched list."""
+        ...
+
+    async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:
+        """The provider-level ledger: each PLB reason of the payment, once."""
+        ...
 
 
 class Vault(Protocol):

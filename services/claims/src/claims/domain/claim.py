@@ -20,6 +20,7 @@ from billing_events.contracts.claims import (
     ClaimAdjudicated,
     ClaimClosed,
     ClaimCreated,
+    ClaimPriorPayersRevised,
     ClaimReady,
     ClaimRejected,
     ClaimResubmitted,
@@ -27,6 +28,7 @@ from billing_events.contracts.claims import (
     ClaimSubmitted,
     ClaimVoided,
     Finding,
+    PriorAdjudication,
     RejectionReason,
 )
 from billing_events.decider import Decider
@@ -135,6 +137,15 @@ class Void:
 
 
 @dataclass(frozen=True)
+class ReviseForPriorPayer:
+    """An earlier payer's answer changed (a reversal and a corrected answer): this later payer's claim
+    carries it as it now stands; a claim the payer holds is replaced (frequency 7, REF*F8)."""
+
+    answer: PriorAdjudication
+    reason: str
+
+
+@dataclass(frozen=True)
 class Close:
     reason: str
 
@@ -182,6 +193,7 @@ Command = (
     | Submit
     | Resubmit
     | Void
+    | ReviseForPriorPayer
     | Close
     | Acknowledge
     | Reject
@@ -234,6 +246,8 @@ def decide(command: Command, state: ClaimState) -> list[Event]:
             return _resubmit(command, state)
         case Void(reason=reason):
             return _void(reason, state)
+        case ReviseForPriorPayer():
+            return _revise(command, state)
         case Close(reason=reason):
             if state.status not in ADJUDICATED:
                 return []
@@ -369,6 +383,36 @@ def _void(reason: str, state: ClaimState) -> list[Event]:
     return [ClaimVoided(claim_id=claim_id, invoice_id=state.content.invoice_id, reason=reason)]
 
 
+def _revise(command: ReviseForPriorPayer, state: ClaimState) -> list[Event]:
+    assert state.content is not None
+    claim_id = state.content.claim_id
+    if state.status == "closed":
+        return []
+    answers = state.content.prior_adjudications
+    standing = tuple(
+        command.answer if answer.claim_id == command.answer.claim_id else answer for answer in answers
+    )
+    if standing == answers and state.status != "voided":
+        return []  # the claim already carries this answer
+    revised = ClaimPriorPayersRevised(claim_id=claim_id, prior_adjudications=standing, reason=command.reason)
+    replacement = ClaimResubmitted(
+        claim_id=claim_id,
+        frequency_code="7",
+        reason=command.reason,
+        payer_claim_control_number=state.original_reference,
+    )
+    if state.status == "voided":
+        if state.pending_frequency == "8":
+            # The void has not left yet: the payer still holds the claim, so it is replaced instead.
+            return [revised, replacement]
+        # Voided at the payer (or never sent): the corrected answer bills this payer afresh.
+        return [revised, ClaimReady(claim_id=claim_id, reason=command.reason)]
+    if state.pending_frequency is not None or state.status not in AT_PAYER:
+        # Not yet at the payer, or its replacement still waiting: what leaves will carry the answer.
+        return [revised]
+    return [revised, replacement]
+
+
 # Evolve ---------------------------------------------------------------------------------------------
 
 _QUEUED_STATUS: dict[str, Status] = {"1": "ready", "7": "resubmitted", "8": "voided"}
@@ -438,6 +482,9 @@ def evolve(state: ClaimState, event: Event) -> ClaimState:
             )
         case ClaimVoided():
             return replace(state, status="voided", pending_frequency=None)
+        case ClaimPriorPayersRevised(prior_adjudications=answers):
+            assert state.content is not None
+            return replace(state, content=replace(state.content, prior_adjudications=answers))
         case ClaimClosed():
             return replace(state, status="closed")
     return state

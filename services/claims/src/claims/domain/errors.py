@@ -37,3 +37,35 @@ class EmptyBatch(DomainError):
 class BatchAlreadySent(DomainError):
     def __init__(self) -> None:
         super().__init__("this submission batch was already sent")
+
+
+class HeldPaymentNotFound(DomainError):
+    """No claim payment of the remittance under that CLP01 waits for a match."""
+
+    def __init__(self) -> None:
+        super().__init__("no held claim payment of this remittance has that patient control number")
+
+
+class AlreadyMatched(DomainError):
+    def __init__(self) -> None:
+        super().__init__("this claim payment was already matched to another claim")
+
+
+class NotThisPayersClaim(DomainError):
+    """A payer's money is never posted to a claim it was not billed, nor forwarded."""
+
+    def __init__(self) -> None:
+        super().__init__("the claim is not billed to the payer of this payment")
+
+
+class UnbalancedEob(DomainError):
+    """A paper EOB whose amounts do not add up (charge - paid = adjustments, per line)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownPayer(DomainError):
+    def __init__(self) -> None:
+        super().__init__("no such payer")

@@ -53,6 +53,17 @@ class ClaimPaymentAdvice:
 
 
 @dataclass(frozen=True)
+class ProviderAdjustmentLine:
+    """One PLB reason (WO, L6, FB, 72, CS ...): positive takes money from the payment, negative adds."""
+
+    provider_identifier: str
+    fiscal_period_end: date
+    reason_code: str
+    amount_cents: int
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
 class RemittanceAdvice:
     """One 835 transaction set: one payment (BPR/TRN) from one payer."""
 
@@ -64,6 +75,7 @@ class RemittanceAdvice:
     provider_adjustment_cents: int
     claims: tuple[ClaimPaymentAdvice, ...]
     interchange_control_number: str
+    provider_adjustments: tuple[ProviderAdjustmentLine, ...] = ()
 
 
 @dataclass(frozen=True)

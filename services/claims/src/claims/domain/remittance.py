@@ -4,14 +4,24 @@ Remittance aggregate (one stream per payer and trace number, so the same payment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.claims import AdjudicatedLine, CasAdjustment, ClaimLine, RemittanceReceived
+from billing_events.contracts.claims import (
+    AdjudicatedLine,
+    CasAdjustment,
+    ClaimLine,
+    HeldClaimPayment,
+    HeldLinePayment,
+    RemittanceClaimMatched,
+    RemittanceReceived,
+)
 from billing_events.decider import Decider
 from claims.domain.claim import Adjudicate
 from claims.domain.coordination import CoverageInForce
+from claims.domain.errors import AlreadyMatched, HeldPaymentNotFound
 from claims.domain.inbound import Adjustment, ClaimPaymentAdvice, LinePayment
 from claims.domain.model import ClaimContent
 
@@ -123,6 +133,66 @@ def adjudication(
     )
 
 
+# Held claim payments: a CLP that matches no claim waits, whole, on its remittance --------------------
+
+
+def held(advice: ClaimPaymentAdvice) -> HeldClaimPayment:
+    return HeldClaimPayment(
+        patient_control_number=advice.patient_control_number,
+        claim_status_code=advice.status_code,
+        charge_cents=advice.charge_cents,
+        paid_cents=advice.paid_cents,
+        patient_responsibility_cents=advice.patient_responsibility_cents,
+        payer_claim_control_number=advice.payer_claim_control_number,
+        claim_adjustments=cas(advice.adjustments),
+        remark_codes=advice.remark_codes,
+        lines=tuple(
+            HeldLinePayment(
+                code=line.code,
+                modifiers=line.modifiers,
+                charge_cents=line.charge_cents,
+                paid_cents=line.paid_cents,
+                service_date=line.service_date,
+                line_control_number=line.line_control_number,
+                adjustments=cas(line.adjustments),
+                remark_codes=line.remark_codes,
+            )
+            for line in advice.lines
+        ),
+    )
+
+
+def _adjustments(items: tuple[CasAdjustment, ...]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a.group, a.reason_code, a.amount_cents) for a in items)
+
+
+def released(payment: HeldClaimPayment) -> ClaimPaymentAdvice:
+    """The held payment as the 835 said it: posting it later is posting it as it came."""
+    return ClaimPaymentAdvice(
+        patient_control_number=payment.patient_control_number,
+        status_code=payment.claim_status_code,
+        charge_cents=payment.charge_cents,
+        paid_cents=payment.paid_cents,
+        patient_responsibility_cents=payment.patient_responsibility_cents,
+        payer_claim_control_number=payment.payer_claim_control_number,
+        adjustments=_adjustments(payment.claim_adjustments),
+        remark_codes=payment.remark_codes,
+        lines=tuple(
+            LinePayment(
+                code=line.code,
+                modifiers=line.modifiers,
+                charge_cents=line.charge_cents,
+                paid_cents=line.paid_cents,
+                service_date=line.service_date,
+                line_control_number=line.line_control_number,
+                adjustments=_adjustments(line.adjustments),
+                remark_codes=line.remark_codes,
+            )
+            for line in payment.lines
+        ),
+    )
+
+
 # The Remittance aggregate --------------------------------------------------------------------------
 
 
@@ -132,20 +202,69 @@ class ReceiveRemittance:
 
 
 @dataclass(frozen=True)
+class MatchClaimPayment:
+    """A biller says which claim a held claim payment (by CLP01) answers."""
+
+    patient_control_number: str
+    claim_id: str
+
+
+RemittanceCommand = ReceiveRemittance | MatchClaimPayment
+
+
+@dataclass(frozen=True)
 class RemittanceState:
     received: bool = False
+    remittance_id: str = ""
+    payer_id: str | None = None
+    payment_date: date | None = None
+    # CLP01 -> the held payments under it (a reversal and its correction share one CLP01).
+    held: Mapping[str, tuple[HeldClaimPayment, ...]] = field(default_factory=dict)
+    matched: Mapping[str, str] = field(default_factory=dict)
+
+    def waiting(self, patient_control_number: str) -> tuple[HeldClaimPayment, ...]:
+        return self.held.get(patient_control_number, ())
 
 
-def decide(command: ReceiveRemittance, state: RemittanceState) -> list[Event]:
-    if state.received:
-        return []  # the same payer and trace number again: already applied, nothing changes
-    return [command.event]
+def decide(command: RemittanceCommand, state: RemittanceState) -> list[Event]:
+    if isinstance(command, ReceiveRemittance):
+        if state.received:
+            return []  # the same payer and trace number again: already applied, nothing changes
+        return [command.event]
+    if not state.received or command.patient_control_number not in state.held:
+        raise HeldPaymentNotFound()
+    earlier = state.matched.get(command.patient_control_number)
+    if earlier == command.claim_id:
+        return []  # matched to this claim already: posted once, nothing more
+    if earlier is not None:
+        raise AlreadyMatched()
+    return [
+        RemittanceClaimMatched(
+            remittance_id=state.remittance_id,
+            patient_control_number=command.patient_control_number,
+            claim_id=command.claim_id,
+        )
+    ]
 
 
 def evolve(state: RemittanceState, event: Event) -> RemittanceState:
-    return RemittanceState(received=True) if isinstance(event, RemittanceReceived) else state
+    if isinstance(event, RemittanceReceived):
+        by_number: dict[str, tuple[HeldClaimPayment, ...]] = {}
+        for payment in event.held_claims:
+            number = payment.patient_control_number
+            by_number[number] = (*by_number.get(number, ()), payment)
+        return RemittanceState(
+            received=True,
+            payer_id=event.payer_id,
+            payment_date=event.payment_date,
+            held=by_number,
+            remittance_id=event.remittance_id,
+        )
+    if isinstance(event, RemittanceClaimMatched):
+        return replace(state, matched={**state.matched, event.patient_control_number: event.claim_id})
+    return state
 
 
-remittance_decider: Decider[ReceiveRemittance, RemittanceState] = Decider(
+remittance_decider: Decider[RemittanceCommand, RemittanceState] = Decider(
     initial=RemittanceState(), decide=decide, evolve=evolve, stream_type="remittance"
 )

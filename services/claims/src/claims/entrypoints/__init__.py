@@ -8,6 +8,7 @@ from claims.adapters.projections import PROJECTIONS_SQL
 from claims.adapters.rebuild import rebuild_claims_view
 from claims.entrypoints.api import router
 from claims.entrypoints.consumers import subscriptions
+from claims.entrypoints.remittances_api import router as remittances_router
 from claims.entrypoints.workers import workers
 
 SERVICE = ServiceDefinition(
@@ -15,7 +16,7 @@ SERVICE = ServiceDefinition(
     name="claims",
     port=8004,
     title="Claims",
-    routers=lambda: [router],
+    routers=lambda: [router, remittances_router],  # the API's own routes first (/remittances/unmatched)
     subscriptions=subscriptions,
     schema_sql=PROJECTIONS_SQL + ELIGIBILITY_SQL,
     workers=workers,

@@ -26,6 +26,7 @@ from billing_events.contracts.claims import (
     ClaimScrubFailed,
     ClaimSubmitted,
     ClaimVoided,
+    RemittanceReceived,
 )
 from billing_events.contracts.invoicing import (
     InsurancePaymentPosted,
@@ -50,6 +51,7 @@ from reporting.domain.facts import (
     IssuedInvoice,
     PatientPayment,
     PostedLine,
+    ProviderAdjustment,
     Stamp,
     Statement,
     VoidedInvoice,
@@ -64,6 +66,7 @@ FACT_TABLES = [
     "reporting_claims",
     "reporting_claim_steps",
     "reporting_adjudications",
+    "reporting_provider_adjustments",
 ]
 OWNED_TABLES = ["reporting_payers", "reporting_providers", *FACT_TABLES]
 
@@ -130,6 +133,13 @@ CREATE TABLE IF NOT EXISTS reporting_adjudications (
     patient_responsibility_cents bigint NOT NULL, claim_adjustments jsonb NOT NULL, lines jsonb NOT NULL,
     adjudicated_on date NOT NULL, {_RECORDED},
     PRIMARY KEY (event_id)
+);
+ALTER TABLE reporting_adjudications ADD COLUMN IF NOT EXISTS sequence text NOT NULL DEFAULT 'primary';
+ALTER TABLE reporting_adjudications ADD COLUMN IF NOT EXISTS next_payer_id text;
+CREATE TABLE IF NOT EXISTS reporting_provider_adjustments (
+    tenant text NOT NULL, remittance_id text NOT NULL, item integer NOT NULL, payer_id text,
+    reason_code text NOT NULL, amount_cents bigint NOT NULL, payment_date date NOT NULL, {_RECORDED},
+    PRIMARY KEY (event_id, item)
 );
 """ + "".join(
     f"CREATE INDEX IF NOT EXISTS {table}_recorded ON {table} (tenant, recorded_at);\n"
@@ -305,6 +315,8 @@ async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> Non
             "paid_cents",
             "patient_responsibility_cents",
             "adjudicated_on",
+            "sequence",
+            "next_payer_id",
         }
     )
     values["claim_adjustments"] = _dump(event.claim_adjustments)
@@ -316,6 +328,22 @@ async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> Non
         for line in event.lines
     ]
     await _insert(session, "reporting_adjudications", envelope, values)
+
+
+async def on_remittance_received(session: Session, envelope: EventEnvelope) -> None:
+    """Each PLB reason of a payment: provider-level money, in revenue's cash, on no invoice."""
+    event = envelope.event()
+    assert isinstance(event, RemittanceReceived)
+    for item, adjustment in enumerate(event.provider_adjustments, start=1):
+        values = {
+            "remittance_id": event.remittance_id,
+            "item": item,
+            "payer_id": event.payer_id,
+            "reason_code": adjustment.reason_code,
+            "amount_cents": adjustment.amount_cents,
+            "payment_date": event.payment_date,
+        }
+        await _insert(session, "reporting_provider_adjustments", envelope, values)
 
 
 def projection_handlers() -> dict[str, Handler]:
@@ -337,6 +365,7 @@ def projection_handlers() -> dict[str, Handler]:
         (ClaimClosed, on_claim_step),
         (ClaimVoided, on_claim_step),
         (ClaimAdjudicated, on_claim_adjudicated),
+        (RemittanceReceived, on_remittance_received),
     )
 
 
@@ -380,6 +409,7 @@ class FactsReader:
             claims = await rows("reporting_claims")
             steps = await rows("reporting_claim_steps")
             adjudications = await rows("reporting_adjudications")
+            provider_adjustments = await rows("reporting_provider_adjustments")
         return Facts(
             invoices=tuple(self._invoice(r) for r in invoices),
             voids=tuple(VoidedInvoice(r["invoice_id"], self._stamp(r)) for r in voids),
@@ -412,6 +442,17 @@ class FactsReader:
             ),
             claim_steps=tuple(ClaimStep(r["claim_id"], r["step"], self._stamp(r)) for r in steps),
             adjudications=tuple(self._adjudication(r) for r in adjudications),
+            provider_adjustments=tuple(
+                ProviderAdjustment(
+                    r["remittance_id"],
+                    r["payer_id"],
+                    r["reason_code"],
+                    r["amount_cents"],
+                    r["payment_date"],
+                    self._stamp(r),
+                )
+                for r in provider_adjustments
+            ),
             payer_names={r["payer_id"]: r["name"] for r in payers},
             provider_names={r["provider_id"]: r["name"] for r in providers},
         )
@@ -474,6 +515,8 @@ class FactsReader:
                 for ln in r["lines"]
             ),
             stamp=self._stamp(r),
+            sequence=r["sequence"],
+            next_payer_id=r["next_payer_id"],
         )
 
 

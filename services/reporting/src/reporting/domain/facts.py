@@ -191,6 +191,22 @@ class Adjudication:
     claim_adjustments: tuple[Adjustment, ...]
     lines: tuple[AdjudicatedLine, ...]
     stamp: Stamp
+    # Coordination of benefits: the payer expected to answer next for the invoice (None: the last).
+    sequence: str = "primary"
+    next_payer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderAdjustment:
+    """One 835 PLB reason: money the payer took from (positive) or added to (negative) a payment
+    outside any claim. It belongs to the provider, not to an invoice: no A/R moves with it."""
+
+    remittance_id: str
+    payer_id: str | None
+    reason_code: str
+    amount_cents: int
+    payment_date: date
+    stamp: Stamp
 
 
 @dataclass(frozen=True)
@@ -206,6 +222,7 @@ class Facts:
     claims: tuple[CreatedClaim, ...] = ()
     claim_steps: tuple[ClaimStep, ...] = ()
     adjudications: tuple[Adjudication, ...] = ()
+    provider_adjustments: tuple[ProviderAdjustment, ...] = ()
     payer_names: Mapping[str, str] = field(default_factory=dict)
     provider_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -223,6 +240,7 @@ class Facts:
             claims=upto(self.claims),
             claim_steps=upto(self.claim_steps),
             adjudications=upto(self.adjudications),
+            provider_adjustments=upto(self.provider_adjustments),
         )
 
     def payer_label(self, key: str) -> str:

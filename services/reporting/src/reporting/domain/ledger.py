@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing_events.balances import PayerAnswer, patient_assigned_cents, patient_share_of_balance
-from reporting.domain.facts import SELF_PAY, Facts, IssuedInvoice
+from reporting.domain.facts import SELF_PAY, Facts, InsurancePosting, IssuedInvoice
+from reporting.domain.responsibility import Responsible, next_payers, responsible_payer
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class InvoiceBalance:
     invoice: IssuedInvoice
     insurance_cents: int
     self_pay_cents: int
+    # Who owes `insurance_cents` now (None: an uninsured invoice).
+    insurance_owed_by: Responsible | None = None
 
     @property
     def total_cents(self) -> int:
@@ -40,7 +43,10 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
     voided = {void.invoice_id for void in known.voids}
     posted: dict[str, int] = defaultdict(int)
     answers: dict[str, list[PayerAnswer]] = defaultdict(list)
+    postings: dict[str, list[InsurancePosting]] = defaultdict(list)
+    next_payer_of = next_payers(known.adjudications)
     for posting in known.insurance_postings:
+        postings[posting.invoice_id].append(posting)
         posted[posting.invoice_id] += (
             posting.paid_cents + posting.contractual_adjustment_cents + posting.other_adjustment_cents
         )
@@ -70,7 +76,12 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
             assigned = patient_assigned_cents(answers[key])
             self_pay = patient_share_of_balance(total, assigned, applied[key])
             insurance = total - self_pay
-        result.append(InvoiceBalance(invoice, insurance, self_pay))
+        owed_by = (
+            None
+            if invoice.payer_key == SELF_PAY
+            else responsible_payer(invoice, postings[key], next_payer_of)
+        )
+        result.append(InvoiceBalance(invoice, insurance, self_pay, owed_by))
     return result
 
 

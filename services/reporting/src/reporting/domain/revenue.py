@@ -14,6 +14,10 @@ holds to the cent; the report carries both ends and says whether they reconcile.
   payer that paid, patient money under self-pay. By provider: the rendering provider of the invoice.
   By code: each invoice line; payments and adjustments per posted line; what a posting or payment
   does not assign to a line goes to "unassigned", so the groups still add up to the totals.
+- Provider-level adjustments (835 PLB: WO recoupments, L6 interest, FB forwarding balances, 72
+  authorized returns ...) belong to no invoice, so they move no A/R and stay out of the rows; they are
+  listed by reason (under their payer when grouped by payer), and the cash the payers deposited is
+  the insurance payments less them: BPR02 = sum of CLP04 - sum of PLB, summed over the window.
 """
 
 from __future__ import annotations
@@ -72,6 +76,14 @@ class RevenueRow:
 
 
 @dataclass(frozen=True)
+class ProviderAdjustmentTotal:
+    group_key: str
+    group_label: str
+    reason_code: str
+    amount_cents: int  # positive: taken from the payments; negative (L6 interest): added to them
+
+
+@dataclass(frozen=True)
 class RevenueReport:
     start: date
     end: date
@@ -81,6 +93,20 @@ class RevenueReport:
     totals: RevenueFigures
     opening_ar_cents: int  # at the end of the day before `start`
     closing_ar_cents: int  # at the end of `end`
+    provider_adjustments: tuple[ProviderAdjustmentTotal, ...] = ()
+
+    @property
+    def provider_adjustment_cents(self) -> int:
+        return sum(row.amount_cents for row in self.provider_adjustments)
+
+    @property
+    def insurance_deposits_cents(self) -> int:
+        """What the payers' payments brought in: their claim payments less the PLB amounts."""
+        return self.totals.insurance_payments_cents - self.provider_adjustment_cents
+
+    @property
+    def cash_received_cents(self) -> int:
+        return self.insurance_deposits_cents + self.totals.patient_payments_cents
 
     @property
     def expected_closing_ar_cents(self) -> int:
@@ -213,6 +239,16 @@ def revenue(facts: Facts, start: date, end: date, group_by: GroupBy, period: Per
     rows = [row for row in rows if not row.figures.is_zero()]
     rows.sort(key=lambda row: (row.period_start, row.group_label.lower(), row.group_key))
     totals = sum((row.figures for row in rows), RevenueFigures())
+    plb: dict[tuple[str, str], int] = defaultdict(int)
+    for adjustment in known.provider_adjustments:
+        if start <= adjustment.stamp.on <= end:
+            key = (adjustment.payer_id or UNASSIGNED) if group_by == "payer" else UNASSIGNED
+            plb[(key, adjustment.reason_code)] += adjustment.amount_cents
+    provider_adjustments = tuple(
+        ProviderAdjustmentTotal(key, label(key), reason, cents)
+        for (key, reason), cents in sorted(plb.items())
+        if cents
+    )
     return RevenueReport(
         start=start,
         end=end,
@@ -222,4 +258,5 @@ def revenue(facts: Facts, start: date, end: date, group_by: GroupBy, period: Per
         totals=totals,
         opening_ar_cents=total_ar_cents(facts, start - timedelta(days=1)),
         closing_ar_cents=total_ar_cents(facts, end),
+        provider_adjustments=provider_adjustments,
     )

@@ -114,6 +114,18 @@ def aging_json(report: AgingReport) -> dict[str, Any]:
         "rows": [_aging_row(row) for row in report.rows],
         "totals": _aging_row(report.totals),
         "total_cents": report.total_cents,
+        # Who owes the balance now: the primary, secondary or tertiary payer whose answer is
+        # awaited, or the patient; the buckets add up to the totals above.
+        "by_responsible_party": [
+            {
+                "party": row.key,
+                "buckets_cents": {
+                    bucket.label: cents for bucket, cents in zip(BUCKETS, row.buckets_cents, strict=True)
+                },
+                "total_cents": row.total_cents,
+            }
+            for row in report.by_responsibility
+        ],
     }
 
 
@@ -159,6 +171,23 @@ def revenue_json(report: RevenueReport) -> dict[str, Any]:
             "closing_ar_cents": report.closing_ar_cents,
             "expected_closing_ar_cents": report.expected_closing_ar_cents,
             "reconciled": report.reconciled,
+        },
+        # 835 PLB: provider-level money, on no invoice (so outside the A/R reconciliation above).
+        "provider_adjustments": [
+            {
+                "group_key": row.group_key,
+                "group_name": row.group_label,
+                "reason_code": row.reason_code,
+                "amount_cents": row.amount_cents,
+            }
+            for row in report.provider_adjustments
+        ],
+        "cash": {
+            "insurance_payments_cents": report.totals.insurance_payments_cents,
+            "provider_adjustment_cents": report.provider_adjustment_cents,
+            "insurance_deposits_cents": report.insurance_deposits_cents,
+            "patient_payments_cents": report.totals.patient_payments_cents,
+            "cash_received_cents": report.cash_received_cents,
         },
     }
 

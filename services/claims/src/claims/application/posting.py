@@ -1,0 +1,249 @@
+"""Posting a payer's payment to claims: the one path of an 835, a biller's match of a held claim
+payment, and a paper EOB.
+
+Every payment is a Remittance stream (payer and trace number). Each claim payment in it posts to the
+claim it answers through the same steps, whichever way it came: the Adjudicate command, the next
+payer billed when a balance is left (coordination of benefits), and, after the whole payment, the
+later payers' claims revised when an earlier payer corrected itself. A claim payment that answers no
+claim is held whole on the remittance (RemittanceReceived.held_claims) until a biller matches it.
+Provider-level adjustments (PLB) go to the provider-level ledger, never to a claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
+
+from billing_events.contracts.claims import (
+    HeldClaimPayment,
+    ProviderLevelAdjustment,
+    RemittanceReceived,
+)
+from billing_events.decider import execute, load_state
+from billing_events.envelope import Metadata
+from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
+from claims.application.ports import Unit
+from claims.domain.claim import ClaimState, Command, claim_decider
+from claims.domain.coordination import NEXT_SEQUENCE, next_coverage, successor_claim_id
+from claims.domain.corrections import later_claim_revision
+from claims.domain.errors import ClaimNotFound, NotThisPayersClaim, UnknownPayer
+from claims.domain.identifiers import remittance_id_for
+from claims.domain.inbound import ClaimPaymentAdvice, RemittanceAdvice
+from claims.domain.paper_eob import PaperEob, remittance_of_eob
+from claims.domain.remittance import (
+    MatchClaimPayment,
+    ReceiveRemittance,
+    adjudication,
+    held,
+    released,
+    remittance_decider,
+)
+
+Source = Literal["835", "paper_eob"]
+
+
+@dataclass(frozen=True)
+class Posted:
+    remittance_id: str
+    matched_claim_ids: tuple[str, ...]
+    unmatched: int
+    duplicate: bool
+
+
+def adjudicate_command(
+    unit: Unit, tenant: str, advice: ClaimPaymentAdvice, remittance_id: str, paid_on: date
+) -> CommandFor:
+    async def command(state: ClaimState) -> Command | None:
+        content = state.content
+        if content is None:
+            return None
+        coverages = await unit.views.reference.coverages_in_force(
+            tenant, content.patient_id, content.service_date
+        )
+        following = next_coverage(content.sequence, coverages)
+        return adjudication(advice, content, remittance_id, paid_on, following)
+
+    return command
+
+
+async def post_claim_payment(
+    unit: Unit,
+    tenant: str,
+    claim_id: str,
+    advice: ClaimPaymentAdvice,
+    remittance_id: str,
+    paid_on: date,
+    metadata: Metadata,
+) -> bool:
+    """One claim payment on the claim it answers, then the next payer billed if a balance is left.
+    True when the claim had an answer before this one: a later payer's claim may need revising."""
+    outcome = await on_claim(
+        unit, tenant, claim_id, adjudicate_command(unit, tenant, advice, remittance_id, paid_on), metadata
+    )
+    await bill_next_payer(unit, tenant, outcome, metadata, paid_on)
+    return outcome.changed and outcome.before.adjudication is not None
+
+
+async def revise_later_claim(unit: Unit, tenant: str, claim_id: str, metadata: Metadata) -> None:
+    """Policy: the later payer's claim follows the earlier payer's answer as it now stands (replaced,
+    voided, or left as it is; see domain/corrections.py)."""
+    earlier, _ = await load_state(unit.session, claim_decider, claim_id)
+    content = earlier.content
+    if content is None or content.sequence not in NEXT_SEQUENCE:
+        return
+    later_id = successor_claim_id(tenant, content.invoice_id, NEXT_SEQUENCE[content.sequence])
+    later, _ = await load_state(unit.session, claim_decider, later_id)
+    command = later_claim_revision(earlier, later)
+    if command is not None:
+        await on_claim(unit, tenant, later_id, command, metadata)
+
+
+async def post_remittance(
+    unit: Unit,
+    tenant: str,
+    advice: RemittanceAdvice,
+    payer_ids: Sequence[str],
+    file_name: str,
+    metadata: Metadata,
+    source: Source = "835",
+) -> Posted:
+    """One payment from one payer, once (the same payer and trace number again is nothing).
+    `payer_ids`: the payers registered under the payment's payer id (none: an unknown payer)."""
+    remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
+    # Two files carrying the same payment at once: the second waits here, then finds it applied.
+    await unit.views.inbound.lock_remittance(remittance_id)
+    state, version = await load_state(unit.session, remittance_decider, remittance_id)
+    if state.received:
+        return Posted(remittance_id, (), 0, duplicate=True)
+    rows = await unit.views.claims.by_patient_control_numbers(
+        tenant, [claim.patient_control_number for claim in advice.claims]
+    )
+    matched: list[str] = []
+    corrected: list[str] = []
+    held_claims: list[HeldClaimPayment] = []
+    for claim in advice.claims:
+        row = rows.get(claim.patient_control_number)
+        # After a crossover the next payer's 835 names the claim the earlier payer was sent.
+        claim_id = (
+            None if row is None else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
+        )
+        if claim_id is None:
+            held_claims.append(held(claim))
+            await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
+            continue
+        paid_on = advice.payment_date
+        if await post_claim_payment(unit, tenant, claim_id, claim, remittance_id, paid_on, metadata):
+            corrected.append(claim_id)
+        if claim_id not in matched:
+            matched.append(claim_id)
+    # Only a claim answered again (a reversal, a correction) can have left a later claim stale; a
+    # first answer's next claim was just made from it. Decided after the whole payment, so that a
+    # reversal and its correction in one 835 replace the later claim once.
+    for claim_id in dict.fromkeys(corrected):
+        await revise_later_claim(unit, tenant, claim_id, metadata)
+    received = RemittanceReceived(
+        remittance_id=remittance_id,
+        payer_id=payer_ids[0] if payer_ids else None,  # ordered by payer_id, as before
+        payer_name=advice.payer_name,
+        trace_number=advice.trace_number,
+        payment_cents=advice.payment_cents,
+        payment_date=advice.payment_date,
+        claim_count=len(advice.claims),
+        matched_claim_ids=tuple(matched),
+        unmatched_patient_control_numbers=tuple(h.patient_control_number for h in held_claims),
+        provider_adjustment_cents=advice.provider_adjustment_cents,
+        file_name=file_name,
+        interchange_control_number=advice.interchange_control_number,
+        provider_adjustments=tuple(
+            ProviderLevelAdjustment(
+                provider_identifier=item.provider_identifier,
+                fiscal_period_end=item.fiscal_period_end,
+                reason_code=item.reason_code,
+                amount_cents=item.amount_cents,
+                reference=item.reference,
+            )
+            for item in advice.provider_adjustments
+        ),
+        claim_paid_cents=sum(claim.paid_cents for claim in advice.claims),
+        held_claims=tuple(held_claims),
+        source=source,
+    )
+    await execute(
+        unit.session,
+        remittance_decider,
+        remittance_id,
+        ReceiveRemittance(received),
+        metadata,
+        expected_version=version,
+    )
+    await unit.views.inbound.record_provider_adjustments(tenant, received)
+    return Posted(remittance_id, tuple(matched), len(held_claims), duplicate=False)
+
+
+async def match_held_payment(
+    unit: Unit,
+    tenant: str,
+    remittance_id: str,
+    patient_control_number: str,
+    claim_id: str,
+    metadata: Metadata,
+) -> bool:
+    """A biller matches a held claim payment to a claim: it posts exactly as a matched one would
+    have. Matching it again to the same claim posts nothing (False); to another claim is refused."""
+    await unit.views.inbound.lock_remittance(remittance_id)
+    row = await unit.views.claims.lock(claim_id)
+    if row is None or row.tenant != tenant:
+        raise ClaimNotFound()
+    state, version = await load_state(unit.session, remittance_decider, remittance_id)
+    payer_ids = [state.payer_id] if state.payer_id else []
+    # The payer's money goes to the claim it was billed (or forwarded), as for an 835 matched at once.
+    answered = await claim_answered_by(unit, tenant, claim_id, payer_ids, metadata)
+    if answered is None:
+        raise NotThisPayersClaim()
+    outcome = await execute(
+        unit.session,
+        remittance_decider,
+        remittance_id,
+        MatchClaimPayment(patient_control_number, claim_id),
+        metadata,
+        expected_version=version,
+    )
+    if not outcome.changed:
+        return False
+    paid_on = state.payment_date
+    assert paid_on is not None
+    corrected = False
+    for payment in state.waiting(patient_control_number):
+        advice = released(payment)
+        if await post_claim_payment(unit, tenant, answered, advice, remittance_id, paid_on, metadata):
+            corrected = True
+    if corrected:
+        await revise_later_claim(unit, tenant, answered, metadata)
+    await unit.views.inbound.record_matched(tenant, remittance_id, patient_control_number, answered)
+    return True
+
+
+async def post_paper_eob(
+    unit: Unit, tenant: str, claim_id: str, payer_id: str, eob: PaperEob, metadata: Metadata
+) -> Posted:
+    """A biller's paper EOB: read as the 835 it stands for, then posted by `post_remittance`. The
+    payer is named by its id; its EDI id and name are the registered ones."""
+    row = await unit.views.claims.lock(claim_id)
+    if row is None or row.tenant != tenant:
+        raise ClaimNotFound()
+    payer = await unit.views.reference.payer(tenant, payer_id)
+    if payer is None:
+        raise UnknownPayer()  # named as an invalid field at the edge
+    claim, _ = await load_state(unit.session, claim_decider, claim_id)
+    assert claim.content is not None
+    advice = remittance_of_eob(
+        replace(eob, payer_key=payer.edi_payer_id, payer_name=payer.name), claim.content
+    )
+    posted = await post_remittance(
+        unit, tenant, advice, [payer_id], f"paper-eob-{eob.trace_number}", metadata, "paper_eob"
+    )
+    if not posted.duplicate and posted.unmatched:
+        raise NotThisPayersClaim()  # rolled back with the request: nothing half-written
+    return posted
