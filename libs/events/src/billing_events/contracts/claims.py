@@ -170,6 +170,21 @@ class RemittanceReceived(Event):
     provider_adjustment_cents: int = 0
     file_name: str | None = None
     interchange_control_number: str | None = None
+    # A payer's file may answer hundreds of thousands of claims: past a few thousand, the two lists
+    # above stay empty and travel in this many RemittanceClaimsListed parts just before this event
+    # (an event is a fact, not a file; it stays far under the store's and Kafka's size limits).
+    listed_in_parts: int = 0
+
+
+@event(service=SERVICE, aggregate="remittance", subject="remittance_id")
+class RemittanceClaimsListed(Event):
+    """One part of a large remittance's claim lists; the RemittanceReceived that follows says how many."""
+
+    remittance_id: str
+    part: int
+    parts: int
+    matched_claim_ids: tuple[str, ...] = ()
+    unmatched_patient_control_numbers: tuple[str, ...] = ()
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
