@@ -27,3 +27,7 @@ class ClaimsSettings(BaseSettings):
     # A crossover (the payer forwarded the claim to the next payer itself) whose next payer has not
     # answered after this many days is listed for a biller (GET /crossovers/overdue).
     crossover_wait_days: int = 30
+    # X12 files are read in worker processes (claims.adapters.x12_pool): a file not read within this
+    # budget is refused (rejected/ with the reason, or 422), and the service goes on meanwhile.
+    x12_read_budget_seconds: float = 600.0
+    x12_read_workers: int = 2

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing_events.contracts.base import Event
-from billing_events.contracts.claims import AdjudicatedLine, CasAdjustment, ClaimLine, RemittanceReceived
+from billing_events.contracts.claims import (
+    AdjudicatedLine,
+    CasAdjustment,
+    ClaimLine,
+    RemittanceClaimsListed,
+    RemittanceReceived,
+)
 from billing_events.decider import Decider
 from claims.domain.claim import Adjudicate
 from claims.domain.coordination import CoverageInForce
@@ -136,10 +142,39 @@ class RemittanceState:
     received: bool = False
 
 
+# Claim ids and patient control numbers per event: 2,000 of them is about 80 KiB, far under the
+# store's 512 KiB event limit, whatever the size of the payer's file.
+LISTED_PER_EVENT = 2_000
+
+
 def decide(command: ReceiveRemittance, state: RemittanceState) -> list[Event]:
     if state.received:
         return []  # the same payer and trace number again: already applied, nothing changes
-    return [command.event]
+    received = command.event
+    listed = [("matched", i) for i in received.matched_claim_ids] + [
+        ("unmatched", n) for n in received.unmatched_patient_control_numbers
+    ]
+    if len(listed) <= LISTED_PER_EVENT:
+        return [received]
+    chunks = [listed[start : start + LISTED_PER_EVENT] for start in range(0, len(listed), LISTED_PER_EVENT)]
+    parts: list[Event] = [
+        RemittanceClaimsListed(
+            remittance_id=received.remittance_id,
+            part=number,
+            parts=len(chunks),
+            matched_claim_ids=tuple(value for kind, value in chunk if kind == "matched"),
+            unmatched_patient_control_numbers=tuple(value for kind, value in chunk if kind == "unmatched"),
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+    summary = received.model_copy(
+        update={
+            "matched_claim_ids": (),
+            "unmatched_patient_control_numbers": (),
+            "listed_in_parts": len(chunks),
+        }
+    )
+    return [*parts, summary]
 
 
 def evolve(state: RemittanceState, event: Event) -> RemittanceState:

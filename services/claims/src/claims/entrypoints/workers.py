@@ -12,7 +12,7 @@ from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_837 import X12ClaimFormat
-from claims.adapters.x12_inbound import read_inbound
+from claims.adapters.x12_pool import PooledReader
 from claims.application.ingestion import InboundFolder, Ingestion
 from claims.application.submission import Submission, SubmissionConfig
 from claims.settings import ClaimsSettings
@@ -51,10 +51,25 @@ def submission(runtime: Runtime) -> Submission:
     )
 
 
+def x12_reader(runtime: Runtime) -> PooledReader:
+    """The runtime's one pool of X12 reader processes (the folder worker and the API share it)."""
+    reader = runtime.extras.get("x12_reader")
+    if not isinstance(reader, PooledReader):
+        settings = settings_of(runtime)
+        reader = PooledReader(
+            budget_seconds=settings.x12_read_budget_seconds,
+            workers=settings.x12_read_workers,
+        )
+        runtime.extras["x12_reader"] = reader
+    return reader
+
+
 def inbound_folder(runtime: Runtime) -> InboundFolder:
     settings = settings_of(runtime)
     return InboundFolder(
-        Ingestion(runtime.store, postgres_unit), FolderClearinghouse(settings.clearinghouse_dir), read_inbound
+        Ingestion(runtime.store, postgres_unit),
+        FolderClearinghouse(settings.clearinghouse_dir),
+        x12_reader(runtime),
     )
 
 
