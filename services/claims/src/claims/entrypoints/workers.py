@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
+from claims.adapters.file_retention import purge_expired
 from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_837 import X12ClaimFormat
 from claims.adapters.x12_pool import PooledReader
@@ -91,7 +92,13 @@ def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
     settings = settings_of(runtime)
     FolderClearinghouse(settings.clearinghouse_dir).ensure_folders()
     sender, reader = submission(runtime), inbound_folder(runtime)
+    retention_seconds = settings.x12_retention_hours * 3600
+
+    async def purge() -> int:
+        return await asyncio.to_thread(purge_expired, settings.clearinghouse_dir, retention_seconds)
+
     return [
         every("claims-submission", settings.submission_interval_seconds, sender.run_once),
         every("claims-inbound", settings.inbound_poll_seconds, reader.run_once),
+        every("claims-x12-retention", settings.x12_retention_interval_seconds, purge),
     ]
