@@ -8,7 +8,7 @@ with the patient's key; the events of the 835) and the clear file is only a liab
     outbound/ and outbound/processed/        837s written (and, for the simulator, picked up)
     inbound/processed/ and inbound/rejected/  payers' files applied or refused
 
-is deleted once it is older than the retention (`CLAIMS_X12_RETENTION_HOURS`, documented in
+is deleted once it is older than the retention (`X12_RETENTION_HOURS`, documented in
 docs/operations.md); 0 deletes them at the next pass. A refused file's `.reason.txt` stays: it names
 rules and segments, never a value from the file. Files waiting in inbound/ are never touched: they
 are not done with yet.
