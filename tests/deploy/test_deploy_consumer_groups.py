@@ -113,3 +113,24 @@ def test_production_pins_images_reaches_the_jwks_url_and_verifies_the_database_s
     assert urls and all("sslmode=verify-full&sslrootcert=/etc/billing/pg-ca/ca.crt" in u for u in urls)
     mounts = [m["mountPath"] for c in containers for m in c.get("volumeMounts", [])]
     assert mounts.count("/etc/billing/pg-ca") == len(containers)
+
+
+def test_production_gives_each_service_its_own_database_role() -> None:
+    documents = render("values-prod.yaml")
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    (cluster,) = [d for d in documents if d["kind"] == "Cluster"]
+    roles = {r["name"] for r in cluster["spec"]["managed"]["roles"]}
+    databases = {d["spec"]["name"]: d["spec"]["owner"] for d in documents if d["kind"] == "Database"}
+    # Every database is owned by the role named like it, and that role exists.
+    assert databases and all(owner == name and owner in roles for name, owner in databases.items())
+    for workload in (d for d in documents if d["kind"] == "Deployment"):
+        service = workload["metadata"]["labels"].get("billing/service")
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        secrets = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+            for e in container.get("env", [])
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        # Its own credentials, and the key store's only where it decrypts PHI.
+        assert secrets["DB_USER"] == secrets["DB_PASSWORD"] == f"billing-pg-role-{service}"
+        assert ("KEYS_DB_USER" in secrets) == bool(values[service].get("decryptsPhi"))

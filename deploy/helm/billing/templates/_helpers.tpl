@@ -203,18 +203,33 @@ seccompProfile:
       key: {{ include "billing.kafkaPasswordKey" . }}
 {{- end }}
 {{- if $root.Values.cnpg.enabled }}
+{{- $credentials := ternary (printf "%s-role-%s" (include "billing.pgCluster" $root) .service) (printf "%s-app" (include "billing.pgCluster" $root)) (and $root.Values.cnpg.rolePerService true) }}
 - name: DB_USER
   valueFrom:
     secretKeyRef:
-      name: {{ include "billing.pgCluster" $root }}-app
+      name: {{ $credentials }}
       key: username
 - name: DB_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "billing.pgCluster" $root }}-app
+      name: {{ $credentials }}
       key: password
 - name: DATABASE_URL
   value: {{ printf "postgresql://$(DB_USER):$(DB_PASSWORD)@%s-rw.%s.svc:5432/%s?sslmode=%s%s" (include "billing.pgCluster" $root) $root.Release.Namespace $svc.database $root.Values.cnpg.sslmode (include "billing.pgRootCertParam" $root) | quote }}
+{{- if and $root.Values.cnpg.rolePerService $svc.decryptsPhi }}
+- name: KEYS_DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "billing.pgCluster" $root }}-role-keys
+      key: username
+- name: KEYS_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "billing.pgCluster" $root }}-role-keys
+      key: password
+- name: PHI_KEYS_DATABASE_URL
+  value: {{ printf "postgresql://$(KEYS_DB_USER):$(KEYS_DB_PASSWORD)@%s-rw.%s.svc:5432/%s?sslmode=%s%s" (include "billing.pgCluster" $root) $root.Release.Namespace $root.Values.cnpg.keysDatabase $root.Values.cnpg.sslmode (include "billing.pgRootCertParam" $root) | quote }}
+{{- end }}
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
