@@ -249,6 +249,7 @@ async def resubmit(claim_id: str, body: ResubmitBody, request: Request, principa
                 tuple(body.corrections),
                 metadata,
                 datetime.now(UTC).date(),
+                vault=runtime_of(request).vault,  # the biller's words sealed under the patient's key
             )
         except DomainError as error:
             raise problem_of(error) from None
