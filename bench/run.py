@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import e2e_bench
 import events_bench
+import x12_bench
 
 
 async def postgres_durability() -> dict[str, str]:
@@ -48,6 +49,10 @@ def main() -> None:
     events = asyncio.run(events_bench.run(quick))
     events_bench.print_table(events)
     results["events"] = events
+    # The largest inbound file accepted (a payer's 835) read as claims reads it: time and peak memory.
+    x12 = asyncio.run(x12_bench.run(x12_bench.QUICK_CLAIMS if quick else x12_bench.FULL_CLAIMS))
+    x12_bench.print_result(x12)
+    results["x12"] = x12
     e2e = asyncio.run(e2e_bench.main(quick))
     results["e2e"] = e2e
     out = Path(__file__).resolve().parents[1] / "bench-results"

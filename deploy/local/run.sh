@@ -14,6 +14,9 @@ echo "Local infrastructure is up:"
 echo "$endpoints" | sed 's/^/  /'
 echo "  logs: $root/.cache/logs/"
 export BILLING_DATABASE_SERVER_URL="$DATABASE_URL"
+# Each service runs as its own database role, owner of its database and the only one that may connect
+# (created at start from the administrator's URL above); BILLING_DATABASE_ROLES=0 runs all as that one.
+export BILLING_DATABASE_ROLES="${BILLING_DATABASE_ROLES:-1}"
 # Development keys (JWT pair, PHI master key) generated under .cache/; production gives explicit keys.
 export BILLING_DEVELOPMENT="${BILLING_DEVELOPMENT:-1}"
 export CLEARINGHOUSE_DIR="${CLEARINGHOUSE_DIR:-$root/.cache/clearinghouse}"

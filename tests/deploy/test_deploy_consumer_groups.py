@@ -94,3 +94,43 @@ def test_the_rendered_chart_grants_and_scales_on_exactly_those_groups() -> None:
     expected = code_groups(chart_services)
     assert {s: g for s, g in granted.items() if g} == {s: g for s, g in expected.items() if g}
     assert watched == {s: g for s, g in expected.items() if g}
+
+
+def test_production_pins_images_reaches_the_jwks_url_and_verifies_the_database_server() -> None:
+    documents = render("values-prod.yaml")
+    workloads = [doc for doc in documents if doc["kind"] == "Deployment"]
+    containers = [c for w in workloads for c in w["spec"]["template"]["spec"]["containers"]]
+    # Every billing image is pinned by its digest, never by a tag alone.
+    assert containers and all("@sha256:" in c["image"] for c in containers if "billing" in c["image"])
+    # The APIs (and only they) may reach the OIDC provider's JWKS URL (https: port 443).
+    (oidc,) = [
+        d for d in documents if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith("oidc-egress")
+    ]
+    assert oidc["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api"
+    assert [p["port"] for rule in oidc["spec"]["egress"] for p in rule["ports"]] == [443]
+    # Every service checks the server's certificate and host name against the mounted CA.
+    urls = [e["value"] for c in containers for e in c.get("env", []) if e["name"] == "DATABASE_URL"]
+    assert urls and all("sslmode=verify-full&sslrootcert=/etc/billing/pg-ca/ca.crt" in u for u in urls)
+    mounts = [m["mountPath"] for c in containers for m in c.get("volumeMounts", [])]
+    assert mounts.count("/etc/billing/pg-ca") == len(containers)
+
+
+def test_production_gives_each_service_its_own_database_role() -> None:
+    documents = render("values-prod.yaml")
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    (cluster,) = [d for d in documents if d["kind"] == "Cluster"]
+    roles = {r["name"] for r in cluster["spec"]["managed"]["roles"]}
+    databases = {d["spec"]["name"]: d["spec"]["owner"] for d in documents if d["kind"] == "Database"}
+    # Every database is owned by the role named like it, and that role exists.
+    assert databases and all(owner == name and owner in roles for name, owner in databases.items())
+    for workload in (d for d in documents if d["kind"] == "Deployment"):
+        service = workload["metadata"]["labels"].get("billing/service")
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        secrets = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+            for e in container.get("env", [])
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        # Its own credentials, and the key store's only where it decrypts PHI.
+        assert secrets["DB_USER"] == secrets["DB_PASSWORD"] == f"billing-pg-role-{service}"
+        assert ("KEYS_DB_USER" in secrets) == bool(values[service].get("decryptsPhi"))

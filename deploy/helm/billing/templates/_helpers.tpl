@@ -88,6 +88,9 @@ billing/service: {{ .service }}
 
 {{- define "billing.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if and .Values.image.requireDigest (not .Values.image.digest) -}}
+{{- fail "image.digest is required (image.requireDigest): pin the image by its sha256 digest" -}}
+{{- end -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
 {{- else -}}
@@ -200,18 +203,33 @@ seccompProfile:
       key: {{ include "billing.kafkaPasswordKey" . }}
 {{- end }}
 {{- if $root.Values.cnpg.enabled }}
+{{- $credentials := ternary (printf "%s-role-%s" (include "billing.pgCluster" $root) .service) (printf "%s-app" (include "billing.pgCluster" $root)) (and $root.Values.cnpg.rolePerService true) }}
 - name: DB_USER
   valueFrom:
     secretKeyRef:
-      name: {{ include "billing.pgCluster" $root }}-app
+      name: {{ $credentials }}
       key: username
 - name: DB_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "billing.pgCluster" $root }}-app
+      name: {{ $credentials }}
       key: password
 - name: DATABASE_URL
-  value: {{ printf "postgresql://$(DB_USER):$(DB_PASSWORD)@%s-rw.%s.svc:5432/%s?sslmode=%s" (include "billing.pgCluster" $root) $root.Release.Namespace $svc.database $root.Values.cnpg.sslmode | quote }}
+  value: {{ printf "postgresql://$(DB_USER):$(DB_PASSWORD)@%s-rw.%s.svc:5432/%s?sslmode=%s%s" (include "billing.pgCluster" $root) $root.Release.Namespace $svc.database $root.Values.cnpg.sslmode (include "billing.pgRootCertParam" $root) | quote }}
+{{- if and $root.Values.cnpg.rolePerService $svc.decryptsPhi }}
+- name: KEYS_DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "billing.pgCluster" $root }}-role-keys
+      key: username
+- name: KEYS_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "billing.pgCluster" $root }}-role-keys
+      key: password
+- name: PHI_KEYS_DATABASE_URL
+  value: {{ printf "postgresql://$(KEYS_DB_USER):$(KEYS_DB_PASSWORD)@%s-rw.%s.svc:5432/%s?sslmode=%s%s" (include "billing.pgCluster" $root) $root.Release.Namespace $root.Values.cnpg.keysDatabase $root.Values.cnpg.sslmode (include "billing.pgRootCertParam" $root) | quote }}
+{{- end }}
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
@@ -252,7 +270,18 @@ seccompProfile:
 {{- end }}
 {{- end -}}
 
-{{/* Volumes shared by every billing pod: /tmp and the Kafka CA. */}}
+{{/* verify-ca / verify-full check the server's certificate against a CA: which Secret holds it. */}}
+{{- define "billing.pgCaSecret" -}}
+{{- if and .Values.cnpg.enabled (has .Values.cnpg.sslmode (list "verify-ca" "verify-full")) -}}
+{{- default (printf "%s-ca" (include "billing.pgCluster" .)) .Values.cnpg.caSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "billing.pgRootCertParam" -}}
+{{- if include "billing.pgCaSecret" . -}}&sslrootcert=/etc/billing/pg-ca/ca.crt{{- end -}}
+{{- end -}}
+
+{{/* Volumes shared by every billing pod: /tmp, the Kafka CA and the PostgreSQL CA. */}}
 {{- define "billing.volumes" -}}
 - name: tmp
   emptyDir:
@@ -263,6 +292,14 @@ seccompProfile:
     secretName: {{ include "billing.kafkaCaSecret" .root }}
     items:
       - key: {{ include "billing.kafkaCaKey" .root }}
+        path: ca.crt
+{{- end }}
+{{- if include "billing.pgCaSecret" .root }}
+- name: pg-ca
+  secret:
+    secretName: {{ include "billing.pgCaSecret" .root }}
+    items:
+      - key: ca.crt
         path: ca.crt
 {{- end }}
 {{- if .clearinghouse }}
@@ -283,6 +320,11 @@ seccompProfile:
 {{- if include "billing.kafkaCaSecret" .root }}
 - name: kafka-ca
   mountPath: /etc/billing/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if include "billing.pgCaSecret" .root }}
+- name: pg-ca
+  mountPath: /etc/billing/pg-ca
   readOnly: true
 {{- end }}
 {{- if .clearinghouse }}

@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 
 from billing_events.consumer import Consumer, Subscription
+from billing_events.database_roles import provision_service_database, with_database
 from billing_events.kafka import KafkaSettings
 from billing_events.phi import (
     BlindIndex,
@@ -96,21 +97,46 @@ def kafka_settings(settings: ServiceSettings) -> KafkaSettings:
     )
 
 
-def master_key(settings: ServiceSettings) -> bytes:
-    if settings.phi_master_key:
-        return decode_master_key(settings.phi_master_key)
-    # Development only: a generated key beside the dev JWT keys. Production sets PHI_MASTER_KEY.
-    require_development(settings, "PHI_MASTER_KEY (the key wrapping every patient's data key)")
-    path = Path(settings.state_dir) / "dev-phi-master.key"
+def _development_secret(settings: ServiceSettings, name: str) -> str:
+    """A random secret kept under BILLING_STATE_DIR, the same for every process that asks."""
+    path = Path(settings.state_dir) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(base64.b64encode(os.urandom(32)).decode())
         tmp.chmod(0o600)
         with contextlib.suppress(FileExistsError):
             os.link(tmp, path)
         tmp.unlink()
-    return decode_master_key(path.read_text().strip())
+    return path.read_text().strip()
+
+
+def master_key(settings: ServiceSettings) -> bytes:
+    if settings.phi_master_key:
+        return decode_master_key(settings.phi_master_key)
+    # Development only: a generated key beside the dev JWT keys. Production sets PHI_MASTER_KEY.
+    require_development(settings, "PHI_MASTER_KEY (the key wrapping every patient's data key)")
+    return decode_master_key(_development_secret(settings, "dev-phi-master.key"))
+
+
+async def as_own_role(settings: ServiceSettings, *, decrypts_phi: bool) -> ServiceSettings:
+    """Local runs with BILLING_DATABASE_ROLES: the service's database becomes the property of its own
+    login role (named like the database), which alone may connect; the service runs as that role.
+    The shared PHI key store stays the administrator's here (production gives PHI_KEYS_DATABASE_URL)."""
+    server = settings.database_server_url
+    if not (settings.database_roles and server):
+        return settings
+    require_development(settings, "BILLING_DATABASE_ROLES (production roles come from the operator)")
+    database = urlsplit(settings.database_url).path.lstrip("/")
+    password = _development_secret(settings, f"dev-database-{database}.password")
+    url = await provision_service_database(server, database, database, password)
+    keys_url = settings.phi_keys_database_url
+    if decrypts_phi and not keys_url:
+        keys_url = with_database(server, "billing_keys")
+        await ensure_database(keys_url)
+    return settings.model_copy(
+        update={"database_url": url, "phi_keys_database_url": keys_url, "create_databases": False}
+    )
 
 
 def keys_database_url(settings: ServiceSettings) -> str:
@@ -123,6 +149,7 @@ def keys_database_url(settings: ServiceSettings) -> str:
 async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> Runtime:
     # First: without keys (and outside development) a service that decrypts does not start.
     key = master_key(settings) if definition.decrypts_phi else None
+    settings = await as_own_role(settings, decrypts_phi=definition.decrypts_phi)
     if settings.create_databases:
         await ensure_database(settings.database_url)
         if key is not None:

@@ -51,3 +51,9 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     # Local runs and tests create their databases; in production they are provisioned.
     create_databases: bool = Field(default=True, alias="BILLING_CREATE_DATABASES")
+    # Local runs: the server's administrator URL (the CLI sets it from BILLING_DATABASE_SERVER_URL).
+    # With BILLING_DATABASE_ROLES the service then provisions its own login role, owner of its
+    # database and the only role that may connect to it, and runs as that role (least privilege;
+    # in production the operator provisions the roles, see the chart's cnpg.rolePerService).
+    database_server_url: str | None = Field(default=None, alias="BILLING_DATABASE_SERVER_URL")
+    database_roles: bool = Field(default=False, alias="BILLING_DATABASE_ROLES")

@@ -26,7 +26,9 @@ class Delimiters:
 DEFAULT_DELIMITERS = Delimiters()
 
 
-@dataclass(frozen=True)
+# slots: a payer's 835 of 250,000 claims is about 1.5 million segments; without a __dict__ each
+# takes about a hundred bytes less.
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One segment: `elements[0]` is element 01. `position` is 1-based in the whole file.
 

@@ -30,3 +30,13 @@ class ClaimsSettings(BaseSettings):
     # An eligibility inquiry whose coverage, patient, payer or provider has not reached this service
     # after this long is answered with an error rather than left pending.
     eligibility_reference_wait_seconds: float = 600.0
+
+    # X12 files are read in worker processes (claims.adapters.x12_pool): a file not read within this
+    # budget is refused (rejected/ with the reason, or 422), and the service goes on meanwhile.
+    x12_read_budget_seconds: float = 600.0
+    x12_read_workers: int = 2
+    # X12 files hold PHI in clear: once sent, applied or refused, they are deleted after this many
+    # hours (claims.adapters.file_retention; 0 = at the next pass). What the service needs of them
+    # it keeps sealed in its database.
+    x12_retention_hours: float = 168.0
+    x12_retention_interval_seconds: float = 300.0

@@ -310,6 +310,10 @@ async def test_answers_from_the_api_land_on_the_right_claim_and_line_exactly_onc
         8000,
     )
     assert b_after["status"] == "rejected"
+    resubmitted = next(i for i in a_history["items"] if i["event_type"] == "ClaimResubmitted")
+    # The biller's words are sealed under the patient's key: none of them is in the log in clear.
+    assert (resubmitted["data"]["reason"], resubmitted["data"]["corrections"]) == ("(sealed)", [])
+    assert "documentation" not in str(resubmitted["data"]) and "notes" not in str(resubmitted["data"])
     rejection = next(i for i in b_history["items"] if i["event_type"] == "ClaimRejected")
     assert rejection["data"]["reasons"] == [
         {"code": "A7:562:85", "description": "rejected for invalid information (claim status code 562)"}

@@ -17,6 +17,9 @@ class ReportingSettings(BaseSettings):
     timezone: str = "UTC"
     # The trailing window of the KPIs (HFMA averages daily revenue over three months).
     kpi_window_days: int = Field(default=90, ge=1, le=3660)
+    # Every report reads its tenant's facts up to its day into memory; past this many rows (about
+    # 1 KiB each once read) the request is refused with 422 instead of growing the pod without bound.
+    max_facts: int = Field(default=200_000, ge=1)
 
     @field_validator("timezone")
     @classmethod

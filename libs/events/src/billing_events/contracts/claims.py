@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
 from billing_events.contracts.adjustments import CasAdjustment as CasAdjustment
-from billing_events.contracts.base import Event, event
+from billing_events.contracts.base import Event, Sealed, event
 
 SERVICE = "claims"
 
@@ -99,11 +99,18 @@ class ClaimScrubFailed(Event):
     failures: tuple[Finding, ...]
 
 
+# What a sealed free-text field reads as in clear: the text itself is in the `sealed_*` field beside it.
+SEALED_TEXT = "(sealed)"
+
+
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
 class ClaimReady(Event):
     claim_id: str
     # Set when a biller sends a front-end-rejected claim again as an original (frequency 1).
     reason: str | None = None
+    # The biller's words may be about the patient: sealed under the patient's key, `reason` then
+    # reads SEALED_TEXT. Events before sealing carry the text in `reason` alone.
+    sealed_reason: Sealed | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -225,6 +232,10 @@ class RemittanceReceived(Event):
     claim_paid_cents: int | None = None
     held_claims: tuple[HeldClaimPayment, ...] = ()
     source: Literal["835", "paper_eob"] = "835"
+    # A payer's file may answer hundreds of thousands of claims: past a few thousand, the two lists
+    # above stay empty and travel in this many RemittanceClaimsListed parts just before this event
+    # (an event is a fact, not a file; it stays far under the store's and Kafka's size limits).
+    listed_in_parts: int = 0
 
 
 @event(service=SERVICE, aggregate="remittance", subject="remittance_id")
@@ -234,6 +245,17 @@ class RemittanceClaimMatched(Event):
     remittance_id: str
     patient_control_number: str
     claim_id: str
+
+
+@event(service=SERVICE, aggregate="remittance", subject="remittance_id")
+class RemittanceClaimsListed(Event):
+    """One part of a large remittance's claim lists; the RemittanceReceived that follows says how many."""
+
+    remittance_id: str
+    part: int
+    parts: int
+    matched_claim_ids: tuple[str, ...] = ()
+    unmatched_patient_control_numbers: tuple[str, ...] = ()
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
@@ -267,6 +289,10 @@ class ClaimResubmitted(Event):
     reason: str
     payer_claim_control_number: str
     corrections: tuple[str, ...] = ()
+    # Sealed under the patient's key (free text about a patient): `reason` then reads SEALED_TEXT and
+    # `corrections` is empty. Events before sealing carry the text in the clear fields alone.
+    sealed_reason: Sealed | None = None
+    sealed_corrections: Sealed | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

@@ -104,6 +104,7 @@ class FolderClearinghouse:
             target = folder / f"{path.stem}.{counter}{path.suffix}"
             counter += 1
         shutil.move(str(path), target)
+        os.utime(target)  # the retention (adapters/file_retention.py) counts from being done with it
         return target
 
 

@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime
 
 from billing_events.contracts.claims import ClaimAdjudicated, ClaimLine, PriorAdjudication
 from billing_events.contracts.invoicing import InvoiceIssued
-from billing_events.decider import Outcome, execute, load_state
+from billing_events.decider import Outcome, Seal, execute, load_state
 from billing_events.envelope import Metadata
-from claims.application.ports import Unit
+from claims.application.free_text import free_text_sealing
+from claims.application.ports import Unit, Vault
 from claims.domain.claim import (
     ClaimState,
     Close,
@@ -41,7 +42,13 @@ CommandFor = Callable[[ClaimState], Awaitable[Command | None]]
 
 
 async def on_claim(
-    unit: Unit, tenant: str, claim_id: str, command: Command | CommandFor, metadata: Metadata
+    unit: Unit,
+    tenant: str,
+    claim_id: str,
+    command: Command | CommandFor,
+    metadata: Metadata,
+    *,
+    seal: Seal | None = None,
 ) -> Outcome[ClaimState]:
     """A claim command through execute: the claim's row is locked before its stream is loaded (two
     workers on one claim wait instead of conflicting), and the read model is saved after the append."""
@@ -52,7 +59,9 @@ async def on_claim(
     async def project(outcome: Outcome[ClaimState]) -> None:
         await unit.views.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))
 
-    return await execute(unit.session, claim_decider, claim_id, command, metadata, lock=lock, project=project)
+    return await execute(
+        unit.session, claim_decider, claim_id, command, metadata, lock=lock, project=project, seal=seal
+    )
 
 
 def content_from_invoice(tenant: str, invoice: InvoiceIssued) -> ClaimContent:
@@ -157,8 +166,11 @@ async def resubmit_claim(
     corrections: tuple[str, ...],
     metadata: Metadata,
     today: date,
+    *,
+    vault: Vault | None = None,
 ) -> ClaimState:
-    """A biller sends a claim again: a replacement (frequency 7) or, after a rejection, an original."""
+    """A biller sends a claim again: a replacement (frequency 7) or, after a rejection, an original.
+    With the vault, the biller's reason and corrections are sealed under the patient's key."""
     row = await unit.views.claims.lock(claim_id)
     if row is None or row.tenant != tenant:
         raise ClaimNotFound()
@@ -169,7 +181,8 @@ async def resubmit_claim(
         context = await unit.views.reference.scrub_context(tenant, state.content)
         return Resubmit(reason, corrections, context, today)
 
-    return (await on_claim(unit, tenant, claim_id, command, metadata)).after
+    seal = None if vault is None else free_text_sealing(vault, row.patient_id)
+    return (await on_claim(unit, tenant, claim_id, command, metadata, seal=seal)).after
 
 
 async def bill_next_payer(

@@ -8,6 +8,7 @@ another file changes nothing either.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 from collections.abc import Callable
@@ -219,7 +220,8 @@ class InboundFolder:
         results = []
         for item in self.inbox.waiting():
             try:
-                document = self.read(item.content)
+                read = self.read(item.content)
+                document = await read if inspect.isawaitable(read) else read
             except FileRefused as refused:
                 self._reject(item, refused.reason)
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -207,7 +207,9 @@ class FileRefused(Exception):
 
 
 class InboundReader(Protocol):
-    def __call__(self, data: bytes) -> InboundDocument: ...
+    """Reads a file whole; may answer later (the service reads X12 in worker processes)."""
+
+    def __call__(self, data: bytes) -> InboundDocument | Awaitable[InboundDocument]: ...
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from billing_events.contracts.claims import (
     HeldClaimPayment,
     HeldLinePayment,
     RemittanceClaimMatched,
+    RemittanceClaimsListed,
     RemittanceReceived,
 )
 from billing_events.decider import Decider
@@ -226,11 +227,45 @@ class RemittanceState:
         return self.held.get(patient_control_number, ())
 
 
+# Claim ids and patient control numbers per event: 2,000 of them is about 80 KiB, far under the
+# store's 512 KiB event limit, whatever the size of the payer's file.
+LISTED_PER_EVENT = 2_000
+
+
+def _in_parts(received: RemittanceReceived) -> list[Event]:
+    """The remittance as one event, or, for a payer's file answering thousands of claims, its claim
+    lists in RemittanceClaimsListed parts followed by the summary."""
+    listed = [("matched", i) for i in received.matched_claim_ids] + [
+        ("unmatched", n) for n in received.unmatched_patient_control_numbers
+    ]
+    if len(listed) <= LISTED_PER_EVENT:
+        return [received]
+    chunks = [listed[start : start + LISTED_PER_EVENT] for start in range(0, len(listed), LISTED_PER_EVENT)]
+    parts: list[Event] = [
+        RemittanceClaimsListed(
+            remittance_id=received.remittance_id,
+            part=number,
+            parts=len(chunks),
+            matched_claim_ids=tuple(value for kind, value in chunk if kind == "matched"),
+            unmatched_patient_control_numbers=tuple(value for kind, value in chunk if kind == "unmatched"),
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+    summary = received.model_copy(
+        update={
+            "matched_claim_ids": (),
+            "unmatched_patient_control_numbers": (),
+            "listed_in_parts": len(chunks),
+        }
+    )
+    return [*parts, summary]
+
+
 def decide(command: RemittanceCommand, state: RemittanceState) -> list[Event]:
     if isinstance(command, ReceiveRemittance):
         if state.received:
             return []  # the same payer and trace number again: already applied, nothing changes
-        return [command.event]
+        return _in_parts(command.event)
     if not state.received or command.patient_control_number not in state.held:
         raise HeldPaymentNotFound()
     earlier = state.matched.get(command.patient_control_number)

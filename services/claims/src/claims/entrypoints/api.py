@@ -21,7 +21,6 @@ from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from claims.adapters import queries
 from claims.adapters.projections import postgres_unit
-from claims.adapters.x12_inbound import read_inbound
 from claims.application.handlers import resubmit_claim
 from claims.application.ingestion import Ingestion, IngestResult
 from claims.application.ports import FileRefused
@@ -29,7 +28,7 @@ from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.errors import DomainError
 from claims.domain.inbound import InboundKind
 from claims.entrypoints.errors import problem_of
-from claims.entrypoints.workers import settings_of
+from claims.entrypoints.workers import settings_of, x12_reader
 
 router = APIRouter(tags=["claims"])
 
@@ -250,6 +249,7 @@ async def resubmit(claim_id: str, body: ResubmitBody, request: Request, principa
                 tuple(body.corrections),
                 metadata,
                 datetime.now(UTC).date(),
+                vault=runtime_of(request).vault,  # the biller's words sealed under the patient's key
             )
         except DomainError as error:
             raise problem_of(error) from None
@@ -382,15 +382,15 @@ async def _ingest_posted(
     """Read the posted file whole before anything changes; a bad file is a 422 naming the rule.
     Returns the step that applies it, to run in the request's (idempotent) transaction."""
     data = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 50 MB
+    runtime = runtime_of(request)
     try:
-        document = read_inbound(data)
+        document = await x12_reader(runtime)(data)  # in a worker process, within its time budget
     except FileRefused as refused:
         raise invalid([FieldError("body", refused.reason)], f"The file is not a valid {what}.") from None
     if document.kind not in kinds:
         raise invalid(
             [FieldError("body", f"is a {document.kind}, not a {what}")], f"The file is not a {what}."
         )
-    runtime = runtime_of(request)
     metadata = metadata_from(request, principal)
     ingestion = Ingestion(runtime.store, postgres_unit)
     name = request.headers.get("x-file-name") or f"posted-{hashlib.sha256(data).hexdigest()[:16]}.x12"

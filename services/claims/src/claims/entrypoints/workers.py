@@ -12,10 +12,11 @@ from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.eligibility import eligibility_unit
+from claims.adapters.file_retention import purge_expired
 from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_837 import X12ClaimFormat
 from claims.adapters.x12_eligibility import render_270
-from claims.adapters.x12_inbound import read_inbound
+from claims.adapters.x12_pool import PooledReader
 from claims.application.eligibility import EligibilityConfig, EligibilitySender
 from claims.application.ingestion import InboundFolder, Ingestion
 from claims.application.submission import Submission, SubmissionConfig
@@ -71,10 +72,25 @@ def eligibility_sender(runtime: Runtime) -> EligibilitySender:
     )
 
 
+def x12_reader(runtime: Runtime) -> PooledReader:
+    """The runtime's one pool of X12 reader processes (the folder worker and the API share it)."""
+    reader = runtime.extras.get("x12_reader")
+    if not isinstance(reader, PooledReader):
+        settings = settings_of(runtime)
+        reader = PooledReader(
+            budget_seconds=settings.x12_read_budget_seconds,
+            workers=settings.x12_read_workers,
+        )
+        runtime.extras["x12_reader"] = reader
+    return reader
+
+
 def inbound_folder(runtime: Runtime) -> InboundFolder:
     settings = settings_of(runtime)
     return InboundFolder(
-        Ingestion(runtime.store, postgres_unit), FolderClearinghouse(settings.clearinghouse_dir), read_inbound
+        Ingestion(runtime.store, postgres_unit),
+        FolderClearinghouse(settings.clearinghouse_dir),
+        x12_reader(runtime),
     )
 
 
@@ -97,6 +113,11 @@ def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
     FolderClearinghouse(settings.clearinghouse_dir).ensure_folders()
     sender, reader = submission(runtime), inbound_folder(runtime)
     inquiries = eligibility_sender(runtime)
+    retention_seconds = settings.x12_retention_hours * 3600
+
+    async def purge() -> int:
+        return await asyncio.to_thread(purge_expired, settings.clearinghouse_dir, retention_seconds)
+
     return [
         every("claims-submission", settings.submission_interval_seconds, sender.run_once),
         every("claims-inbound", settings.inbound_poll_seconds, reader.run_once),
@@ -105,4 +126,5 @@ def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
             settings.submission_interval_seconds,
             lambda: inquiries.run_once(datetime.now(UTC)),
         ),
+        every("claims-x12-retention", settings.x12_retention_interval_seconds, purge),
     ]

@@ -39,6 +39,7 @@ from billing_events.contracts.registration import PayerRegistered, ProviderEnrol
 from billing_events.envelope import EventEnvelope
 from billing_events.kafka import topics_carrying
 from billing_events.store import Session
+from reporting.application.reports import ReportTooLarge
 from reporting.domain.facts import (
     AdjudicatedLine,
     Adjudication,
@@ -372,9 +373,10 @@ def projection_handlers() -> dict[str, Handler]:
 class FactsReader:
     """Loads one tenant's facts as known at the end of a day in the reporting time zone."""
 
-    def __init__(self, pool: asyncpg.Pool, zone: ZoneInfo) -> None:
+    def __init__(self, pool: asyncpg.Pool, zone: ZoneInfo, *, max_facts: int | None = None) -> None:
         self.pool = pool
         self.zone = zone
+        self.max_facts = max_facts
 
     def cutoff(self, day: date) -> datetime:
         """The first instant after `day` ends in the reporting time zone."""
@@ -395,6 +397,19 @@ class FactsReader:
                     )
                 )
 
+            if self.max_facts is not None:
+                # Counted in the same snapshot the rows are read from, on the same indexes, before
+                # anything is materialised: past the limit nothing is read (ReportTooLarge, a 422).
+                facts = await connection.fetchval(
+                    " + ".join(
+                        f"(SELECT count(*) FROM {table} WHERE tenant = $1 AND recorded_at < $2)"
+                        for table in FACT_TABLES
+                    ).join(("SELECT ", "")),
+                    tenant,
+                    cut,
+                )
+                if facts > self.max_facts:
+                    raise ReportTooLarge(facts, self.max_facts)
             payers = await connection.fetch(
                 "SELECT payer_id, name FROM reporting_payers WHERE tenant = $1", tenant
             )

@@ -19,6 +19,16 @@ class FactsSource(Protocol):
     async def load(self, tenant: str, known_on: date) -> Facts: ...
 
 
+class ReportTooLarge(Exception):
+    """A report would read more facts than one request may hold in memory (REPORTING_MAX_FACTS):
+    refused before any is read, so a tenant's long history never grows a pod past its limit."""
+
+    def __init__(self, facts: int, limit: int) -> None:
+        super().__init__(f"the report would read {facts} facts, more than the {limit} one request may")
+        self.facts = facts
+        self.limit = limit
+
+
 async def aging_report(source: FactsSource, tenant: str, as_of: date) -> AgingReport:
     return ar_aging(await source.load(tenant, as_of), as_of)
 

@@ -22,6 +22,7 @@ from reporting.adapters.finance_projections import FinanceFactsReader
 from reporting.adapters.projections import FactsReader
 from reporting.application import reports
 from reporting.application.finance_reports import Sources, finance_board
+from reporting.domain.facts import Facts
 from reporting.domain.kpis import window_start
 from reporting.domain.revenue import GroupBy, Period
 from reporting.entrypoints import dashboard, finance_dashboard, formats
@@ -50,8 +51,33 @@ def _within_years(day: date) -> date:
 Day = Annotated[date, AfterValidator(_within_years)]
 
 
-def _source(request: Request) -> FactsReader:
-    return FactsReader(runtime_of(request).pool, reporting_settings().zone)
+class _Bounded:
+    """A report's facts, refused with a 422 past REPORTING_MAX_FACTS instead of growing the pod."""
+
+    def __init__(self, reader: FactsReader, field: str) -> None:
+        self.reader = reader
+        self.field = field  # the query parameter that sets the day the report reads up to
+
+    async def load(self, tenant: str, known_on: date) -> Facts:
+        try:
+            return await self.reader.load(tenant, known_on)
+        except reports.ReportTooLarge as too_large:
+            raise invalid(
+                [
+                    FieldError(
+                        self.field,
+                        f"the report would read {too_large.facts} facts, more than the {too_large.limit} "
+                        "one request may hold; ask for an earlier day",
+                    )
+                ],
+                "The report is too large for one request.",
+            ) from None
+
+
+def _source(request: Request) -> _Bounded:
+    settings = reporting_settings()
+    field = "to" if "to" in request.query_params else "as_of"
+    return _Bounded(FactsReader(runtime_of(request).pool, settings.zone, max_facts=settings.max_facts), field)
 
 
 def _today() -> date:

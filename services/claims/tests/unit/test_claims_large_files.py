@@ -1,0 +1,232 @@
+"""Big and hostile inbound files (issue 16): X12 is read in worker processes within a time budget,
+so a file built to be slow is refused while the event loop and other files' reads go on; a large
+835 is read there and posted to every claim, its remittance listed in parts that each stay far
+under the store's event limit. No database: the log is billing_testing's fake."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Any, cast
+
+import pytest
+
+from billing_events.contracts.claims import (
+    ClaimAdjudicated,
+    ClaimSubmitted,
+    RemittanceClaimsListed,
+    RemittanceReceived,
+)
+from billing_events.envelope import Metadata
+from billing_events.store import MAX_EVENT_BYTES
+from billing_events.unit_of_work import UnitOfWork
+from billing_testing.fakes import InMemoryEventSession
+from billing_testing.x12_files import CLAIM_PAID_CENTS, large_835
+from claims.adapters.x12_inbound import read_inbound
+from claims.adapters.x12_pool import PooledReader
+from claims.application.ingestion import Ingestion
+from claims.application.ports import ClaimRow, ClaimsViews, FileRefused
+from claims.domain.claim import ClaimState, claim_decider
+from claims.domain.model import ClaimContent
+from claims.domain.remittance import LISTED_PER_EVENT, ReceiveRemittance, RemittanceState, decide
+
+TENANT = "tenant-a"
+META = Metadata(tenant=TENANT, actor="clearinghouse")
+
+
+def pcn_for(number: int) -> str:
+    return f"PCN{number:012d}"
+
+
+class Tables:
+    """The claims service's tables as far as 835 ingestion uses them, for many claims."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, ClaimState] = {}
+        self.files: set[str] = set()
+
+    async def tenant_of_submitter(self, submitter_id: str) -> str | None:
+        return TENANT
+
+    async def record_file(self, sha256: str, tenant: str, file_name: str, kind: str) -> bool:
+        first = sha256 not in self.files
+        self.files.add(sha256)
+        return first
+
+    async def lock_remittance(self, remittance_id: str) -> None:
+        return None
+
+    async def record_unmatched(self, *_: Any) -> None:
+        raise AssertionError("every claim of the file is ours")
+
+    async def record_provider_adjustments(self, tenant: str, received: Any) -> None:
+        assert received.provider_adjustments == ()  # the file has no PLB
+
+    async def payer_ids_for_edi(self, tenant: str, edi_payer_id: str) -> list[str]:
+        return ["payer-1"] if edi_payer_id == "ACME1" else []
+
+    async def coverages_in_force(self, tenant: str, patient_id: str, on: date) -> list[Any]:
+        return []
+
+    async def by_patient_control_numbers(self, tenant: str | None, numbers: Any) -> dict[str, ClaimRow]:
+        wanted = set(numbers)
+        return {
+            state.content.patient_control_number: ClaimRow(
+                claim_id,
+                TENANT,
+                state.status,
+                "patient-1",
+                "payer-1",
+                None,
+                state.content.patient_control_number,
+            )
+            for claim_id, state in self.claims.items()
+            if state.content is not None
+            for pcn in (state.content.patient_control_number,)
+            if pcn in wanted
+        }
+
+    async def lock(self, claim_id: str) -> None:
+        return None
+
+    async def save(self, tenant: str, state: ClaimState, version: int, at: datetime) -> None:
+        assert state.content is not None
+        self.claims[state.content.claim_id] = state
+
+
+async def submitted_claims(count: int) -> tuple[UnitOfWork[ClaimsViews], InMemoryEventSession, Tables]:
+    log, tables = InMemoryEventSession("claims"), Tables()
+    for number in range(1, count + 1):
+        claim_id = f"claim-{number}"
+        content = ClaimContent(
+            claim_id=claim_id,
+            patient_control_number=pcn_for(number),
+            invoice_id=f"invoice-{number}",
+            encounter_id=f"encounter-{number}",
+            patient_id="patient-1",
+            coverage_id="coverage-1",
+            payer_id="payer-1",
+            billing_provider_id="billing-1",
+            rendering_provider_id="rendering-1",
+            place_of_service="11",
+            service_date=date(2026, 3, 2),
+            diagnoses=("E11.9",),
+            lines=(),
+            total_charge_cents=10_000,
+        )
+        submitted = ClaimSubmitted(
+            claim_id=claim_id,
+            batch_id="batch-1",
+            frequency_code="1",
+            interchange_control_number="000000007",
+            group_control_number="7",
+            transaction_set_control_number="0007",
+            file_name="837P-000000007-batch-1.x12",
+        )
+        events = [content.created_event(), submitted]
+        await log.append(claim_id, claim_decider.stream_type, 0, events, META)
+        tables.claims[claim_id] = claim_decider.fold(events)
+    views = ClaimsViews(
+        reference=cast(Any, tables),
+        claims=cast(Any, tables),
+        batches=cast(Any, tables),
+        inbound=cast(Any, tables),
+    )
+    return UnitOfWork(log, views), log, tables
+
+
+def received(matched: int, unmatched: int = 0) -> RemittanceReceived:
+    return RemittanceReceived(
+        remittance_id="remittance-1",
+        payer_name="Acme Health",
+        trace_number="EFT-1",
+        payment_cents=0,
+        payment_date=date(2026, 3, 10),
+        claim_count=matched + unmatched,
+        matched_claim_ids=tuple(f"claim-{n:06d}-{'x' * 30}" for n in range(matched)),
+        unmatched_patient_control_numbers=tuple(f"PCN{n:013d}" for n in range(unmatched)),
+    )
+
+
+def test_a_remittance_of_many_claims_lists_them_in_parts_each_far_under_the_event_limit() -> None:
+    whole = received(matched=5_000, unmatched=1)
+
+    events = decide(ReceiveRemittance(whole), RemittanceState())
+
+    # 5,001 names at 2,000 per part: 2,000 + 2,000 + 1,001, three parts, then the summary.
+    assert LISTED_PER_EVENT == 2_000
+    *parts, summary = events
+    assert [(p.part, p.parts) for p in parts if isinstance(p, RemittanceClaimsListed)] == [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+    ]
+    assert isinstance(summary, RemittanceReceived)
+    assert (summary.listed_in_parts, summary.claim_count, summary.matched_claim_ids) == (3, 5_001, ())
+    listed = [p for p in parts if isinstance(p, RemittanceClaimsListed)]
+    assert tuple(i for p in listed for i in p.matched_claim_ids) == whole.matched_claim_ids
+    assert tuple(n for p in listed for n in p.unmatched_patient_control_numbers) == ("PCN0000000000000",)
+    assert all(len(event.model_dump_json()) < MAX_EVENT_BYTES // 4 for event in events)
+    # A small remittance stays one event, its lists inline, as before.
+    assert decide(ReceiveRemittance(received(matched=3)), RemittanceState()) == [received(matched=3)]
+
+
+async def test_a_large_835_is_read_in_the_pool_and_posted_to_every_claim_all_in_one_file() -> None:
+    claims = 3_000
+    unit, log, tables = await submitted_claims(claims)
+    data = large_835(claims, pcn_for=pcn_for)
+    reader = PooledReader(budget_seconds=600, workers=1)
+    try:
+        document = await reader(data)
+    finally:
+        reader.close()
+    assert document == read_inbound(data)  # the worker's reading is the reader's own
+
+    ingestion = Ingestion(cast(Any, None), lambda _session: unit)
+    result = await ingestion.apply(
+        unit, document, sha256="sha-large", file_name="large.835", tenant=TENANT, metadata_for=lambda _t: META
+    )
+
+    assert (result.outcome, result.matched_claims, result.unmatched_claims) == ("applied", claims, 0)
+    adjudications = [log.events(f"claim-{n}")[-1] for n in range(1, claims + 1)]
+    assert all(isinstance(a, ClaimAdjudicated) for a in adjudications)
+    # Each claim: 100.00 charged, 80.00 paid, 20.00 CO-45; the file pays 3,000 x 80.00 = 240,000.00.
+    paid = sum(cast(ClaimAdjudicated, a).paid_cents for a in adjudications)
+    assert paid == claims * CLAIM_PAID_CENTS == 24_000_000
+    assert all(state.status == "paid" for state in tables.claims.values())
+    # 3,000 claim ids: two parts (2,000 + 1,000), then the remittance itself.
+    *parts, summary = log.events(result.remittance_ids[0])
+    assert isinstance(summary, RemittanceReceived)
+    assert (summary.listed_in_parts, summary.payment_cents) == (2, 24_000_000)
+    posted = {i for p in parts if isinstance(p, RemittanceClaimsListed) for i in p.matched_claim_ids}
+    assert posted == set(tables.claims)
+
+
+async def test_a_file_past_its_budget_is_refused_while_the_loop_and_another_read_go_on() -> None:
+    reader = PooledReader(budget_seconds=1.0, workers=2)
+    ticks = 0
+    reading = True
+
+    async def tick() -> None:
+        nonlocal ticks
+        while reading:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    small = large_835(5, trace_number="EFT-SMALL")
+    try:
+        await reader(small)  # the workers are started and have imported the reader
+        ticker = asyncio.create_task(tick())
+        # Two million segments: far more than a 1 s budget reads (about 40 s on a quiet machine).
+        slow = asyncio.create_task(reader(large_835(300_000)))
+        other = await reader(small)
+        with pytest.raises(FileRefused) as refused:
+            await slow
+        reading = False
+        await ticker
+    finally:
+        reader.close()
+
+    assert "not read within its budget of 1 s" in refused.value.reason
+    assert len(other.remittances[0].claims) == 5  # another file's read went on beside the slow one
+    assert ticks >= 50  # the event loop ran all along (every 10 ms for over a second)
