@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,9 @@ class ServiceDefinition:
     # Projections a service keeps from its own log (not from topics), rebuilt by `billing replay`:
     # (runtime, progress(done, total)) -> events applied.
     rebuild_from_log: Callable[[Runtime, Callable[[int, int], None]], Awaitable[int]] | None = None
+    # The tables rebuild_from_log writes: a live rebuild builds copies of them beside the live ones
+    # and swaps them in (billing_service.rebuild).
+    log_tables: Sequence[str] = ()
     # Only a service that seals or opens patient data gets the PHI master key and the keys database
     # (registration, claims, interop); the others run without them, and any attempt is refused.
     decrypts_phi: bool = False
