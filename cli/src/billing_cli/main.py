@@ -13,12 +13,19 @@ from urllib.parse import urlsplit, urlunsplit
 import typer
 import uvloop
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from billing_cli import demo
 from billing_events.consumer import dead_letters, redrive
-from billing_events.consumer import replay as replay_subscription
 from billing_events.envelope import Metadata
 from billing_service.auth import Role, issue_token
 from billing_service.endpoints import Endpoints
@@ -102,41 +109,56 @@ def run(service: Service) -> None:
 
 
 @app.command()
-def replay(service: Service) -> None:
-    """Rebuild a service's projections from the log (stop its consumers first)."""
+def replay(
+    service: Service,
+    subscription: Annotated[
+        str | None,
+        typer.Option(help="Only this projection: a subscription's name, or own-log (default: all)."),
+    ] = None,
+) -> None:
+    """Rebuild a service's projections while it runs (blue/green): copies are built beside the live
+    tables from the topics and the log, then swapped in, in one transaction each; the service answers
+    from the live tables until then. A second replay of the same service is refused while one runs."""
+    from billing_service.rebuild import RebuildAlreadyRunning, UnknownSubscription, rebuild_live
 
-    async def rebuild() -> int:
+    async def rebuild() -> Any:
         definition = definition_of(service)
         runtime = await open_runtime(definition, settings_for(service))
-        total = 0
         try:
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} events/s"),
                 TimeElapsedColumn(),
+                TimeRemainingColumn(),
                 console=console,
             ) as progress:
-                if definition.rebuild_from_log is not None:
-                    task = progress.add_task(f"{service.value}: own log", total=None)
-                    total += await definition.rebuild_from_log(
-                        runtime, lambda done, of: progress.update(task, completed=done, total=of)
-                    )
-                for subscription in definition.subscriptions(runtime):
-                    task = progress.add_task(subscription.name, total=None)
+                tasks: dict[str, TaskID] = {}
 
-                    def advance(done: int, of: int, task: TaskID = task) -> None:
-                        progress.update(task, completed=done, total=of)
+                def advance(part: str, done: int, total: int) -> None:
+                    if part not in tasks:
+                        tasks[part] = progress.add_task(f"{service.value}: {part}", total=None, rate="-")
+                    task = tasks[part]
+                    elapsed = progress.tasks[task].elapsed or 0.0
+                    rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
+                    progress.update(task, completed=done, total=total, rate=rate)
 
-                    total += await replay_subscription(
-                        runtime.store, runtime.kafka, subscription, progress=advance
-                    )
+                return await rebuild_live(runtime, only=subscription, progress=advance)
         finally:
             await runtime.close()
-        return total
 
-    applied = asyncio.run(rebuild())
-    console.print(f"[green]{service.value}: projections rebuilt from {applied} events[/green]")
+    try:
+        report = asyncio.run(rebuild())
+    except (RebuildAlreadyRunning, UnknownSubscription) as error:
+        console.print(f"[red]refused: {error}[/red]")
+        raise typer.Exit(1) from None
+    for part in report.parts:
+        rate = part.events / part.seconds if part.seconds else 0.0
+        console.print(
+            f"[green]{service.value} {part.part}: {part.events} events rebuilt in {part.seconds:.1f} s "
+            f"({rate:,.0f} events/s), swapped in holding locks {part.swap_seconds * 1000:.0f} ms[/green]"
+        )
 
 
 dlq = typer.Typer(

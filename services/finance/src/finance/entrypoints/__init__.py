@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
-from finance.adapters.projections import PROJECTIONS_SQL, rebuild
+from finance.adapters.projections import PROJECTION_TABLES, PROJECTIONS_SQL, rebuild
 from finance.entrypoints.api import router
 
 
@@ -21,6 +21,7 @@ SERVICE = ServiceDefinition(
     schema_sql=PROJECTIONS_SQL,
     # Finance consumes no topics: its views come from its own log.
     rebuild_from_log=rebuild_views,
+    log_tables=PROJECTION_TABLES,
 )
 
 __all__ = ["SERVICE"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
-from invoicing.adapters.projections import PROJECTIONS_SQL, rebuild
+from invoicing.adapters.projections import OWN_TABLES, PROJECTIONS_SQL, rebuild
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
 
@@ -26,4 +26,5 @@ SERVICE = ServiceDefinition(
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.
     rebuild_from_log=rebuild_own_views,
+    log_tables=OWN_TABLES,
 )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
 from registration.adapters.adt_log import HL7_SQL
-from registration.adapters.projections import PROJECTIONS_SQL, rebuild
+from registration.adapters.projections import PROJECTION_TABLES, PROJECTIONS_SQL, rebuild
 from registration.entrypoints import hl7, intake
 from registration.entrypoints.api import router
 from registration.entrypoints.consumers import subscriptions
@@ -29,4 +29,5 @@ SERVICE = ServiceDefinition(
     workers=hl7.workers,
     # Its views come from its own log (the eligibility answers it consumes become its own events).
     rebuild_from_log=rebuild_views,
+    log_tables=PROJECTION_TABLES,
 )
