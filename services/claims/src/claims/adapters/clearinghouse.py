@@ -65,6 +65,16 @@ class FolderClearinghouse:
         _fsync_folder(self.outbound)
         return target
 
+    def purge_outbound(self, name: str) -> bool:
+        """Remove an 837 we wrote (a forgotten patient's); True when there was one. Its claims' 837s
+        stay sealed in the database under the patients' keys."""
+        path = self.outbound / Path(name).name  # a name, never a path out of the folder
+        if not path.exists():
+            return False
+        path.unlink()
+        _fsync_folder(self.outbound)
+        return True
+
     def inbound_files(self) -> list[InboundFile]:
         """Complete files waiting in the inbound folder, oldest first; temp and hidden files are skipped."""
         if not self.inbound.exists():

@@ -865,3 +865,30 @@ def postgres_unit(session: Session) -> Unit:
             inbound=PostgresInboundRecords(connection),
         ),
     )
+
+
+async def forget_patient(connection: Any, tenant: str, patient_id: str) -> list[str]:
+    """Blank what claims holds about a forgotten patient (the sealed demographics and member ids: their
+    key is destroyed, so they are noise now) and name the 837 files that carried the patient's claims,
+    for the clearinghouse folder to purge. The claims themselves stay: they are the practice's billing
+    record and hold the patient only by id. Idempotent."""
+    await connection.execute(
+        "UPDATE claims_patients SET name = NULL, birth_date = NULL, address = NULL "
+        "WHERE tenant = $1 AND patient_id = $2",
+        tenant,
+        patient_id,
+    )
+    await connection.execute(
+        "UPDATE claims_coverages SET member_id = NULL, subscriber = NULL "
+        "WHERE tenant = $1 AND patient_id = $2",
+        tenant,
+        patient_id,
+    )
+    rows = await connection.fetch(
+        "SELECT DISTINCT b.file_name FROM submission_batches b JOIN claims c "
+        "ON c.tenant = b.tenant AND c.claim_id = ANY(b.claim_ids) "
+        "WHERE b.tenant = $1 AND c.patient_id = $2 ORDER BY b.file_name",
+        tenant,
+        patient_id,
+    )
+    return [row["file_name"] for row in rows]

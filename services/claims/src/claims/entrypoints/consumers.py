@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from billing_events.consumer import Subscription, handlers
+from billing_events.consumer import Handler, Subscription, handlers
 from billing_events.contracts.invoicing import InvoiceIssued, InvoiceSettled, InvoiceVoided
 from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
     EligibilityCheckRequested,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
     ProviderEnrolled,
@@ -17,8 +18,9 @@ from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
 from billing_service.runtime import Runtime
+from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.eligibility import PostgresInquiries
-from claims.adapters.projections import postgres_unit
+from claims.adapters.projections import forget_patient, postgres_unit
 from claims.application.eligibility import queue_inquiry
 from claims.application.handlers import (
     close_claims_for_invoice,
@@ -26,6 +28,7 @@ from claims.application.handlers import (
     void_claims_for_invoice,
 )
 from claims.application.reference import apply_reference_event
+from claims.entrypoints.workers import settings_of
 
 REFERENCE_TABLES = ["claims_payers", "claims_providers", "claims_patients", "claims_coverages"]
 # Reference data and the claims that wait on it are written by two consumers: one at a time, so a
@@ -92,7 +95,24 @@ async def on_eligibility_check(session: Session, envelope: EventEnvelope) -> Non
     )
 
 
-def subscriptions(_runtime: Runtime) -> list[Subscription]:
+def forgetting(runtime: Runtime) -> Handler:
+    """PatientForgotten: blank the patient's reference data and purge the 837 files that named them
+    from the clearinghouse folder (the file of a batch holds its other claims too; each of those claims
+    keeps its own 837 sealed in claim_submissions). Idempotent: a second delivery finds nothing."""
+
+    async def on_patient_forgotten(session: Session, envelope: EventEnvelope) -> None:
+        forgotten = envelope.event()
+        assert isinstance(forgotten, PatientForgotten)
+        await session.serialize(REFERENCE_LOCK)
+        files = await forget_patient(session.connection, envelope.tenant, forgotten.patient_id)
+        clearinghouse = FolderClearinghouse(settings_of(runtime).clearinghouse_dir)
+        for name in files:
+            clearinghouse.purge_outbound(name)
+
+    return on_patient_forgotten
+
+
+def subscriptions(runtime: Runtime) -> list[Subscription]:
     return [
         Subscription(
             name="claims-reference",
@@ -109,6 +129,7 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 (PatientDemographicsUpdated, on_reference),
                 (CoverageAdded, on_reference),
                 (CoverageTerminated, on_reference),
+                (PatientForgotten, forgetting(runtime)),
             ),
             owned_tables=REFERENCE_TABLES,
         ),

@@ -277,3 +277,15 @@ class PostgresViews:
 
     async def record_discharge(self, tenant: str, event: AdmissionDischarged) -> None:
         await record_discharge(self.connection, tenant, event)
+
+    async def forget_patient(self, tenant: str, patient_id: str) -> None:
+        """A forgotten patient: the sex coding kept in clear becomes unknown ("U"), the correction row
+        goes. The encounters stay (codes and dates, the practice's billing record). Idempotent."""
+        await self.connection.execute(
+            "DELETE FROM coding_patient_sex WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
+        )
+        await self.connection.execute(
+            "UPDATE coding_encounters SET patient_sex = 'U' WHERE tenant = $1 AND patient_id = $2",
+            tenant,
+            patient_id,
+        )

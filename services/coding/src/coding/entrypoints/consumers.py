@@ -8,6 +8,7 @@ from billing_events.contracts.registration import (
     AdmissionOpened,
     EncounterOpened,
     PatientDemographicsUpdated,
+    PatientForgotten,
 )
 from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
@@ -37,6 +38,12 @@ async def _demographics_updated(session: Session, envelope: EventEnvelope) -> No
     await on_demographics_updated(PostgresViews(session.connection), envelope)
 
 
+async def _patient_forgotten(session: Session, envelope: EventEnvelope) -> None:
+    forgotten = envelope.event()
+    assert isinstance(forgotten, PatientForgotten)
+    await PostgresViews(session.connection).forget_patient(envelope.tenant, forgotten.patient_id)
+
+
 def subscriptions(_runtime: Runtime) -> list[Subscription]:
     return [registration_view()]
 
@@ -50,6 +57,7 @@ def registration_view() -> Subscription:
             (AdmissionOpened, _admission_opened),
             (AdmissionDischarged, _admission_discharged),
             (PatientDemographicsUpdated, _demographics_updated),
+            (PatientForgotten, _patient_forgotten),
         ),
         owned_tables=PROJECTION_TABLES,
     )

@@ -25,6 +25,7 @@ from billing_events.contracts.registration import (
     CoverageTerminated,
     EncounterOpened,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
     ProviderEnrolled,
@@ -430,6 +431,20 @@ async def on_insurance_payment_posted(session: Session, envelope: EventEnvelope)
     await _touch_claim(session, envelope, event.claim_id, None)
 
 
+async def on_patient_forgotten(session: Session, envelope: EventEnvelope) -> None:
+    """The patient's demographics and member ids go (sealed under a destroyed key, they are noise):
+    FHIR answers Patient and Coverage reads for them as unknown. Encounters, claims and EOBs stay,
+    holding the patient only by id. Idempotent."""
+    event = envelope.event()
+    assert isinstance(event, PatientForgotten)
+    for table in ("interop_coverages", "interop_patients"):
+        await session.connection.execute(
+            f"DELETE FROM {table} WHERE tenant = $1 AND patient_id = $2",
+            envelope.tenant,
+            event.patient_id,
+        )
+
+
 def projection_subscription() -> Subscription:
     return Subscription(
         name="interop",
@@ -448,6 +463,7 @@ def projection_subscription() -> Subscription:
             (ProviderEnrolled, on_provider_enrolled),
             (PatientRegistered, on_patient_registered),
             (PatientDemographicsUpdated, on_demographics_updated),
+            (PatientForgotten, on_patient_forgotten),
             (CoverageAdded, on_coverage_added),
             (CoverageTerminated, on_coverage_terminated),
             (EncounterOpened, on_encounter_opened),

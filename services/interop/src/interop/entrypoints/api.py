@@ -106,7 +106,7 @@ async def _kick_off(request: Request, principal: Principal, level: str) -> Respo
             since=wanted.since,
             transaction_time=datetime.now(UTC),
         )
-    folder = _export_root(runtime) / principal.tenant / export_id
+    folder = export_root(runtime) / principal.tenant / export_id
     job = ExportJob(
         export_id=export_id,
         reader=_reader(request, principal),
@@ -123,7 +123,7 @@ async def _kick_off(request: Request, principal: Principal, level: str) -> Respo
     return Response(status_code=202, headers={"Content-Location": location})
 
 
-def _export_root(runtime: Runtime) -> Path:
+def export_root(runtime: Runtime) -> Path:
     return interop_settings().export_dir or Path(runtime.settings.state_dir) / "interop-exports"
 
 
@@ -171,7 +171,7 @@ async def delete_export(request: Request, export_id: str, principal: Exporter) -
         deleted = await InteropViews(connection).delete_export(principal.tenant, export_id)
     if not deleted:
         raise not_found("export")
-    folder = _export_root(runtime) / principal.tenant / export_id
+    folder = export_root(runtime) / principal.tenant / export_id
     for path in folder.glob("*.ndjson"):
         path.unlink(missing_ok=True)
     return Response(status_code=202)
@@ -183,7 +183,7 @@ async def export_file(request: Request, export_id: str, name: str, principal: Ex
     # Only names the manifest lists, so no path can leave the export's own folder.
     if name not in {entry["name"] for entry in row["output"]}:
         raise not_found("export file")
-    path = _export_root(runtime_of(request)) / principal.tenant / export_id / name
+    path = export_root(runtime_of(request)) / principal.tenant / export_id / name
     return FileResponse(path, media_type=NDJSON)
 
 
