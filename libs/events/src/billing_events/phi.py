@@ -15,10 +15,11 @@ import json
 import os
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -78,9 +79,18 @@ class PostgresKeyProvider:
     decrypting within that time.
     """
 
-    def __init__(self, pool: asyncpg.Pool, master_key: bytes, cache_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        master_key: bytes,
+        cache_seconds: float = 60.0,
+        *,
+        previous_master_keys: Sequence[bytes] = (),
+    ) -> None:
         self._pool = pool
         self._wrap = AESGCM(master_key)
+        # During a master-key rotation: keys not yet re-wrapped are still opened with the old key.
+        self._unwrap = [self._wrap, *(AESGCM(key) for key in previous_master_keys)]
         self._cache: dict[str, tuple[float, bytes]] = {}
         self._cache_seconds = cache_seconds
 
@@ -112,8 +122,7 @@ class PostgresKeyProvider:
                 )
         if row is None or row["destroyed_at"] is not None or row["wrapped_key"] is None:
             raise KeyDestroyed(key_id)
-        wrapped = bytes(row["wrapped_key"])
-        key = self._wrap.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+        key = _unwrap(self._unwrap, key_id, bytes(row["wrapped_key"]))
         self._cache[key_id] = (time.monotonic() + self._cache_seconds, key)
         return key
 
@@ -123,6 +132,65 @@ class PostgresKeyProvider:
                 "UPDATE phi_data_keys SET wrapped_key = NULL, destroyed_at = now() WHERE key_id = $1", key_id
             )
         self._cache.pop(key_id, None)
+
+
+def _unwrap(masters: Sequence[AESGCM], key_id: str, wrapped: bytes) -> bytes:
+    for master in masters[:-1]:
+        try:
+            return master.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+        except InvalidTag:
+            continue
+    return masters[-1].decrypt(wrapped[:12], wrapped[12:], key_id.encode())
+
+
+async def rewrap_data_keys(
+    pool: asyncpg.Pool,
+    old_master_key: bytes,
+    new_master_key: bytes,
+    *,
+    batch: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-wrap every live data key from the old master key to the new one, batch by batch, while the
+    platform runs (its services open keys under either master until this is done). Each row is
+    updated only if it still holds what was read (a concurrent destroy wins); keys already under the
+    new master are left alone, so a rotation that stopped half-way is simply run again. Returns how
+    many keys were re-wrapped."""
+    old, new = AESGCM(old_master_key), AESGCM(new_master_key)
+    async with pool.acquire() as connection:
+        total = int(
+            await connection.fetchval("SELECT count(*) FROM phi_data_keys WHERE wrapped_key IS NOT NULL")
+        )
+    done, rewrapped, after = 0, 0, ""
+    while True:
+        async with pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "SELECT key_id, wrapped_key FROM phi_data_keys WHERE key_id > $1 AND wrapped_key IS NOT NULL "
+                "ORDER BY key_id LIMIT $2",
+                after,
+                batch,
+            )
+            for row in rows:
+                wrapped = bytes(row["wrapped_key"])
+                try:
+                    key = old.decrypt(wrapped[:12], wrapped[12:], row["key_id"].encode())
+                except InvalidTag:
+                    continue  # already under the new master (or under another old one)
+                nonce = os.urandom(12)
+                updated = await connection.fetchval(
+                    "UPDATE phi_data_keys SET wrapped_key = $2 WHERE key_id = $1 AND wrapped_key = $3 "
+                    "RETURNING true",
+                    row["key_id"],
+                    nonce + new.encrypt(nonce, key, row["key_id"].encode()),
+                    wrapped,
+                )
+                rewrapped += bool(updated)
+        if not rows:
+            return rewrapped
+        after = rows[-1]["key_id"]
+        done += len(rows)
+        if progress is not None:
+            progress(done, max(total, done))
 
 
 def seal(value: Any, *, key: bytes, key_id: str, field: str) -> Sealed:
@@ -167,7 +235,12 @@ class Vault:
 
 
 class BlindIndex:
-    """A keyed hash for equality lookups (e.g. MRN) without storing the value; per tenant."""
+    """A keyed hash for equality lookups (e.g. MRN) without storing the value; per tenant.
+
+    Its key is derived from the key it is given: the master key by default, or a key of its own
+    (PHI_BLIND_INDEX_KEY) so that a master-key rotation leaves every stored index valid. To rotate the
+    master key of a platform that derived its blind index from it, first give PHI_BLIND_INDEX_KEY the
+    old master key's value: the indexes stay the same."""
 
     def __init__(self, master_key: bytes) -> None:
         self._key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"billing blind index v1").derive(

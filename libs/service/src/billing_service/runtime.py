@@ -142,6 +142,12 @@ async def as_own_role(settings: ServiceSettings, *, decrypts_phi: bool) -> Servi
     )
 
 
+def previous_master_keys(settings: ServiceSettings) -> list[bytes]:
+    """The master keys of a rotation in progress (PHI_PREVIOUS_MASTER_KEYS), newest first."""
+    values = (settings.phi_previous_master_keys or "").split(",")
+    return [decode_master_key(value.strip()) for value in values if value.strip()]
+
+
 def keys_database_url(settings: ServiceSettings) -> str:
     if settings.phi_keys_database_url:
         return settings.phi_keys_database_url
@@ -167,9 +173,10 @@ async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings)
         vault, blind_index = Vault(NoKeys()), NoBlindIndex()
     else:
         keys_pool = await create_pool(keys_database_url(settings), max_size=4)
-        provider = PostgresKeyProvider(keys_pool, key)
+        provider = PostgresKeyProvider(keys_pool, key, previous_master_keys=previous_master_keys(settings))
         await provider.setup()
-        vault, blind_index = Vault(provider), BlindIndex(key)
+        index_key = decode_master_key(settings.phi_blind_index_key) if settings.phi_blind_index_key else key
+        vault, blind_index = Vault(provider), BlindIndex(index_key)
     return Runtime(
         definition=definition,
         settings=settings,

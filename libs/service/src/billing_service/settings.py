@@ -35,6 +35,12 @@ class ServiceSettings(BaseSettings):
     oidc_jwks_url: str | None = None
     # base64 of 32 random bytes; wraps the per-patient data keys. Required outside development.
     phi_master_key: str | None = None
+    # During a master-key rotation: the previous master key(s), comma-separated, still opening the data
+    # keys `billing rotate-master-key` has not re-wrapped yet. Removed once it finished.
+    phi_previous_master_keys: str | None = None
+    # The blind index's own key (MRN lookups); without it the index derives from PHI_MASTER_KEY. Set it
+    # to the old master key before rotating the master key, so that every stored index stays valid.
+    phi_blind_index_key: str | None = None
     phi_keys_database_url: str | None = None
     # Every request body is cut off past this size while it streams in (413), before any handler
     # buffers it; endpoints with smaller files check their own limit with http.read_body.
