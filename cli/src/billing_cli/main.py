@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import time
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -277,6 +278,62 @@ def forget_patient(
         console.print(f"[red]refused: {error}[/red]")
         raise typer.Exit(1) from None
     console.print(f"[green]patient {patient_id} forgotten{'' if now else ' (already)'}[/green]")
+
+
+@app.command("rotate-master-key")
+def rotate_master_key() -> None:
+    """Re-wrap every patient's data key under the new master key while the platform runs.
+
+    Before: every service that decrypts runs with PHI_MASTER_KEY=<new>, PHI_PREVIOUS_MASTER_KEYS=<old>
+    and PHI_BLIND_INDEX_KEY=<old> (or the blind-index key it already had), so it opens keys under either
+    master and MRN lookups keep their index. This command (same variables) re-wraps what is left under
+    the old key; run it again after a failure, it skips what is done. After: drop
+    PHI_PREVIOUS_MASTER_KEYS and destroy the old master key (keep PHI_BLIND_INDEX_KEY)."""
+    from billing_events.phi import rewrap_data_keys
+    from billing_events.store import create_pool
+    from billing_service.runtime import keys_database_url, master_key, previous_master_keys
+
+    settings = settings_for(Service.REGISTRATION)
+    previous = previous_master_keys(settings)
+    if not previous:
+        console.print("[red]refused: PHI_PREVIOUS_MASTER_KEYS names no old master key to rotate from[/red]")
+        raise typer.Exit(1)
+    if settings.phi_blind_index_key is None:
+        console.print(
+            "[yellow]PHI_BLIND_INDEX_KEY is not set: MRN lookups derive from PHI_MASTER_KEY, so the "
+            "services must run with PHI_BLIND_INDEX_KEY=<old master key> to keep finding patients[/yellow]"
+        )
+
+    async def run() -> int:
+        pool = await create_pool(keys_database_url(settings), max_size=2)
+        try:
+            with Progress(
+                TextColumn("re-wrapping data keys"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("rotate", total=None)
+                count = 0
+                for old in previous:
+                    count += await rewrap_data_keys(
+                        pool,
+                        old,
+                        master_key(settings),
+                        progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    )
+                return count
+        finally:
+            await pool.close()
+
+    started = time.perf_counter()
+    count = asyncio.run(run())
+    console.print(
+        f"[green]{count} data keys re-wrapped under the new master key in "
+        f"{time.perf_counter() - started:.1f} s; now drop PHI_PREVIOUS_MASTER_KEYS[/green]"
+    )
 
 
 @app.command("verify-log")
