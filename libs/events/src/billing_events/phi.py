@@ -237,20 +237,41 @@ class Vault:
 class BlindIndex:
     """A keyed hash for equality lookups (e.g. MRN) without storing the value; per tenant.
 
-    Its key is derived from the key it is given: the master key by default, or a key of its own
-    (PHI_BLIND_INDEX_KEY) so that a master-key rotation leaves every stored index valid. To rotate the
-    master key of a platform that derived its blind index from it, first give PHI_BLIND_INDEX_KEY the
-    old master key's value: the indexes stay the same."""
+    Versioned, so its key can change while the platform runs: an index of key version 1 is the bare
+    hex digest (what every index stored before versions existed looks like), one of a later version
+    carries it in front (`v2:<hex>`). New indexes are made with the current version; a lookup tries
+    the current and every previous version (`lookups`), so a patient indexed under an old key is
+    still found, and a value indexed under any version counts as taken. The key is derived from the
+    master key unless the blind index has one of its own (PHI_BLIND_INDEX_KEY), which a master-key
+    rotation then leaves alone."""
 
-    def __init__(self, master_key: bytes) -> None:
-        self._key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"billing blind index v1").derive(
-            master_key
-        )
+    def __init__(
+        self, master_key: bytes, *, version: int = 1, previous: Mapping[int, bytes] | None = None
+    ) -> None:
+        self._key = _index_key(master_key)
+        self._version = version
+        self._previous = {v: _index_key(key) for v, key in (previous or {}).items() if v != version}
 
     def __call__(self, tenant: str, kind: str, value: str) -> str:
-        normalized = unicodedata.normalize("NFKC", value).strip().upper()
-        message = f"{tenant}\x1f{kind}\x1f{normalized}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return _index(self._key, self._version, tenant, kind, value)
+
+    def lookups(self, tenant: str, kind: str, value: str) -> list[str]:
+        """The value's index under the current key version, then under each previous one."""
+        return [
+            self(tenant, kind, value),
+            *(_index(key, v, tenant, kind, value) for v, key in sorted(self._previous.items(), reverse=True)),
+        ]
+
+
+def _index_key(key: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=b"billing blind index v1").derive(key)
+
+
+def _index(key: bytes, version: int, tenant: str, kind: str, value: str) -> str:
+    normalized = unicodedata.normalize("NFKC", value).strip().upper()
+    message = f"{tenant}\x1f{kind}\x1f{normalized}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
+    return digest if version == 1 else f"v{version}:{digest}"
 
 
 class NoBlindIndex(BlindIndex):
@@ -260,4 +281,7 @@ class NoBlindIndex(BlindIndex):
         pass
 
     def __call__(self, tenant: str, kind: str, value: str) -> str:
+        raise NoPhiAccess("this service holds no PHI key")
+
+    def lookups(self, tenant: str, kind: str, value: str) -> list[str]:
         raise NoPhiAccess("this service holds no PHI key")

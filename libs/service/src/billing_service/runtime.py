@@ -148,6 +148,16 @@ def previous_master_keys(settings: ServiceSettings) -> list[bytes]:
     return [decode_master_key(value.strip()) for value in values if value.strip()]
 
 
+def previous_blind_index_keys(settings: ServiceSettings) -> dict[int, bytes]:
+    """PHI_PREVIOUS_BLIND_INDEX_KEYS: `version:base64` pairs, comma-separated."""
+    keys: dict[int, bytes] = {}
+    for entry in (settings.phi_previous_blind_index_keys or "").split(","):
+        if entry.strip():
+            version, _, value = entry.strip().partition(":")
+            keys[int(version)] = decode_master_key(value)
+    return keys
+
+
 def keys_database_url(settings: ServiceSettings) -> str:
     if settings.phi_keys_database_url:
         return settings.phi_keys_database_url
@@ -176,7 +186,12 @@ async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings)
         provider = PostgresKeyProvider(keys_pool, key, previous_master_keys=previous_master_keys(settings))
         await provider.setup()
         index_key = decode_master_key(settings.phi_blind_index_key) if settings.phi_blind_index_key else key
-        vault, blind_index = Vault(provider), BlindIndex(index_key)
+        blind_index = BlindIndex(
+            index_key,
+            version=settings.phi_blind_index_key_version,
+            previous=previous_blind_index_keys(settings),
+        )
+        vault = Vault(provider)
     return Runtime(
         definition=definition,
         settings=settings,

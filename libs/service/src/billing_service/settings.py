@@ -41,6 +41,11 @@ class ServiceSettings(BaseSettings):
     # The blind index's own key (MRN lookups); without it the index derives from PHI_MASTER_KEY. Set it
     # to the old master key before rotating the master key, so that every stored index stays valid.
     phi_blind_index_key: str | None = None
+    # The version of that key, stored in front of each index it makes (1: the bare digest), and the
+    # keys of earlier versions, still searched: "1:<base64>,2:<base64>". A blind-index key rotation
+    # sets a new key with the next version and moves the old one here; stored indexes stay valid.
+    phi_blind_index_key_version: int = 1
+    phi_previous_blind_index_keys: str | None = None
     phi_keys_database_url: str | None = None
     # Every request body is cut off past this size while it streams in (413), before any handler
     # buffers it; endpoints with smaller files check their own limit with http.read_body.
