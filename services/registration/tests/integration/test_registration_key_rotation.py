@@ -100,3 +100,39 @@ async def test_reads_and_mrn_lookups_work_before_during_and_after_a_rotation(
     async with registration(before) as (runtime, _):
         with pytest.raises(InvalidTag):
             await runtime.vault._keys.data_key(patients["MRN-0000"])
+
+
+async def test_a_blind_index_key_rotation_keeps_every_mrn_findable_and_taken(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    master, index_v1, index_v2 = new_key(), new_key(), new_key()
+    base = harness_settings(SERVICE, database_url, kafka_bootstrap, topic_prefix, tmp_path).model_copy(
+        update={"phi_master_key": master}
+    )
+    version_1 = base.model_copy(update={"phi_blind_index_key": index_v1})
+    async with registration(version_1) as (_, client):
+        first = await client.post("/patients", json={**PATIENT, "mrn": "MRN-0001"})
+        assert first.status_code == 201
+
+    # Version 2 makes the new indexes; version 1 is still searched.
+    version_2 = base.model_copy(
+        update={
+            "phi_blind_index_key": index_v2,
+            "phi_blind_index_key_version": 2,
+            "phi_previous_blind_index_keys": f"1:{index_v1}",
+        }
+    )
+    async with registration(version_2) as (runtime, client):
+        second = await client.post("/patients", json={**PATIENT, "mrn": "MRN-0002"})
+        assert second.status_code == 201
+        # An MRN indexed under version 1 is still taken under version 2.
+        again = await client.post("/patients", json={**PATIENT, "mrn": "MRN-0001"})
+        assert again.status_code == 409, again.text
+        await read_everyone(
+            client, {"MRN-0001": first.json()["patient_id"], "MRN-0002": second.json()["patient_id"]}
+        )
+        async with runtime.pool.acquire() as db:
+            stored = dict(await db.fetch("SELECT patient_id, mrn_index FROM reg_patients"))
+    # The key version is stored beside each index: the bare digest for 1, "v2:" in front for 2.
+    assert len(stored[first.json()["patient_id"]]) == 64
+    assert stored[second.json()["patient_id"]].startswith("v2:")

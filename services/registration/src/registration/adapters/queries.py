@@ -3,6 +3,7 @@ the read's transaction). Every query is scoped to a tenant."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -97,9 +98,12 @@ class PostgresViews:
             "SELECT * FROM reg_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
         )
 
-    async def patient_by_mrn_index(self, tenant: str, mrn_index: str) -> Row | None:
+    async def patient_by_mrn_index(self, tenant: str, mrn_indexes: Sequence[str]) -> Row | None:
+        """The patient whose MRN index is any of these (one per blind-index key version)."""
         return await self._one(
-            "SELECT * FROM reg_patients WHERE tenant = $1 AND mrn_index = $2", tenant, mrn_index
+            "SELECT * FROM reg_patients WHERE tenant = $1 AND mrn_index = ANY($2::text[]) LIMIT 1",
+            tenant,
+            list(mrn_indexes),
         )
 
     async def patients(self, tenant: str, page: PageRequest) -> Page[Row]:

@@ -46,7 +46,9 @@ async def _apply(ctx: CommandContext, decision: adt.Register | adt.Update) -> tu
     fields = decision.fields
     mrn_index = ctx.blind_index(ctx.tenant, "mrn", fields.mrn)
     await ctx.views.lock(ctx.tenant, "mrn", mrn_index)
-    known = await ctx.views.patient_by_mrn_index(ctx.tenant, mrn_index)
+    known = await ctx.views.patient_by_mrn_index(
+        ctx.tenant, ctx.blind_index.lookups(ctx.tenant, "mrn", fields.mrn)
+    )
     if known is None:
         if isinstance(decision, adt.Update):
             return Ack("AE", "PID-3: no patient with this medical record number is registered"), None

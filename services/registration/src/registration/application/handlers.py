@@ -141,7 +141,8 @@ async def register_patient(
         mrn_index = ctx.blind_index(ctx.tenant, "mrn", mrn)
         # Two registrations of one MRN wait for each other here, so only one can find it free.
         await ctx.views.lock(ctx.tenant, "mrn", mrn_index)
-        taken = await ctx.views.patient_by_mrn_index(ctx.tenant, mrn_index) is not None
+        lookups = ctx.blind_index.lookups(ctx.tenant, "mrn", mrn)
+        taken = await ctx.views.patient_by_mrn_index(ctx.tenant, lookups) is not None
     sealer = DeferredSealer(patient_id)
     command = patient.RegisterPatient(
         patient_id=patient_id,

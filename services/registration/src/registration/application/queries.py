@@ -144,7 +144,9 @@ async def get_patient(ctx: QueryContext, patient_id: str) -> dict[str, Any]:
 async def find_patients(ctx: QueryContext, *, mrn: str | None, page: PageRequest) -> Page[dict[str, Any]]:
     """By MRN (through its blind index: at most one), or every patient of the tenant, page by page."""
     if mrn is not None:
-        row = await ctx.views.patient_by_mrn_index(ctx.tenant, ctx.blind_index(ctx.tenant, "mrn", mrn))
+        row = await ctx.views.patient_by_mrn_index(
+            ctx.tenant, ctx.blind_index.lookups(ctx.tenant, "mrn", mrn)
+        )
         return Page([await _patient_json(ctx, row, "patient_by_mrn")] if row is not None else [])
     rows = await ctx.views.patients(ctx.tenant, page)
     return rows.replace([await _patient_json(ctx, row, "patient_list") for row in rows.items])
