@@ -251,6 +251,15 @@ seccompProfile:
     secretKeyRef:
       name: {{ required "secrets.phiMasterKey.existingSecret is required" $root.Values.secrets.phiMasterKey.existingSecret }}
       key: {{ $root.Values.secrets.phiMasterKey.key }}
+{{- /* Key rotation (docs/operations.md): present only while the secret holds them. */}}
+{{- range $variable := list "PHI_PREVIOUS_MASTER_KEYS" "PHI_BLIND_INDEX_KEY" "PHI_BLIND_INDEX_KEY_VERSION" "PHI_PREVIOUS_BLIND_INDEX_KEYS" }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.secrets.phiMasterKey.existingSecret }}
+      key: {{ $variable }}
+      optional: true
+{{- end }}
 {{- end }}
 {{- with $root.Values.secrets.jwt }}
 {{- if .existingSecret }}
