@@ -284,8 +284,9 @@ class PostgresViews:
         await self.connection.execute(
             "DELETE FROM coding_patient_sex WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
         )
-        await self.connection.execute(
-            "UPDATE coding_encounters SET patient_sex = 'U' WHERE tenant = $1 AND patient_id = $2",
-            tenant,
-            patient_id,
-        )
+        for table in ("coding_encounters", "coding_admissions"):
+            await self.connection.execute(
+                f"UPDATE {table} SET patient_sex = 'U' WHERE tenant = $1 AND patient_id = $2",
+                tenant,
+                patient_id,
+            )
