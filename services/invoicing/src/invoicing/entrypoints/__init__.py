@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
 from invoicing.adapters.projections import PROJECTIONS_SQL, rebuild
+from invoicing.entrypoints.accounting_api import router as accounting_router
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
 
@@ -20,7 +21,7 @@ SERVICE = ServiceDefinition(
     name="invoicing",
     port=8003,
     title="Invoicing: fee schedules, invoices, payments and patient statements",
-    routers=lambda: [router],
+    routers=lambda: [router, accounting_router],
     subscriptions=subscriptions,
     schema_sql=PROJECTIONS_SQL,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
