@@ -190,6 +190,7 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
         kafka_bootstrap,
         topic_prefix,
         builders.payer_registered(PAYER),
+        await builders.sealed_patient_registered(svc.runtime.vault, PATIENT),
         builders.coverage_added(COVERAGE, PATIENT, PAYER, group_number=None),
         builders.encounter_coded(FIRST, PATIENT),
     )
@@ -212,6 +213,9 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     for expected in ("$170.00", "Acme Health (primary) paid $110.00, adjusted $35.00", "Amount due: $25.00"):
         assert expected in text, expected
+    # The name and address come from registration's sealed copy, opened for this response only.
+    assert "Maria Gonzalez" in text and "12 Elm Street" in text and "Cambridge, MA 02139" in text
+    assert pdf.headers["cache-control"] == "no-store"
     assert "Financial assistance" in text
     assert (
         (await biller.get(f"/patients/{PATIENT}/statement"))
@@ -275,3 +279,10 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     records = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.patient-account", expect=7)
     kinds = [e.event_type for e in envelopes(records)]
     assert "PaymentPlanCompleted" in kinds and "DunningCycleEnded" in kinds
+
+    # A forgotten patient (key destroyed) still gets a statement, by account number only.
+    await svc.runtime.vault.destroy(PATIENT)
+    pdf = await biller.get(f"/patients/{PATIENT}/statement", headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Maria" not in text and f"Account number: {PATIENT}" in text

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from billing_events.contracts.base import Sealed
 from billing_events.contracts.invoicing import Installment
 from invoicing.adapters.statement_pdf import (
     DEFAULT_FINANCIAL_ASSISTANCE_NOTICE,
@@ -174,4 +175,20 @@ def _plan_summary(plan: dict[str, Any]) -> PlanSummary:
         next_due_on=date.fromisoformat(upcoming["due_on"]) if upcoming else None,
         next_amount_cents=int(upcoming["amount_cents"]) if upcoming else 0,
         missed_installments=len(plan["missed_installments"]),
+    )
+
+
+async def sealed_name_and_address(
+    connection: asyncpg.Connection, tenant: str, patient_id: str
+) -> tuple[Sealed | None, Sealed | None]:
+    row = await connection.fetchrow(
+        "SELECT name, address FROM invoicing_patients WHERE tenant = $1 AND patient_id = $2",
+        tenant,
+        patient_id,
+    )
+    if row is None:
+        return None, None
+    return (
+        Sealed.model_validate(row["name"]) if row["name"] else None,
+        Sealed.model_validate(row["address"]) if row["address"] else None,
     )

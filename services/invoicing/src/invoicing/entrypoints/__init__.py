@@ -27,4 +27,6 @@ SERVICE = ServiceDefinition(
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.
     rebuild_from_log=rebuild_own_views,
+    # Opens the patient's sealed name and address to print their statement (nothing else).
+    decrypts_phi=True,
 )
