@@ -286,3 +286,93 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     assert pdf.status_code == 200
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Maria" not in text and f"Account number: {PATIENT}" in text
+
+
+async def test_bad_or_far_fetched_input_is_refused_with_the_field_named_never_a_server_error(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(FIRST, PATIENT, lines=VISIT))
+    invoice_id = ids.invoice_id(TENANT, FIRST, 1)
+    biller = svc.client(["biller"])
+    cases: list[tuple[str, str, dict[str, Any] | None, dict[str, str], int, str | None]] = [
+        (
+            "post",
+            "/invoices/no-such-invoice/write-offs",
+            {"reason": "charity", "amount_cents": 1},
+            {},
+            404,
+            None,
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "gift", "amount_cents": 1},
+            {},
+            422,
+            "reason",
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "charity", "amount_cents": 0},
+            {},
+            422,
+            "amount_cents",
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "charity", "amount_cents": 100, "party": "insurance"},
+            {},
+            422,
+            "party",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1000, "first_due_on": "9999-12-31"},
+            {},
+            422,
+            "first_due_on",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1000, "first_due_on": "0001-01-01"},
+            {},
+            422,
+            "first_due_on",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1, "first_due_on": 5},
+            {},
+            422,
+            None,
+        ),
+        ("post", "/statements/run", None, {"as_of": "0001-01-01"}, 422, "as_of"),
+        ("post", "/statements/run", None, {"as_of": "9999-12-31"}, 422, "as_of"),
+        ("post", "/statements/run", None, {"as_of": "yesterday"}, 422, "as_of"),
+        (
+            "get",
+            f"/patients/{PATIENT}/payment-plans/no-such-plan",
+            None,
+            {"as_of": "2026-13-01"},
+            422,
+            "as_of",
+        ),
+        ("get", f"/patients/{PATIENT}/payment-plans/no-such-plan", None, {}, 404, None),
+    ]
+    for method, path, body, params, status, field in cases:
+        response = await biller.request(method, path, json=body, params=params)
+        assert response.status_code == status, (path, body, params, response.text)
+        if field is not None:
+            assert field in [e["field"] for e in response.json()["errors"]], response.text
+    # A plan of 0.01 a month would take 12,500 months: refused, naming the amount.
+    slow = await biller.post(
+        f"/patients/{PATIENT}/payment-plans",
+        json={"monthly_amount_cents": 1, "first_due_on": today().isoformat()},
+    )
+    assert slow.status_code == 422 and slow.json()["errors"][0]["field"] == "monthly_amount_cents"
+    await invoice_of(svc, invoice_id)
