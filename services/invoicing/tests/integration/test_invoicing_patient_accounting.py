@@ -15,8 +15,10 @@ from pypdf import PdfReader
 
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
+from invoicing.adapters import accounting_queries
 from invoicing.domain import ids
 from invoicing.entrypoints import SERVICE
+from invoicing.entrypoints.workers import statement_run_once
 
 TENANT = "tenant-a"
 PATIENT = "11111111-1111-4111-8111-111111111111"
@@ -224,12 +226,15 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     )
 
     # The adjudication's statement (2026-04-01) opened the cycle; months later the run sends the
-    # 90-day reminder once, however often it runs.
+    # 90-day reminder once, however often it runs and whichever trigger (operator or timer) runs it.
     run = await biller.post("/statements/run", params={"as_of": today().isoformat()})
     assert run.status_code == 200, run.text
-    assert run.json()["statements_by_cycle"] == {"3": 1}
+    assert (run.json()["patients"], run.json()["statements_by_cycle"]) == (1, {"3": 1})
     rerun = await biller.post("/statements/run", params={"as_of": today().isoformat()})
     assert rerun.json()["statements_issued"] == 0
+    async with svc.runtime.pool.acquire() as connection:
+        assert await accounting_queries.tenants_to_dun(connection) == [TENANT]
+    assert await statement_run_once(svc.runtime) == 0  # the timer's run over every tenant: sent already
     statement = (await biller.get(f"/patients/{PATIENT}/statement")).json()
     assert [s["cycle"] for s in statement["statements"]] == [3, 0]  # newest first
 
