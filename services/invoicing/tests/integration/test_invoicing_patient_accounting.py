@@ -291,6 +291,10 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     assert pdf.status_code == 200
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Maria" not in text and f"Account number: {PATIENT}" in text
+    # Registration's PatientForgotten takes the unreadable copy away too.
+    await play(svc, kafka_bootstrap, topic_prefix, builders.patient_forgotten(PATIENT))
+    async with svc.runtime.pool.acquire() as connection:
+        assert await accounting_queries.sealed_name_and_address(connection, TENANT, PATIENT) == (None, None)
 
 
 async def test_bad_or_far_fetched_input_is_refused_with_the_field_named_never_a_server_error(
