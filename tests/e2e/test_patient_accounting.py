@@ -154,7 +154,7 @@ async def test_write_offs_credit_refund_plan_and_the_printed_statement(
         f"/invoices/{visit}/write-offs",
         {"reason": "bad_debt", "amount_cents": 11_001},
         "biller",
-        None,
+        "too-much",
     )
     assert too_much.status_code == 422
 

@@ -111,10 +111,17 @@ async def test_each_write_off_reason_lowers_the_balance_within_what_the_patient_
     assert again.status_code == 201
     # 125.00 - (5 + 10 + 20 + 15) = 75.00 owed; 75.01 is more than the patient owes.
     too_much = await biller.post(
-        f"/invoices/{invoice_id}/write-offs", json={"reason": "bad_debt", "amount_cents": 7501}
+        f"/invoices/{invoice_id}/write-offs",
+        json={"reason": "bad_debt", "amount_cents": 7501},
+        headers={"Idempotency-Key": "wo-too-much"},
     )
     assert too_much.status_code == 422
     assert [e["field"] for e in too_much.json()["errors"]] == ["amount_cents"]
+    # Money on the ledger never moves twice: a write-off without a key is refused (428).
+    keyless = await biller.post(
+        f"/invoices/{invoice_id}/write-offs", json={"reason": "bad_debt", "amount_cents": 1}
+    )
+    assert keyless.status_code == 428
     front_desk = await svc.client(["front_desk"]).post(
         f"/invoices/{invoice_id}/write-offs", json={"reason": "charity", "amount_cents": 1}
     )
@@ -373,8 +380,9 @@ async def test_bad_or_far_fetched_input_is_refused_with_the_field_named_never_a_
         ),
         ("get", f"/patients/{PATIENT}/payment-plans/no-such-plan", None, {}, 404, None),
     ]
-    for method, path, body, params, status, field in cases:
-        response = await biller.request(method, path, json=body, params=params)
+    for number, (method, path, body, params, status, field) in enumerate(cases):
+        key = {"Idempotency-Key": f"hostile-{number}"}
+        response = await biller.request(method, path, json=body, params=params, headers=key)
         assert response.status_code == status, (path, body, params, response.text)
         if field is not None:
             assert field in [e["field"] for e in response.json()["errors"]], response.text
@@ -382,6 +390,7 @@ async def test_bad_or_far_fetched_input_is_refused_with_the_field_named_never_a_
     slow = await biller.post(
         f"/patients/{PATIENT}/payment-plans",
         json={"monthly_amount_cents": 1, "first_due_on": today().isoformat()},
+        headers={"Idempotency-Key": "hostile-slow"},
     )
     assert slow.status_code == 422 and slow.json()["errors"][0]["field"] == "monthly_amount_cents"
     await invoice_of(svc, invoice_id)

@@ -74,7 +74,8 @@ async def post_write_off(
     principal: Annotated[Principal, ACCOUNTANTS],
 ) -> JSONResponse:
     """Write off part of what the patient (or the payers) owe on an invoice: small_balance, bad_debt,
-    charity or administrative. Never more than that party owes (422 naming amount_cents)."""
+    charity or administrative. Never more than that party owes (422 naming amount_cents). Requires an
+    Idempotency-Key (428 without): an adjustment is never posted twice."""
     command = PostWriteOff(
         invoice_id=invoice_id,
         write_off_id=str(uuid.uuid4()),
@@ -101,7 +102,7 @@ async def post_write_off(
             "patient_responsibility_cents": state.patient_responsibility_cents,
         }
 
-    return await idempotent(request, principal, action)
+    return await idempotent(request, principal, action, key_required=True)
 
 
 class RefundRequest(BaseModel):
