@@ -49,10 +49,18 @@ from billing_events.contracts.invoicing import (
     InvoiceIssued,
     InvoiceLine,
     InvoiceVoided,
+    PatientCreditApplied,
+    PatientCreditReleased,
     PatientPaymentReceived,
+    PatientRefundIssued,
     PatientStatementIssued,
     PostedLine,
+    RefundMethod,
+    RefundReason,
     Responsibility,
+    WriteOffParty,
+    WriteOffPosted,
+    WriteOffReason,
 )
 from billing_events.contracts.registration import (
     Address,
@@ -62,6 +70,7 @@ from billing_events.contracts.registration import (
     EligibilityReason,
     EncounterOpened,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
     Priority,
@@ -212,6 +221,12 @@ async def sealed_patient_registered(
     mrn, name, born, home = sealed["mrn"], sealed["name"], sealed["birth_date"], sealed["address"]
     assert mrn and name and born and home
     return patient_registered(patient_id, mrn=mrn, name=name, birth_date=born, sex=sex, address=home)
+
+
+def patient_forgotten(
+    patient_id: str, *, reason: str = "TICKET-1", legal_order: bool = False
+) -> PatientForgotten:
+    return PatientForgotten(patient_id=patient_id, reason=reason, legal_order=legal_order)
 
 
 def patient_demographics_updated(
@@ -593,6 +608,80 @@ def patient_payment_received(
         credit_cents=amount_cents - applied,
         method=method,
         received_on=received_on,
+    )
+
+
+def write_off_posted(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    reason: WriteOffReason = "small_balance",
+    party: WriteOffParty = "patient",
+    write_off_id: str | None = None,
+    written_off_on: date = date(2026, 5, 1),
+) -> WriteOffPosted:
+    return WriteOffPosted(
+        invoice_id=invoice_id,
+        write_off_id=write_off_id or f"write-off-{invoice_id}-{reason}",
+        patient_id=patient_id,
+        reason=reason,
+        party=party,
+        amount_cents=amount_cents,
+        written_off_on=written_off_on,
+    )
+
+
+def patient_credit_released(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    credit_id: str | None = None,
+    released_on: date = date(2026, 5, 1),
+) -> PatientCreditReleased:
+    return PatientCreditReleased(
+        invoice_id=invoice_id,
+        credit_id=credit_id or f"credit-out-{invoice_id}",
+        patient_id=patient_id,
+        amount_cents=amount_cents,
+        released_on=released_on,
+    )
+
+
+def patient_credit_applied(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    credit_id: str | None = None,
+    applied_on: date = date(2026, 5, 1),
+) -> PatientCreditApplied:
+    return PatientCreditApplied(
+        invoice_id=invoice_id,
+        credit_id=credit_id or f"credit-in-{invoice_id}",
+        patient_id=patient_id,
+        amount_cents=amount_cents,
+        applied_on=applied_on,
+    )
+
+
+def patient_refund_issued(
+    patient_id: str,
+    amount_cents: int,
+    *,
+    refund_id: str | None = None,
+    method: RefundMethod = "check",
+    reason: RefundReason = "overpayment",
+    issued_on: date = date(2026, 5, 1),
+) -> PatientRefundIssued:
+    return PatientRefundIssued(
+        patient_id=patient_id,
+        refund_id=refund_id or f"refund-{patient_id}-{amount_cents}",
+        amount_cents=amount_cents,
+        method=method,
+        reason=reason,
+        issued_on=issued_on,
     )
 
 
