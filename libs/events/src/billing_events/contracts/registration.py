@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +15,8 @@ Sex = Literal["M", "F", "U"]
 Priority = Literal["primary", "secondary", "tertiary"]
 Relationship = Literal["self", "spouse", "child", "other"]
 ProviderRole = Literal["billing", "rendering"]
+FacilityKind = Literal["hospital", "clinic", "asc", "snf"]
+Setting = Literal["inpatient", "outpatient"]
 
 
 class Address(BaseModel):
@@ -123,3 +125,55 @@ class EncounterOpened(Event):
     place_of_service: str
     patient_sex: Sex
     patient_age_years: int
+
+
+@event(service=SERVICE, aggregate="facility", subject="facility_id")
+class FacilityRegistered(Event):
+    """A facility of the tenant (the network): the billing provider of its institutional claims
+    (837I loop 2010AA and the service facility, 2310E). An organisation's data, so in clear."""
+
+    facility_id: str
+    name: str
+    npi: str
+    tax_id: str
+    kind: FacilityKind
+    address: Address
+    taxonomy_code: str | None = None
+
+
+@event(service=SERVICE, aggregate="encounter", subject="encounter_id")
+class AdmissionOpened(Event):
+    """An institutional encounter (a stay or an outpatient visit at a facility), on the encounter stream,
+    so that the encounter id is the one coding and invoicing already key on.
+
+    `admitted_at` keeps the offset it was given: the UB-04 admission hour is the facility's local time.
+    `admission_type` is the UB-04 priority of admission (FL 14, "1"-"9"), `admission_source` the point
+    of origin (FL 15). Like EncounterOpened it carries the patient's sex and age at admission, so that
+    coding's edits and grouping need no patient data.
+    """
+
+    encounter_id: str
+    patient_id: str
+    facility_id: str
+    attending_provider_id: str
+    setting: Setting
+    admitted_at: datetime
+    admission_type: str
+    admission_source: str
+    patient_sex: Sex
+    patient_age_years: int
+
+
+@event(service=SERVICE, aggregate="encounter", subject="encounter_id")
+class AdmissionDischarged(Event):
+    """The stay is closed (the statement period ends). `discharge_status` is the UB-04 patient
+    status code (FL 17, e.g. "01" home, "02" short-term hospital, "03" SNF, "06" home health,
+    "20" expired). Charges may still arrive after it; that is invoicing's business."""
+
+    encounter_id: str
+    patient_id: str
+    facility_id: str
+    setting: Setting
+    admitted_at: datetime
+    discharged_at: datetime
+    discharge_status: str
