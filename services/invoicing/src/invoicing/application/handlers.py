@@ -14,6 +14,9 @@ from typing import TypeVar
 
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.invoicing import (
+    CapturedCharge,
+    ChargemasterRow,
+    ChargesCaptured,
     FeeScheduleImported,
     FeeScheduleRow,
     InsurancePaymentPosted,
@@ -24,8 +27,9 @@ from billing_events.decider import Outcome, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
 from billing_events.unit_of_work import EventSession
 from invoicing.application.ports import FeeScheduleVersion, Unit
-from invoicing.domain import fee_schedule, ids, invoice, patient_account
-from invoicing.domain.errors import UnknownInvoice
+from invoicing.domain import chargemaster, encounter_charges, fee_schedule, ids, invoice, patient_account
+from invoicing.domain.encounter_charges import EncounterChargesState
+from invoicing.domain.errors import InvalidInput, UnknownInvoice
 from invoicing.domain.invoice import (
     ApplyPatientPayment,
     Coding,
@@ -114,6 +118,76 @@ async def import_fee_schedule(
     return ImportResult(
         schedule_id, name, effective_from, len(rows), bool(outcome.appended), len(outcome.after.versions)
     )
+
+
+# The chargemaster and charge capture.
+
+
+@dataclass(frozen=True)
+class ChargemasterImport:
+    chargemaster_id: str
+    effective_from: date
+    row_count: int
+    created: bool
+
+
+async def import_chargemaster(
+    unit: Unit, metadata: Metadata, effective_from: date, rows: tuple[ChargemasterRow, ...]
+) -> ChargemasterImport:
+    cdm_id = ids.chargemaster_id(metadata.tenant)
+    command = chargemaster.ImportChargemaster(cdm_id, effective_from, rows)
+    outcome = await execute(unit.session, chargemaster.DECIDER, cdm_id, command, metadata)
+    if outcome.appended:
+        last = outcome.appended[-1]
+        await unit.views.save_chargemaster_version(
+            metadata.tenant,
+            effective_from,
+            chargemaster.canonical(rows),
+            last.position or 0,
+            last.occurred_at,
+        )
+    return ChargemasterImport(cdm_id, effective_from, len(rows), bool(outcome.appended))
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lines: tuple[CapturedCharge, ...]
+    late: bool
+    encounter_total_charge_cents: int
+
+
+async def capture_charges(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    capture_id: str,
+    requested: tuple[encounter_charges.RequestedCharge, ...],
+) -> CaptureResult:
+    """Price the lines at their service dates and record them on the encounter; a line the chargemaster
+    lacks refuses the whole capture. Charges after the encounter's institutional invoice are late."""
+    prices = await unit.views.charge_prices(
+        metadata.tenant, {(line.charge_code.upper(), line.service_date) for line in requested}
+    )
+    billed = any(
+        found.status != "voided"
+        for found in await unit.views.invoices_of_encounter(metadata.tenant, encounter_id)
+    )
+
+    async def decide_on(state: EncounterChargesState) -> encounter_charges.CaptureCharges:
+        # Line numbers follow the encounter's earlier captures.
+        lines, errors = encounter_charges.price_charges(requested, prices, state.next_line_number)
+        if errors:
+            raise InvalidInput(errors)
+        return encounter_charges.CaptureCharges(encounter_id, capture_id, lines, late=billed)
+
+    outcome = await execute(unit.session, encounter_charges.DECIDER, encounter_id, decide_on, metadata)
+    lines: tuple[CapturedCharge, ...] = ()
+    for envelope in outcome.appended:
+        event = envelope.event()
+        if isinstance(event, ChargesCaptured):
+            await unit.views.save_charges(metadata.tenant, event, envelope.position or 0)
+            lines += event.lines
+    return CaptureResult(lines, billed, outcome.after.total_charge_cents)
 
 
 async def reprice_held_invoices(

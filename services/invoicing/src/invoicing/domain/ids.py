@@ -25,6 +25,11 @@ def fee_schedule_id(tenant: str, name: str) -> str:
     return _uuid("fee-schedule", tenant, name)
 
 
+def chargemaster_id(tenant: str) -> str:
+    """One chargemaster per tenant (the network), in versions by effective date."""
+    return _uuid("chargemaster", tenant)
+
+
 def adjudication_id(
     invoice_id: str, claim_id: str, remittance_id: str, payer_claim_control_number: str, status_code: str
 ) -> str:
