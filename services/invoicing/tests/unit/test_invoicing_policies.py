@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from billing_events.contracts.invoicing import (
+    CapturedCharge,
     ChargemasterRow,
     ChargesCaptured,
     CodedInvoiceLine,
@@ -25,6 +26,7 @@ from invoicing.application import handlers
 from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import ids
 from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import Coding, InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -47,6 +49,7 @@ class InMemoryViews:
     accounts: dict[str, PatientAccountState] = field(default_factory=dict)
     chargemaster: dict[date, tuple[ChargemasterRow, ...]] = field(default_factory=dict)
     charges: list[tuple[ChargesCaptured, int]] = field(default_factory=list)
+    stays: dict[str, Stay] = field(default_factory=dict)
 
     async def price_list_on(self, tenant: str, service_date: date) -> PriceList | None:
         return self.price_list
@@ -121,6 +124,17 @@ class InMemoryViews:
 
     async def save_charges(self, tenant: str, captured: ChargesCaptured, position: int) -> None:
         self.charges.append((captured, position))
+
+    async def charges_of(self, tenant: str, encounter_id: str) -> list[tuple[CapturedCharge, bool]]:
+        return [
+            (line, captured.late)
+            for captured, _ in self.charges
+            if captured.encounter_id == encounter_id
+            for line in captured.lines
+        ]
+
+    async def stay(self, tenant: str, encounter_id: str) -> Stay | None:
+        return self.stays.get(encounter_id)
 
 
 def unit(views: InMemoryViews | None = None) -> tuple[Unit, InMemoryEventSession, InMemoryViews]:

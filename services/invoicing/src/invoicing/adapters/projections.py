@@ -13,7 +13,9 @@ from typing import Any
 
 import asyncpg
 
+from billing_events.contracts.coding import InstitutionalEncounterCoded
 from billing_events.contracts.invoicing import (
+    CapturedCharge,
     ChargemasterImported,
     ChargemasterRow,
     ChargemasterRowsStaged,
@@ -21,12 +23,19 @@ from billing_events.contracts.invoicing import (
     FeeScheduleImported,
     FeeScheduleRow,
 )
-from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
+from billing_events.contracts.registration import (
+    AdmissionDischarged,
+    AdmissionOpened,
+    CoverageAdded,
+    CoverageTerminated,
+    PayerRegistered,
+)
 from billing_events.store import EventStore, Session
 from billing_events.unit_of_work import UnitOfWork
 from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, invoice, patient_account
 from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -83,6 +92,19 @@ CREATE TABLE IF NOT EXISTS invoicing_encounter_charges (
     position bigint NOT NULL,
     PRIMARY KEY (tenant, encounter_id, line_number)
 );
+
+-- Institutional encounters: registration's admission and discharge, coding's latest institutional coding.
+CREATE TABLE IF NOT EXISTS invoicing_stays (
+    tenant text NOT NULL,
+    encounter_id text NOT NULL,
+    opened jsonb,
+    discharged jsonb,
+    coding jsonb,
+    coding_version integer,
+    PRIMARY KEY (tenant, encounter_id)
+);
+CREATE INDEX IF NOT EXISTS invoicing_stays_unbilled ON invoicing_stays (tenant)
+    WHERE discharged IS NOT NULL AND coding IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS invoicing_invoices (
     tenant text NOT NULL,
@@ -159,6 +181,7 @@ CHARGEMASTER_COLUMNS = (
     "amount_cents",
 )
 REGISTRATION_TABLES = ["invoicing_coverages", "invoicing_payers"]
+STAY_TABLES = ["invoicing_stays"]
 
 
 def _day(value: date | None) -> str | None:
@@ -519,6 +542,56 @@ class PostgresViews:
             ],
         )
 
+    async def charges_of(self, tenant: str, encounter_id: str) -> list[tuple[CapturedCharge, bool]]:
+        records = await self.connection.fetch(
+            "SELECT * FROM invoicing_encounter_charges WHERE tenant = $1 AND encounter_id = $2 "
+            "ORDER BY line_number",
+            tenant,
+            encounter_id,
+        )
+        return [
+            (
+                CapturedCharge(
+                    line_number=r["line_number"],
+                    charge_code=r["charge_code"],
+                    revenue_code=r["revenue_code"],
+                    hcpcs=r["hcpcs"],
+                    units=r["units"],
+                    unit_price_cents=r["unit_price_cents"],
+                    charge_cents=r["charge_cents"],
+                    service_date=r["service_date"],
+                    chargemaster_effective_from=r["service_date"],
+                ),
+                r["late"],
+            )
+            for r in records
+        ]
+
+    async def stay(self, tenant: str, encounter_id: str) -> Stay | None:
+        record = await self.connection.fetchrow(
+            "SELECT opened, discharged, coding FROM invoicing_stays WHERE tenant = $1 AND encounter_id = $2",
+            tenant,
+            encounter_id,
+        )
+        if record is None or record["opened"] is None:
+            return None
+        return Stay(
+            AdmissionOpened.model_validate(record["opened"]),
+            AdmissionDischarged.model_validate(record["discharged"]) if record["discharged"] else None,
+            InstitutionalEncounterCoded.model_validate(record["coding"]) if record["coding"] else None,
+        )
+
+    async def stays_to_bill(self, tenant: str | None) -> list[tuple[str, str]]:
+        """(tenant, encounter) of discharged, coded stays without an institutional invoice yet."""
+        records = await self.connection.fetch(
+            "SELECT s.tenant, s.encounter_id FROM invoicing_stays s WHERE s.discharged IS NOT NULL "
+            "AND s.coding IS NOT NULL AND ($1::text IS NULL OR s.tenant = $1) AND NOT EXISTS ("
+            "SELECT 1 FROM invoicing_invoices i "
+            "WHERE i.tenant = s.tenant AND i.encounter_id = s.encounter_id)",
+            tenant,
+        )
+        return [(r["tenant"], r["encounter_id"]) for r in records]
+
     async def save_fee_schedule_version(
         self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None:
@@ -537,6 +610,48 @@ class PostgresViews:
             position,
             imported_at,
         )
+
+
+# Institutional encounters, from registration's and coding's events.
+
+
+async def save_admission(connection: asyncpg.Connection, tenant: str, event: AdmissionOpened) -> None:
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, opened) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET opened = excluded.opened",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+    )
+
+
+async def save_discharge(connection: asyncpg.Connection, tenant: str, event: AdmissionDischarged) -> None:
+    # Registration's and coding's topics are read in no set order: each part of a stay is kept as it
+    # comes, and the stay is billed when the last one arrives.
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, discharged) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET discharged = excluded.discharged",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+    )
+
+
+async def save_institutional_coding(
+    connection: asyncpg.Connection, tenant: str, event: InstitutionalEncounterCoded
+) -> None:
+    """The latest coding version wins, whatever order the versions arrive in."""
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, coding, coding_version) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET coding = excluded.coding, "
+        "coding_version = excluded.coding_version "
+        "WHERE invoicing_stays.coding_version IS NULL "
+        "OR invoicing_stays.coding_version < excluded.coding_version",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+        event.coding_version,
+    )
 
 
 # Registration's data, as far as invoicing needs it (no patient identifiers: those stay sealed).

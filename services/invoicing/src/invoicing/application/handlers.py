@@ -8,6 +8,7 @@ read models are brought up to date after the append (why: see execute).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -27,13 +28,22 @@ from billing_events.decider import Outcome, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
 from billing_events.unit_of_work import EventSession
 from invoicing.application.ports import FeeScheduleVersion, Unit
-from invoicing.domain import chargemaster, encounter_charges, fee_schedule, ids, invoice, patient_account
+from invoicing.domain import (
+    chargemaster,
+    encounter_charges,
+    fee_schedule,
+    ids,
+    institutional_bill,
+    invoice,
+    patient_account,
+)
 from invoicing.domain.encounter_charges import EncounterChargesState
 from invoicing.domain.errors import InvalidInput, UnknownInvoice
 from invoicing.domain.invoice import (
     ApplyPatientPayment,
     Coding,
     InvoiceState,
+    IssueInstitutionalInvoice,
     IssueInvoice,
     RepriceHeldInvoice,
     VoidInvoice,
@@ -188,6 +198,106 @@ async def capture_charges(
             await unit.views.save_charges(metadata.tenant, event, envelope.position or 0)
             lines += event.lines
     return CaptureResult(lines, billed, outcome.after.total_charge_cents)
+
+
+async def capture_and_bill(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    capture_id: str,
+    requested: tuple[encounter_charges.RequestedCharge, ...],
+    *,
+    today: date,
+    hold_days: int,
+    claim_for: Callable[[str | None], institutional_bill.LateChargeClaim],
+) -> CaptureResult:
+    """Capture charges, then bill what they make billable: a stay waiting only for its charges, or
+    late charges after the bill."""
+    result = await capture_charges(unit, metadata, encounter_id, capture_id, requested)
+    if result.lines and result.late:
+        captured = ChargesCaptured(
+            encounter_id=encounter_id,
+            capture_id=capture_id,
+            lines=result.lines,
+            total_charge_cents=sum(line.charge_cents for line in result.lines),
+            late=True,
+        )
+        await bill_late_charges(unit, metadata, encounter_id, captured, claim_for, today)
+    elif result.lines:
+        await bill_stay_if_ready(unit, metadata, encounter_id, today, hold_days)
+    return result
+
+
+# Institutional bills.
+
+
+async def bill_stay_if_ready(
+    unit: Unit, metadata: Metadata, encounter_id: str, today: date, hold_days: int
+) -> InvoiceState | None:
+    """Policy: a stay discharged, coded, with charges, and past its bill hold gets its institutional
+    invoice (once: the invoice id is the stay's first bill)."""
+    tenant = metadata.tenant
+    stay = await unit.views.stay(tenant, encounter_id)
+    if stay is None or stay.coding is None or not stay.ready(today, hold_days):
+        return None
+    charges = [charge for charge, _ in await unit.views.charges_of(tenant, encounter_id)]
+    if not charges:
+        return None  # nothing to bill yet: the first charge captured will bill the stay
+    bill = institutional_bill.bill_of(stay, charges)
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, 1)
+    coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
+    command = IssueInstitutionalInvoice(
+        invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage
+    )
+    outcome = await _on_invoice(unit, invoice_id, command, metadata)
+    if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+        await _statement_if_self_pay(unit, metadata, outcome.after, today)
+    return outcome.after
+
+
+async def bill_late_charges(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    captured: ChargesCaptured,
+    claim_for: Callable[[str | None], institutional_bill.LateChargeClaim],
+    today: date,
+) -> InvoiceState | None:
+    """Policy: charges captured after the stay's bill go on a new bill: the late lines alone
+    (frequency 5) or every line, replacing the bill before (frequency 7), as the payer's setting says.
+    The replaced invoice is voided only while nothing was posted to it; otherwise a biller decides."""
+    tenant = metadata.tenant
+    stay = await unit.views.stay(tenant, encounter_id)
+    existing = [
+        i for i in await unit.views.invoices_of_encounter(tenant, encounter_id) if i.status != "voided"
+    ]
+    if stay is None or stay.coding is None or stay.discharged is None or not existing:
+        return None
+    latest = existing[-1]
+    previous, _ = await _load_invoice(unit.session, latest.invoice_id, tenant)
+    kind = claim_for(previous.payer_id)
+    everything = [charge for charge, _ in await unit.views.charges_of(tenant, encounter_id)]
+    if kind == "late_charge":
+        bill = institutional_bill.bill_of(
+            stay, captured.lines, frequency="5", replaces_invoice_id=latest.invoice_id
+        )
+    else:
+        bill = institutional_bill.bill_of(
+            stay, everything, frequency="7", replaces_invoice_id=latest.invoice_id
+        )
+        if all(posting.kind == "charge" for posting in previous.postings):
+            void = VoidInvoice(reason="replaced by a bill with late charges")
+            await _on_invoice(unit, latest.invoice_id, void, metadata)
+    number = len(await unit.views.invoices_of_encounter(tenant, encounter_id)) + 1
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, number)
+    coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
+    command = IssueInstitutionalInvoice(
+        invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage
+    )
+    outcome = await _on_invoice(unit, invoice_id, command, metadata)
+    if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+        await _statement_if_self_pay(unit, metadata, outcome.after, today)
+    return outcome.after
 
 
 async def reprice_held_invoices(

@@ -44,6 +44,7 @@ from invoicing.domain.errors import (
     NothingToReverse,
     UnknownInvoice,
 )
+from invoicing.domain.institutional_bill import Bill
 from invoicing.domain.pricing import PriceList, price
 
 Lifecycle = Literal["new", "held", "issued", "voided"]
@@ -54,6 +55,8 @@ OTHER_ADJUSTMENT_GROUPS = ("OA", "OI", "PI", "CR")
 # CARC 23, the impact of prior payers' adjudication: a secondary or tertiary payer reports under it
 # what the earlier ones paid and adjusted, which is already on the ledger; from it, it adjusts nothing.
 PRIOR_PAYER_IMPACT = "23"
+# The "fee schedule" an institutional invoice names: its lines were priced from the chargemaster.
+CHARGEMASTER = "chargemaster"
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,18 @@ class IssueInvoice:
 
 
 @dataclass(frozen=True)
+class IssueInstitutionalInvoice:
+    """Issue a stay's institutional invoice (priced from the chargemaster when captured), once."""
+
+    invoice_id: str
+    encounter_id: str
+    patient_id: str
+    coding_version: int
+    bill: Bill
+    coverage: PrimaryCoverage | None
+
+
+@dataclass(frozen=True)
 class RepriceHeldInvoice:
     price_list: PriceList | None
     coverage: PrimaryCoverage | None
@@ -294,7 +309,14 @@ class ApplyPatientPayment:
     received_on: date
 
 
-Command = IssueInvoice | RepriceHeldInvoice | VoidInvoice | PostAdjudication | ApplyPatientPayment
+Command = (
+    IssueInvoice
+    | IssueInstitutionalInvoice
+    | RepriceHeldInvoice
+    | VoidInvoice
+    | PostAdjudication
+    | ApplyPatientPayment
+)
 
 
 def coding_from(event: EncounterCoded | EncounterRecoded) -> Coding:
@@ -370,6 +392,8 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
 def decide(command: Command, state: InvoiceState) -> list[Event]:
     if isinstance(command, IssueInvoice):
         return _issue(command, state)
+    if isinstance(command, IssueInstitutionalInvoice):
+        return _issue_institutional(command, state)
     if isinstance(command, RepriceHeldInvoice):
         return _reprice(state, command.price_list, command.coverage)
     if isinstance(command, VoidInvoice):
@@ -399,6 +423,32 @@ def _issue(command: IssueInvoice, state: InvoiceState) -> list[Event]:
         coded_lines=coding.lines,
     )
     return _price(held, command.price_list, command.coverage, first=True)
+
+
+def _issue_institutional(command: IssueInstitutionalInvoice, state: InvoiceState) -> list[Event]:
+    if state.lifecycle != "new":
+        return []  # one invoice per bill: a redelivered discharge or coding changes nothing
+    bill, coverage = command.bill, command.coverage
+    return [
+        InvoiceIssued(
+            invoice_id=command.invoice_id,
+            encounter_id=command.encounter_id,
+            patient_id=command.patient_id,
+            coding_version=command.coding_version,
+            service_date=bill.service_date,
+            billing_provider_id=bill.institutional.facility_id,
+            rendering_provider_id=bill.institutional.attending_provider_id,
+            place_of_service=bill.place_of_service,
+            diagnoses=bill.diagnoses,
+            lines=bill.lines,
+            total_charge_cents=bill.total_charge_cents,
+            responsibility="insurance" if coverage else "self_pay",
+            coverage_id=coverage.coverage_id if coverage else None,
+            payer_id=coverage.payer_id if coverage else None,
+            fee_schedule=CHARGEMASTER,
+            institutional=bill.institutional,
+        )
+    ]
 
 
 def _reprice(

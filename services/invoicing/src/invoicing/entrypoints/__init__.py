@@ -8,6 +8,7 @@ from billing_service.runtime import Runtime, ServiceDefinition
 from invoicing.adapters.projections import PROJECTIONS_SQL, rebuild
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
+from invoicing.entrypoints.workers import workers
 
 
 async def rebuild_own_views(runtime: Runtime, progress: Callable[[int, int], None]) -> int:
@@ -23,6 +24,7 @@ SERVICE = ServiceDefinition(
     routers=lambda: [router],
     subscriptions=subscriptions,
     schema_sql=PROJECTIONS_SQL,
+    workers=workers,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.
     rebuild_from_log=rebuild_own_views,

@@ -36,6 +36,7 @@ from invoicing.domain.encounter_charges import MAX_UNITS, RequestedCharge
 from invoicing.domain.fee_schedule import validate_name, validate_rows
 from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
 from invoicing.entrypoints.errors import domain_errors
+from invoicing.settings import invoicing_settings
 
 router = APIRouter()
 
@@ -249,6 +250,7 @@ async def capture_charges(
     except ValueError:
         raise invalid([FieldError("encounter_id", "must be a UUID")]) from None
     capture_id = str(uuid.uuid4())
+    settings = invoicing_settings()
     requested = tuple(
         RequestedCharge(line.charge_code.strip().upper(), line.units, line.service_date)
         for line in body.lines
@@ -256,8 +258,15 @@ async def capture_charges(
 
     async def action(session: Session) -> tuple[int, dict[str, Any]]:
         with domain_errors():
-            captured = await handlers.capture_charges(
-                postgres_unit(session), metadata_from(request, principal), encounter_id, capture_id, requested
+            captured = await handlers.capture_and_bill(
+                postgres_unit(session),
+                metadata_from(request, principal),
+                encounter_id,
+                capture_id,
+                requested,
+                today=datetime.now(UTC).date(),
+                hold_days=settings.bill_hold_days,
+                claim_for=settings.late_charge_claim_for,
             )
         return 201, {
             "encounter_id": encounter_id,
