@@ -427,13 +427,3 @@ def write_837(interchange: Interchange837) -> str:
         created=interchange.created_at,
         usage_indicator=interchange.usage,
     )
-
-
-class X12ClaimFormat:
-    """The application's ClaimFileFormat, in X12 837P 005010X222A1."""
-
-    def check(self, claim: Claim837) -> list[Problem837]:
-        return check_claim(claim)
-
-    def render(self, interchange: Interchange837) -> str:
-        return write_837(interchange)

@@ -33,6 +33,7 @@ from claims.adapters.x12_837 import (
     other_subscriber_loops,
     provider_name,
     transaction,
+    write_837,
 )
 from claims.domain import scrubber
 from claims.domain.outbound import (
@@ -155,6 +156,9 @@ def _check_institutional(bill: Institutional837, total_charge_cents: int) -> Ite
         yield Problem837("statement_to", "is before statement_from", scrubber.STATEMENT_DATES)
     if bill.is_inpatient and bill.admitted_at is None:
         yield Problem837("admitted_at", "an inpatient claim needs the admission", scrubber.ADMISSION)
+    if bill.attending_provider is not None and not bill.attending_provider.is_person:
+        # 2310A NM102 is 1: the attending is a person, never an organisation.
+        yield Problem837("attending_provider", "must be a person", scrubber.RENDERING_NPI)
 
 
 def write_837i(interchange: Interchange837) -> str:
@@ -174,3 +178,16 @@ def write_837i(interchange: Interchange837) -> str:
         created=interchange.created_at,
         usage_indicator=interchange.usage,
     )
+
+
+class X12ClaimFormat:
+    """The application's ClaimFileFormat: X12 837P 005010X222A1 for professional claims, 837I
+    005010X223A2 for institutional ones (a file holds one kind: the submission batches them so)."""
+
+    def check(self, claim: Claim837) -> list[Problem837]:
+        return check_institutional_claim(claim) if claim.institutional is not None else check_claim(claim)
+
+    def render(self, interchange: Interchange837) -> str:
+        if any(claim.institutional is not None for claim in interchange.claims):
+            return write_837i(interchange)
+        return write_837(interchange)

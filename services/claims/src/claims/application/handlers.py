@@ -85,6 +85,7 @@ def content_from_invoice(tenant: str, invoice: InvoiceIssued) -> ClaimContent:
         diagnoses=invoice.diagnoses,
         lines=lines,
         total_charge_cents=invoice.total_charge_cents,
+        institutional=invoice.institutional,
     )
 
 

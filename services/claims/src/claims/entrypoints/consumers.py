@@ -7,6 +7,7 @@ from billing_events.contracts.invoicing import InvoiceIssued, InvoiceSettled, In
 from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
+    FacilityRegistered,
     PatientDemographicsUpdated,
     PatientRegistered,
     PayerRegistered,
@@ -90,9 +91,11 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 ("registration", "provider"),
                 ("registration", "patient"),
                 ("registration", "coverage"),
+                ("registration", "facility"),
             ],
             handlers=handlers(
                 (PayerRegistered, on_reference),
+                (FacilityRegistered, on_reference),
                 (ProviderEnrolled, on_reference),
                 (PatientRegistered, on_reference),
                 (PatientDemographicsUpdated, on_reference),

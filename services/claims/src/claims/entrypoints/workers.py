@@ -11,7 +11,7 @@ from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.projections import postgres_unit
-from claims.adapters.x12_837 import X12ClaimFormat
+from claims.adapters.x12_837i import X12ClaimFormat
 from claims.adapters.x12_inbound import read_inbound
 from claims.application.ingestion import InboundFolder, Ingestion
 from claims.application.submission import Submission, SubmissionConfig
