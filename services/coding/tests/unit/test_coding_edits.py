@@ -137,9 +137,18 @@ def test_a_clean_coding_has_no_findings() -> None:
 
 
 def test_every_edit_has_a_stable_id_and_a_severity() -> None:
-    assert len(CATALOGUE) == 26
+    assert len(CATALOGUE) == 26 + 18  # professional, then institutional edits
     assert {s.severity for s in CATALOGUE.values()} == {"error", "warning"}
-    assert [i for i, s in CATALOGUE.items() if s.severity == "warning"] == ["ICD-RELEASE", "AGE-NEWBORN"]
+    assert [i for i, s in CATALOGUE.items() if s.severity == "warning"] == [
+        "ICD-RELEASE",
+        "AGE-NEWBORN",
+        "PDX-QUESTIONABLE",
+        "ADMIT-DX-MISSING",
+        "PCS-DUPLICATE",
+        "PCS-OUTPATIENT",
+        "DRG-PROVISIONAL",
+        "DRG-WEIGHTS",
+    ]
 
 
 # Diagnoses -------------------------------------------------------------------------------------------

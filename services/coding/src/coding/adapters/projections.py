@@ -9,11 +9,12 @@ from typing import Any
 
 import asyncpg
 
-from billing_events.contracts.registration import EncounterOpened
+from billing_events.contracts.registration import AdmissionDischarged, AdmissionOpened, EncounterOpened
 from coding.domain.codesets import CptLicence
+from coding.domain.institutional import AdmissionFacts
 from coding.domain.values import EncounterFacts, Sex
 
-PROJECTION_TABLES = ["coding_encounters", "coding_patient_sex"]
+PROJECTION_TABLES = ["coding_encounters", "coding_patient_sex", "coding_admissions"]
 
 PROJECTIONS_SQL = """
 CREATE TABLE IF NOT EXISTS coding_encounters (
@@ -30,6 +31,24 @@ CREATE TABLE IF NOT EXISTS coding_encounters (
     PRIMARY KEY (tenant, encounter_id)
 );
 CREATE INDEX IF NOT EXISTS coding_encounters_patient ON coding_encounters (tenant, patient_id);
+
+-- Registration's institutional encounters (AdmissionOpened, then AdmissionDischarged). The times keep
+-- the facility's offset as the events give it (ISO 8601 text).
+CREATE TABLE IF NOT EXISTS coding_admissions (
+    tenant text NOT NULL,
+    encounter_id text NOT NULL,
+    patient_id text NOT NULL,
+    facility_id text NOT NULL,
+    attending_provider_id text NOT NULL,
+    setting text NOT NULL,
+    admitted_at text NOT NULL,
+    patient_sex text NOT NULL,
+    patient_age_years integer NOT NULL,
+    discharged_at text,
+    discharge_status text,
+    opened_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant, encounter_id)
+);
 
 -- The newest sex a demographics correction gave a patient, and when. An encounter opened before
 -- the correction takes the corrected sex; one opened after it already carries it.
@@ -172,6 +191,66 @@ async def delete_cpt_list(connection: asyncpg.Connection, tenant: str) -> bool:
     return bool(deleted)
 
 
+async def record_admission(
+    connection: asyncpg.Connection, tenant: str, event: AdmissionOpened, opened_at: datetime
+) -> None:
+    # Idempotent: a replayed AdmissionOpened leaves a later discharge in place.
+    await connection.execute(
+        "INSERT INTO coding_admissions (tenant, encounter_id, patient_id, facility_id, "
+        "attending_provider_id, setting, admitted_at, patient_sex, patient_age_years, opened_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant, encounter_id) DO NOTHING",
+        tenant,
+        event.encounter_id,
+        event.patient_id,
+        event.facility_id,
+        event.attending_provider_id,
+        event.setting,
+        event.admitted_at.isoformat(),
+        event.patient_sex,
+        event.patient_age_years,
+        opened_at,
+    )
+
+
+async def record_discharge(connection: asyncpg.Connection, tenant: str, event: AdmissionDischarged) -> None:
+    """Both events travel on the encounter's key, so the discharge always follows its admission."""
+    await connection.execute(
+        "UPDATE coding_admissions SET discharged_at = $3, discharge_status = $4 "
+        "WHERE tenant = $1 AND encounter_id = $2",
+        tenant,
+        event.encounter_id,
+        event.discharged_at.isoformat(),
+        event.discharge_status,
+    )
+
+
+async def admission_facts(
+    connection: asyncpg.Connection, tenant: str, encounter_id: str
+) -> AdmissionFacts | None:
+    row = await connection.fetchrow(
+        "SELECT a.*, CASE WHEN p.as_of > a.opened_at THEN p.sex ELSE a.patient_sex END AS sex_now "
+        "FROM coding_admissions a LEFT JOIN coding_patient_sex p "
+        "ON p.tenant = a.tenant AND p.patient_id = a.patient_id "
+        "WHERE a.tenant = $1 AND a.encounter_id = $2",
+        tenant,
+        encounter_id,
+    )
+    if row is None:
+        return None
+    return AdmissionFacts(
+        encounter_id=row["encounter_id"],
+        patient_id=row["patient_id"],
+        facility_id=row["facility_id"],
+        attending_provider_id=row["attending_provider_id"],
+        setting=row["setting"],
+        admitted_at=datetime.fromisoformat(row["admitted_at"]),
+        patient_sex=row["sex_now"],
+        patient_age_years=row["patient_age_years"],
+        discharged_at=datetime.fromisoformat(row["discharged_at"]) if row["discharged_at"] else None,
+        discharge_status=row["discharge_status"],
+    )
+
+
 class PostgresViews:
     """application.ports.Views on one transaction's connection."""
 
@@ -189,3 +268,12 @@ class PostgresViews:
 
     async def record_sex_correction(self, tenant: str, patient_id: str, sex: Sex, as_of: datetime) -> None:
         await record_sex_correction(self.connection, tenant, patient_id, sex, as_of)
+
+    async def admission_facts(self, tenant: str, encounter_id: str) -> AdmissionFacts | None:
+        return await admission_facts(self.connection, tenant, encounter_id)
+
+    async def record_admission(self, tenant: str, event: AdmissionOpened, opened_at: datetime) -> None:
+        await record_admission(self.connection, tenant, event, opened_at)
+
+    async def record_discharge(self, tenant: str, event: AdmissionDischarged) -> None:
+        await record_discharge(self.connection, tenant, event)

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from billing_events.contracts.registration import EncounterOpened, PatientDemographicsUpdated
+from billing_events.contracts.coding import InstitutionalEncounterCoded
+from billing_events.contracts.registration import (
+    AdmissionDischarged,
+    AdmissionOpened,
+    EncounterOpened,
+    PatientDemographicsUpdated,
+)
 from billing_events.decider import execute
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
 from coding.application.ports import CodeSearch, SearchResult, Unit, Views
+from coding.domain import institutional_coding
 from coding.domain.codesets import CPT_FORMAT, CodeSets, ReferenceData, code_system
+from coding.domain.drg import CmsEditor, WeightTables
 from coding.domain.encounter_coding import DECIDER, CodeEncounter, EncounterCoding
-from coding.domain.errors import EncounterUnknown
+from coding.domain.errors import EncounterUnknown, WrongCodingKind
+from coding.domain.institutional import ProposedInstitutionalCoding
 from coding.domain.values import ProposedCoding, shown
 
 
@@ -36,6 +45,8 @@ async def code_encounter(
 ) -> Coded:
     facts = await unit.views.encounter_facts(tenant, encounter_id)
     if facts is None:
+        if await unit.views.admission_facts(tenant, encounter_id) is not None:
+            raise WrongCodingKind(institutional_encounter=True)
         raise EncounterUnknown()
     cpt_codes = [line.code for line in coding.lines if code_system(line.code) == "CPT"]
     licence = await unit.views.cpt_licence(tenant, cpt_codes)
@@ -47,21 +58,61 @@ async def code_encounter(
 
 
 @dataclass(frozen=True)
+class InstitutionalCoded:
+    coding: InstitutionalEncounterCoded | None
+    changed: bool  # False when the same coding was sent again
+
+
+async def code_admission(
+    unit: Unit,
+    reference: ReferenceData,
+    cms: CmsEditor,
+    weights: WeightTables,
+    tenant: str,
+    encounter_id: str,
+    coding: ProposedInstitutionalCoding,
+    metadata: Metadata,
+    *,
+    today: date,
+    expected_version: int | None = None,
+) -> InstitutionalCoded:
+    stay = await unit.views.admission_facts(tenant, encounter_id)
+    if stay is None:
+        if await unit.views.encounter_facts(tenant, encounter_id) is not None:
+            raise WrongCodingKind(institutional_encounter=False)
+        raise EncounterUnknown()
+    command = institutional_coding.CodeAdmission(stay, coding, CodeSets(reference), cms, weights, today)
+    outcome = await execute(
+        unit.session,
+        institutional_coding.DECIDER,
+        encounter_id,
+        command,
+        metadata,
+        expected_version=expected_version,
+    )
+    return InstitutionalCoded(outcome.after.coded, changed=outcome.changed)
+
+
+@dataclass(frozen=True)
 class CodingView:
     state: EncounterCoding
     coded_by: str | None
     coded_at: datetime
+    # The latest institutional coding, when the encounter is an admission.
+    institutional: InstitutionalEncounterCoded | None = None
 
 
 async def coding_of(session: Session, tenant: str, encounter_id: str) -> CodingView | None:
     history = await session.load(encounter_id)
     if not history or any(e.tenant != tenant for e in history):
         return None  # another tenant's stream is as absent as no stream
-    state = DECIDER.fold(e.event() for e in history)
-    if not state.coded:
+    events = [e.event() for e in history]
+    state = DECIDER.fold(events)
+    institutional = institutional_coding.DECIDER.fold(events).coded
+    if not state.coded and institutional is None:
         return None
     last = history[-1]
-    return CodingView(state, last.metadata.get("actor"), last.occurred_at)
+    return CodingView(state, last.metadata.get("actor"), last.occurred_at, institutional)
 
 
 def search_icd10cm(
@@ -77,6 +128,18 @@ async def on_encounter_opened(views: Views, envelope: EventEnvelope) -> None:
     event = envelope.event()
     assert isinstance(event, EncounterOpened)
     await views.record_encounter(envelope.tenant, event, envelope.occurred_at)
+
+
+async def on_admission_opened(views: Views, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, AdmissionOpened)
+    await views.record_admission(envelope.tenant, event, envelope.occurred_at)
+
+
+async def on_admission_discharged(views: Views, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, AdmissionDischarged)
+    await views.record_discharge(envelope.tenant, event)
 
 
 async def on_demographics_updated(views: Views, envelope: EventEnvelope) -> None:

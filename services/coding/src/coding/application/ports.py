@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from billing_events.contracts.registration import EncounterOpened
+from billing_events.contracts.registration import AdmissionDischarged, AdmissionOpened, EncounterOpened
 from billing_events.unit_of_work import UnitOfWork
 from coding.domain.codesets import CptLicence
+from coding.domain.institutional import AdmissionFacts
 from coding.domain.values import EncounterFacts, Sex
 
 
@@ -23,6 +24,9 @@ class Views(Protocol):
     async def record_sex_correction(
         self, tenant: str, patient_id: str, sex: Sex, as_of: datetime
     ) -> None: ...
+    async def admission_facts(self, tenant: str, encounter_id: str) -> AdmissionFacts | None: ...
+    async def record_admission(self, tenant: str, event: AdmissionOpened, opened_at: datetime) -> None: ...
+    async def record_discharge(self, tenant: str, event: AdmissionDischarged) -> None: ...
 
 
 # One transaction's log and read models (billing_events.unit_of_work).

@@ -38,3 +38,15 @@ class NotCoded(DomainError):
 
     def __init__(self) -> None:
         super().__init__("this encounter has not been coded")
+
+
+class WrongCodingKind(DomainError):
+    """Professional coding sent for an admission, or institutional coding for a professional encounter."""
+
+    def __init__(self, institutional_encounter: bool) -> None:
+        self.institutional_encounter = institutional_encounter
+        super().__init__(
+            "this encounter is an admission: send principal_diagnosis, diagnoses [{code, poa}] and procedures"
+            if institutional_encounter
+            else "this encounter is professional: send diagnoses as codes and lines"
+        )

@@ -9,10 +9,11 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from billing_events.contracts.coding import InstitutionalEncounterCoded
 from billing_events.unit_of_work import UnitOfWork
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import metadata_from
@@ -21,12 +22,14 @@ from billing_service.pages import Page
 from billing_service.problems import FieldError, invalid
 from billing_service.runtime import runtime_of
 from coding.adapters import projections
+from coding.adapters.msdrg_editor import cms_editor, weight_tables
 from coding.adapters.projections import PostgresViews
 from coding.adapters.reference import ReferenceProvider
 from coding.application import handlers
 from coding.domain.edits import CATALOGUE
 from coding.domain.encounter_coding import EncounterCoding
 from coding.domain.errors import CodingRejected, DomainError, NotCoded
+from coding.domain.institutional import ProposedDiagnosis, ProposedInstitutionalCoding, ProposedProcedure
 from coding.domain.values import ProposedCoding, ProposedLine
 from coding.entrypoints.errors import problem_of, rejected
 from coding.metrics import CODINGS, EDIT_FINDINGS
@@ -59,6 +62,65 @@ class CodingIn(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class DiagnosisIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=16)
+    poa: str | None = Field(default=None, max_length=2, description="Y, N, U, W or 1 (exempt)")
+
+
+class ProcedureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=16, description="ICD-10-PCS, 7 characters")
+    date: date
+
+
+class InstitutionalCodingIn(BaseModel):
+    """An admission's coding. `principal_diagnosis` is a code or {code, poa}; given as a code, its POA
+    is taken from the same code in `diagnoses`. Counts and POA rules are edits, reported all at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principal_diagnosis: Annotated[str, Field(max_length=16)] | DiagnosisIn | None
+    admitting_diagnosis: str | None = Field(default=None, max_length=16)
+    diagnoses: list[DiagnosisIn] = Field(default_factory=list, max_length=100)
+    procedures: list[ProcedureIn] = Field(default_factory=list, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+
+    def proposed(self) -> ProposedInstitutionalCoding:
+        pdx = self.principal_diagnosis
+        principal = (
+            None
+            if pdx is None
+            else ProposedDiagnosis(pdx, None)
+            if isinstance(pdx, str)
+            else ProposedDiagnosis(pdx.code, pdx.poa)
+        )
+        return ProposedInstitutionalCoding.normalized(
+            principal,
+            self.admitting_diagnosis,
+            [ProposedDiagnosis(d.code, d.poa) for d in self.diagnoses],
+            [ProposedProcedure(p.code, p.date) for p in self.procedures],
+            self.reason,
+        )
+
+
+def _validated(model: type[BaseModel], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        # pydantic's `input` is left out: it would echo what was typed back and into logs.
+        raise invalid(
+            [FieldError(".".join(str(p) for p in e["loc"]) or "body", str(e["msg"])) for e in error.errors()]
+        ) from None
+
+
+def _institutional_json(event: InstitutionalEncounterCoded) -> dict[str, Any]:
+    body = event.model_dump(mode="json", exclude={"patient_id"})
+    return {**body, "kind": "institutional"}
+
+
 class CptListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,17 +151,79 @@ def _expected_version(if_match: str | None) -> int | None:
 def router_for(provider: ReferenceProvider) -> APIRouter:
     router = APIRouter(tags=["coding"])
 
+    async def _put_institutional(
+        encounter_id: str,
+        payload: dict[str, Any],
+        request: Request,
+        principal: Principal,
+        expected: int | None,
+    ) -> JSONResponse:
+        body: InstitutionalCodingIn = _validated(InstitutionalCodingIn, payload)
+        reference = await provider.get()
+        runtime = runtime_of(request)
+        try:
+            async with runtime.store.session() as session:
+                outcome = await handlers.code_admission(
+                    UnitOfWork(session, PostgresViews(session.connection)),
+                    reference,
+                    cms_editor(),
+                    weight_tables(),
+                    principal.tenant,
+                    encounter_id,
+                    body.proposed(),
+                    metadata_from(request, principal),
+                    today=datetime.now(UTC).date(),
+                    expected_version=expected,
+                )
+        except CodingRejected as error:
+            log.info(
+                "institutional coding refused",
+                extra={"encounter_id": encounter_id, "edits": sorted({f.edit_id for f in error.errors})},
+            )
+            return rejected(error)
+        except DomainError as error:
+            raise problem_of(error) from None
+        coded = outcome.coding
+        assert coded is not None
+        log.info(
+            "admission coded" if outcome.changed else "coding unchanged",
+            extra={
+                "encounter_id": encounter_id,
+                "coding_version": coded.coding_version,
+                "drg": coded.drg.code if coded.drg else None,
+                "warnings": [w.edit_id for w in coded.warnings],
+            },
+        )
+        if outcome.changed:
+            CODINGS.labels("InstitutionalEncounterCoded").inc()
+            for warning in coded.warnings:
+                EDIT_FINDINGS.labels(warning.edit_id, warning.severity, "stored").inc()
+        return JSONResponse(
+            {**_institutional_json(coded), "changed": outcome.changed},
+            headers={"ETag": f'"{coded.coding_version}"'},
+        )
+
     @router.put("/encounters/{encounter_id}/coding")
     async def put_coding(
         encounter_id: str,
-        body: CodingIn,
+        payload: Annotated[
+            dict[str, Any],
+            Body(
+                description="CodingIn, or InstitutionalCodingIn (with principal_diagnosis) for an admission"
+            ),
+        ],
         request: Request,
         principal: Annotated[Principal, Depends(require(Role.CODER))],
         if_match: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
         """Code (or recode) an encounter. 200 {coding_version, ...} with the warnings kept; 422 with
-        every failed edit and nothing stored; 404 while coding has not received the encounter."""
+        every failed edit and nothing stored; 404 while coding has not received the encounter.
+        A body with `principal_diagnosis` is the institutional coding of an admission (POA,
+        ICD-10-PCS procedures, and `drg` {code, weight} for an inpatient stay)."""
         expected = _expected_version(if_match)
+        if "principal_diagnosis" in payload:
+            return await _put_institutional(encounter_id, payload, request, principal, expected)
+        body: CodingIn = _validated(CodingIn, payload)
         coding = ProposedCoding.normalized(
             body.diagnoses,
             [
@@ -156,6 +280,16 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
             view = await handlers.coding_of(session, principal.tenant, encounter_id)
         if view is None:
             raise problem_of(NotCoded())
+        if view.institutional is not None:
+            coded = view.institutional
+            return JSONResponse(
+                {
+                    **_institutional_json(coded),
+                    "coded_by": view.coded_by,
+                    "coded_at": view.coded_at.isoformat(),
+                },
+                headers={"ETag": f'"{coded.coding_version}"'},
+            )
         body = {
             **_coding_json(encounter_id, view.state),
             "coded_by": view.coded_by,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from billing_service.problems import PROBLEM_JSON, Problem, not_found
-from coding.domain.errors import CodingRejected, DomainError, EncounterUnknown, NotCoded
+from billing_service.problems import PROBLEM_JSON, FieldError, Problem, invalid, not_found
+from coding.domain.errors import CodingRejected, DomainError, EncounterUnknown, NotCoded, WrongCodingKind
 from coding.metrics import EDIT_FINDINGS
 
 
@@ -34,6 +34,9 @@ def problem_of(error: DomainError) -> Problem:
             "EncounterOpened events; a newly opened encounter may take a moment to arrive.",
             "/problems/encounter-unknown",
         )
+    if isinstance(error, WrongCodingKind):
+        field = "principal_diagnosis" if error.institutional_encounter else "diagnoses"
+        return invalid([FieldError(field, str(error))])
     if isinstance(error, NotCoded):
         return not_found("coding for this encounter")
     return Problem(400, "Bad Request", str(error))

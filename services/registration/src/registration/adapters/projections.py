@@ -13,9 +13,12 @@ from typing import Any
 import asyncpg
 
 from billing_events.contracts.registration import (
+    AdmissionDischarged,
+    AdmissionOpened,
     CoverageAdded,
     CoverageTerminated,
     EncounterOpened,
+    FacilityRegistered,
     PatientDemographicsUpdated,
     PatientForgotten,
     PatientRegistered,
@@ -109,6 +112,44 @@ CREATE TABLE IF NOT EXISTS reg_encounters (
 CREATE INDEX IF NOT EXISTS reg_encounters_by_patient ON reg_encounters (tenant, patient_id, seq);
 CREATE INDEX IF NOT EXISTS reg_encounters_by_tenant ON reg_encounters (tenant, seq);
 
+CREATE TABLE IF NOT EXISTS reg_facilities (
+    facility_id text PRIMARY KEY,
+    seq bigserial UNIQUE,
+    tenant text NOT NULL,
+    name text NOT NULL,
+    npi text NOT NULL,
+    tax_id text NOT NULL,
+    kind text NOT NULL,
+    taxonomy_code text,
+    address jsonb NOT NULL,
+    registered_at timestamptz NOT NULL,
+    UNIQUE (tenant, npi)
+);
+CREATE INDEX IF NOT EXISTS reg_facilities_by_tenant ON reg_facilities (tenant, seq);
+
+-- Institutional encounters. The times keep the offset they were given (text, ISO 8601), as the events do.
+CREATE TABLE IF NOT EXISTS reg_admissions (
+    encounter_id text PRIMARY KEY,
+    seq bigserial UNIQUE,
+    tenant text NOT NULL,
+    patient_id text NOT NULL,
+    facility_id text NOT NULL,
+    attending_provider_id text NOT NULL,
+    setting text NOT NULL,
+    admitted_at text NOT NULL,
+    admission_date date NOT NULL,
+    admission_type text NOT NULL,
+    admission_source text NOT NULL,
+    patient_sex text NOT NULL,
+    patient_age_years integer NOT NULL,
+    discharged_at text,
+    discharge_date date,
+    discharge_status text,
+    opened_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reg_admissions_by_patient ON reg_admissions (tenant, patient_id, seq);
+CREATE INDEX IF NOT EXISTS reg_admissions_by_facility ON reg_admissions (tenant, facility_id, seq);
+
 -- Who read which patient's record, when, and through which door. Not rebuilt: it is not derived
 -- from events, and it holds no patient data but the platform's own patient id.
 CREATE TABLE IF NOT EXISTS reg_patient_reads (
@@ -126,7 +167,15 @@ CREATE INDEX IF NOT EXISTS reg_patient_reads_by_patient ON reg_patient_reads (te
 """
 
 # Derived from the event log; `rebuild` empties and refills them.
-PROJECTION_TABLES = ("reg_payers", "reg_providers", "reg_patients", "reg_coverages", "reg_encounters")
+PROJECTION_TABLES = (
+    "reg_payers",
+    "reg_providers",
+    "reg_patients",
+    "reg_coverages",
+    "reg_encounters",
+    "reg_facilities",
+    "reg_admissions",
+)
 
 
 def _sealed(value: Any) -> dict[str, Any] | None:
@@ -252,6 +301,51 @@ async def apply(connection: asyncpg.Connection, envelope: EventEnvelope) -> None
             event.patient_sex,
             event.patient_age_years,
             at,
+        )
+
+    elif isinstance(event, FacilityRegistered):
+        await connection.execute(
+            "INSERT INTO reg_facilities (facility_id, tenant, name, npi, tax_id, kind, taxonomy_code, "
+            "address, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            event.facility_id,
+            tenant,
+            event.name,
+            event.npi,
+            event.tax_id,
+            event.kind,
+            event.taxonomy_code,
+            event.address.model_dump(),
+            at,
+        )
+    elif isinstance(event, AdmissionOpened):
+        await connection.execute(
+            "INSERT INTO reg_admissions (encounter_id, tenant, patient_id, facility_id, "
+            "attending_provider_id, setting, admitted_at, admission_date, admission_type, "
+            "admission_source, patient_sex, patient_age_years, opened_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            event.encounter_id,
+            tenant,
+            event.patient_id,
+            event.facility_id,
+            event.attending_provider_id,
+            event.setting,
+            event.admitted_at.isoformat(),
+            event.admitted_at.date(),
+            event.admission_type,
+            event.admission_source,
+            event.patient_sex,
+            event.patient_age_years,
+            at,
+        )
+    elif isinstance(event, AdmissionDischarged):
+        await connection.execute(
+            "UPDATE reg_admissions SET discharged_at = $3, discharge_date = $4, discharge_status = $5 "
+            "WHERE tenant = $1 AND encounter_id = $2",
+            tenant,
+            event.encounter_id,
+            event.discharged_at.isoformat(),
+            event.discharged_at.date(),
+            event.discharge_status,
         )
 
 

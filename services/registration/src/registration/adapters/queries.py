@@ -21,6 +21,7 @@ PATIENTS = Keyset("registration.patients")
 COVERAGES = Keyset("registration.coverages")
 ENCOUNTERS = Keyset("registration.encounters")
 PATIENT_READS = Keyset("registration.patient_reads")
+FACILITIES = Keyset("registration.facilities")
 
 
 async def _page(connection: asyncpg.Connection, sql: str, page: PageRequest, *args: Any) -> Page[Row]:
@@ -144,8 +145,12 @@ class PostgresViews:
         )
 
     async def last_service_date(self, tenant: str, patient_id: str) -> date | None:
+        # A stay's last service date is its discharge (or its admission while it is open).
         value = await self.connection.fetchval(
-            "SELECT max(service_date) FROM reg_encounters WHERE tenant = $1 AND patient_id = $2",
+            "SELECT max(d) FROM (SELECT service_date AS d FROM reg_encounters "
+            "WHERE tenant = $1 AND patient_id = $2 UNION ALL "
+            "SELECT coalesce(discharge_date, admission_date) FROM reg_admissions "
+            "WHERE tenant = $1 AND patient_id = $2) AS days",
             tenant,
             patient_id,
         )
@@ -159,6 +164,33 @@ class PostgresViews:
             page,
             tenant,
             patient_id,
+        )
+
+    # facilities and admissions
+
+    async def facility(self, tenant: str, facility_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_facilities WHERE tenant = $1 AND facility_id = $2", tenant, facility_id
+        )
+
+    async def facilities(self, tenant: str, page: PageRequest) -> Page[Row]:
+        return await _page(
+            self.connection,
+            "SELECT * FROM reg_facilities WHERE seq > $1 AND tenant = $3 ORDER BY seq LIMIT $2",
+            page,
+            tenant,
+        )
+
+    async def facility_npi_registered(self, tenant: str, npi: str) -> bool:
+        return bool(
+            await self.connection.fetchval(
+                "SELECT true FROM reg_facilities WHERE tenant = $1 AND npi = $2", tenant, npi
+            )
+        )
+
+    async def admission(self, tenant: str, encounter_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_admissions WHERE tenant = $1 AND encounter_id = $2", tenant, encounter_id
         )
 
     # the audit of patient reads

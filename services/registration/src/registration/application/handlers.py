@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from billing_events.contracts.base import Event, Sealed
@@ -19,7 +19,7 @@ from billing_events.phi import BlindIndex
 from billing_events.unit_of_work import UnitOfWork
 from registration.application.ports import Phi, Views
 from registration.application.sealing import DeferredSealer
-from registration.domain import coverage, encounter, patient, payer, provider
+from registration.domain import admission, coverage, encounter, facility, patient, payer, provider
 from registration.domain.errors import NotRegistered
 from registration.domain.validation import PRIORITIES
 from registration.domain.values import (
@@ -340,3 +340,94 @@ async def open_encounter(
     )
     await execute(ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project)
     return encounter_id
+
+
+async def register_facility(
+    ctx: CommandContext,
+    *,
+    name: str | None,
+    npi: str | None,
+    tax_id: str | None,
+    kind: str | None,
+    address: AddressInput | None,
+    taxonomy_code: str | None,
+) -> str:
+    facility_id = new_id()
+    taken = False
+    if npi and npi.strip():
+        # Two registrations of one NPI wait for each other here, so only one can find it free.
+        await ctx.views.lock(ctx.tenant, "facility-npi", npi.strip())
+        taken = await ctx.views.facility_npi_registered(ctx.tenant, npi.strip())
+    command = facility.RegisterFacility(
+        facility_id=facility_id,
+        name=name,
+        npi=npi,
+        tax_id=tax_id,
+        kind=kind,
+        address=address,
+        taxonomy_code=taxonomy_code,
+        npi_registered=taken,
+    )
+    await execute(ctx.session, facility.facility, facility_id, command, ctx.metadata, project=ctx.project)
+    return facility_id
+
+
+async def open_admission(
+    ctx: CommandContext,
+    *,
+    patient_id: str | None,
+    facility_id: str | None,
+    attending_provider_id: str | None,
+    setting: str | None,
+    admitted_at: str | None,
+    admission_type: str | None,
+    admission_source: str | None,
+    now: datetime,
+) -> str:
+    encounter_id = new_id()
+    patient_facts = attending = None
+    if patient_id and (row := await ctx.views.patient(ctx.tenant, patient_id)) is not None:
+        born = await ctx.vault.open(_sealed(row["birth_date"]), "birth_date")
+        patient_facts = encounter.PatientFacts(sex=row["sex"], birth_date=date.fromisoformat(born))
+    facility_known = bool(facility_id) and await ctx.views.facility(ctx.tenant, facility_id or "") is not None
+    if attending_provider_id and (found := await ctx.views.provider(ctx.tenant, attending_provider_id)):
+        attending = encounter.ProviderFacts(role=found["role"])
+    command = admission.OpenAdmission(
+        encounter_id=encounter_id,
+        patient_id=patient_id,
+        facility_id=facility_id,
+        attending_provider_id=attending_provider_id,
+        setting=setting,
+        admitted_at=admitted_at,
+        admission_type=admission_type,
+        admission_source=admission_source,
+        now=now,
+        patient=patient_facts,
+        facility_known=facility_known,
+        attending_provider=attending,
+    )
+    await execute(ctx.session, admission.admission, encounter_id, command, ctx.metadata, project=ctx.project)
+    return encounter_id
+
+
+async def discharge(
+    ctx: CommandContext,
+    encounter_id: str,
+    *,
+    discharged_at: str | None,
+    discharge_status: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    command = admission.DischargeAdmission(
+        encounter_id=encounter_id, discharged_at=discharged_at, discharge_status=discharge_status, now=now
+    )
+    outcome = await execute(
+        ctx.session, admission.admission, encounter_id, command, ctx.metadata, project=ctx.project
+    )
+    payload = outcome.appended[0].payload
+    return {
+        "encounter_id": encounter_id,
+        "status": "discharged",
+        "discharged_at": payload["discharged_at"],
+        "discharge_status": payload["discharge_status"],
+    }

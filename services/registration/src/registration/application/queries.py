@@ -231,3 +231,56 @@ async def patient_reads(
     ctx: QueryContext, *, patient_id: str | None, actor: str | None, page: PageRequest
 ) -> Page[dict[str, Any]]:
     return (await ctx.views.reads(ctx.tenant, page, patient_id=patient_id, actor=actor)).map(read_json)
+
+
+# facilities and admissions
+
+
+def facility_json(row: Row) -> dict[str, Any]:
+    return {
+        "facility_id": row["facility_id"],
+        "name": row["name"],
+        "npi": row["npi"],
+        "tax_id": row["tax_id"],
+        "kind": row["kind"],
+        "taxonomy_code": row["taxonomy_code"],
+        "address": row["address"],
+        "registered_at": _json(row["registered_at"]),
+    }
+
+
+async def get_facility(ctx: QueryContext, facility_id: str) -> dict[str, Any]:
+    row = await ctx.views.facility(ctx.tenant, facility_id)
+    if row is None:
+        raise NotRegistered("facility")
+    return facility_json(row)
+
+
+async def list_facilities(ctx: QueryContext, page: PageRequest) -> Page[dict[str, Any]]:
+    return (await ctx.views.facilities(ctx.tenant, page)).map(facility_json)
+
+
+def admission_json(row: Row) -> dict[str, Any]:
+    return {
+        "encounter_id": row["encounter_id"],
+        "patient_id": row["patient_id"],
+        "facility_id": row["facility_id"],
+        "attending_provider_id": row["attending_provider_id"],
+        "setting": row["setting"],
+        "admitted_at": row["admitted_at"],
+        "admission_type": row["admission_type"],
+        "admission_source": row["admission_source"],
+        "patient_sex": row["patient_sex"],
+        "patient_age_years": row["patient_age_years"],
+        "status": "discharged" if row["discharged_at"] else "admitted",
+        "discharged_at": row["discharged_at"],
+        "discharge_status": row["discharge_status"],
+    }
+
+
+async def get_admission(ctx: QueryContext, encounter_id: str) -> dict[str, Any]:
+    row = await ctx.views.admission(ctx.tenant, encounter_id)
+    if row is None:
+        raise NotRegistered("admission")
+    await ctx.audit(row["patient_id"], "admission")
+    return admission_json(row)

@@ -66,3 +66,15 @@ class RetentionHold(DomainError):
     def __init__(self, until: str) -> None:
         super().__init__(f"records are held until {until}")
         self.until = until
+
+
+class DuplicateFacility(DomainError):
+    def __init__(self) -> None:
+        super().__init__("a facility with this NPI is already registered")
+
+
+class AlreadyDischarged(DomainError):
+    """The stay is closed: a second discharge is refused (charges after discharge are invoicing's)."""
+
+    def __init__(self) -> None:
+        super().__init__("this admission is already discharged")

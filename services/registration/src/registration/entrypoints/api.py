@@ -24,6 +24,7 @@ from billing_service.runtime import runtime_of
 from registration.adapters.queries import (
     COVERAGES,
     ENCOUNTERS,
+    FACILITIES,
     PATIENT_READS,
     PATIENTS,
     PAYERS,
@@ -35,8 +36,11 @@ from registration.application.handlers import CommandContext
 from registration.application.queries import QueryContext, Reader
 from registration.entrypoints.errors import domain_errors
 from registration.entrypoints.schemas import (
+    AdmissionIn,
     CoverageIn,
+    DischargeIn,
     EncounterIn,
+    FacilityIn,
     ForgetIn,
     PatientIn,
     PatientPatch,
@@ -67,6 +71,7 @@ ProvidersPage = Annotated[PageRequest, Depends(PROVIDERS.request)]
 PatientsPage = Annotated[PageRequest, Depends(PATIENTS.request)]
 CoveragesPage = Annotated[PageRequest, Depends(COVERAGES.request)]
 EncountersPage = Annotated[PageRequest, Depends(ENCOUNTERS.request)]
+FacilitiesPage = Annotated[PageRequest, Depends(FACILITIES.request)]
 ReadsPage = Annotated[PageRequest, Depends(PATIENT_READS.request)]
 Action = Callable[[CommandContext], Awaitable[tuple[int, dict[str, Any]]]]
 
@@ -379,6 +384,81 @@ async def list_encounters(
 @router.get("/encounters/{encounter_id}", tags=["encounters"])
 async def get_encounter(request: Request, encounter_id: str, principal: EncounterReader) -> Any:
     return await _read(request, principal, lambda ctx: queries.get_encounter(ctx, encounter_id))
+
+
+# facilities (admin writes; everyone reads) and admissions (front desk)
+
+
+@router.post("/facilities", status_code=201, tags=["facilities"])
+async def register_facility(request: Request, body: FacilityIn, principal: Admin) -> JSONResponse:
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        facility_id = await handlers.register_facility(
+            ctx,
+            name=body.name,
+            npi=body.npi,
+            tax_id=body.tax_id,
+            kind=body.kind,
+            address=address_input(body.address),
+            taxonomy_code=body.taxonomy_code,
+        )
+        return 201, {"facility_id": facility_id}
+
+    return await _create(request, principal, action)
+
+
+@router.get("/facilities", tags=["facilities"])
+async def list_facilities(request: Request, principal: Anyone, page: FacilitiesPage) -> Any:
+    listing = await _read(request, principal, lambda ctx: queries.list_facilities(ctx, page))
+    return listing.as_json()
+
+
+@router.get("/facilities/{facility_id}", tags=["facilities"])
+async def get_facility(request: Request, facility_id: str, principal: Anyone) -> Any:
+    return await _read(request, principal, lambda ctx: queries.get_facility(ctx, facility_id))
+
+
+@router.post("/admissions", status_code=201, tags=["admissions"])
+async def open_admission(request: Request, body: AdmissionIn, principal: FrontDesk) -> JSONResponse:
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        encounter_id = await handlers.open_admission(
+            ctx,
+            patient_id=body.patient_id,
+            facility_id=body.facility_id,
+            attending_provider_id=body.attending_provider_id,
+            setting=body.setting,
+            admitted_at=body.admitted_at,
+            admission_type=body.admission_type,
+            admission_source=body.admission_source,
+            now=_today(),
+        )
+        return 201, {"encounter_id": encounter_id}
+
+    return await _create(request, principal, action)
+
+
+@router.post("/admissions/{encounter_id}/discharge", tags=["admissions"])
+async def discharge(
+    request: Request, encounter_id: str, body: DischargeIn, principal: FrontDesk
+) -> JSONResponse:
+    """Close the stay (200); a second discharge is 409. Accepts an Idempotency-Key: a replay of the
+    same discharge answers the first 200 instead of the 409."""
+
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        answer = await handlers.discharge(
+            ctx,
+            encounter_id,
+            discharged_at=body.discharged_at,
+            discharge_status=body.discharge_status,
+            now=_today(),
+        )
+        return 200, answer
+
+    return await _create(request, principal, action)
+
+
+@router.get("/admissions/{encounter_id}", tags=["admissions"])
+async def get_admission(request: Request, encounter_id: str, principal: EncounterReader) -> Any:
+    return await _read(request, principal, lambda ctx: queries.get_admission(ctx, encounter_id))
 
 
 # the audit of patient reads

@@ -9,9 +9,11 @@ import asyncpg
 
 from billing_service.problems import conflict, invalid, not_found
 from registration.domain.errors import (
+    AlreadyDischarged,
     AlreadyExists,
     CoverageAlreadyTerminated,
     CoverageOverlap,
+    DuplicateFacility,
     DuplicateMrn,
     DuplicateProvider,
     InvalidInput,
@@ -34,6 +36,10 @@ def domain_errors() -> Iterator[None]:
         raise conflict(
             "A provider with this NPI is already enrolled in this role.", "duplicate-provider"
         ) from None
+    except DuplicateFacility:
+        raise conflict("A facility with this NPI is already registered.", "duplicate-facility") from None
+    except AlreadyDischarged:
+        raise conflict("This admission is already discharged.", "already-discharged") from None
     except CoverageOverlap as error:
         raise conflict(
             f"The patient already has a {error.priority} coverage for overlapping dates.", "coverage-overlap"

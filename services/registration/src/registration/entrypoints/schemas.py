@@ -128,3 +128,27 @@ class EncounterIn(Body):
     rendering_provider_id: str | None = None
     service_date: str | None = Field(None, description=DATE)
     place_of_service: str | None = Field(None, description="CMS two-digit place-of-service code")
+
+
+class FacilityIn(Body):
+    name: str | None = None
+    npi: str | None = None
+    tax_id: str | None = Field(None, description="EIN, NN-NNNNNNN")
+    kind: str | None = Field(None, description="hospital, clinic, asc or snf")
+    address: AddressIn | None = None
+    taxonomy_code: str | None = Field(None, description="optional provider taxonomy (e.g. 282N00000X)")
+
+
+class AdmissionIn(Body):
+    patient_id: str | None = None
+    facility_id: str | None = None
+    attending_provider_id: str | None = None
+    setting: str | None = Field(None, description="inpatient or outpatient")
+    admitted_at: str | None = Field(None, description="ISO 8601 with the facility's UTC offset")
+    admission_type: str | None = Field(None, description="UB-04 FL 14 priority of admission, 1-9")
+    admission_source: str | None = Field(None, description="UB-04 FL 15 point of origin")
+
+
+class DischargeIn(Body):
+    discharged_at: str | None = Field(None, description="ISO 8601 with the facility's UTC offset")
+    discharge_status: str | None = Field(None, description="UB-04 FL 17 patient status, e.g. 01")

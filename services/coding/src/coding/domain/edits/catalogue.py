@@ -56,6 +56,72 @@ NCCI_PTP = _spec(
 )
 MUE = _spec("MUE", "error", "units per code per day within the medically unlikely edit")
 
+# Institutional coding (an admission's principal/admitting/other diagnoses, ICD-10-PCS, MS-DRG).
+PDX_REQUIRED = _spec("PDX-REQUIRED", "error", "an institutional encounter has a principal diagnosis")
+PDX_UNACCEPTABLE = _spec(
+    "PDX-UNACCEPTABLE",
+    "error",
+    "the principal diagnosis may be principal (MCE: not an external cause, manifestation or "
+    "unacceptable principal diagnosis)",
+)
+PDX_QUESTIONABLE = _spec(
+    "PDX-QUESTIONABLE", "warning", "the principal diagnosis is a questionable admission (MCE)"
+)
+ADMIT_DX_MISSING = _spec("ADMIT-DX-MISSING", "warning", "an inpatient stay reports an admitting diagnosis")
+INST_DX_COUNT = _spec("INST-DX-COUNT", "error", "at most 24 other diagnoses (the 837I's HI ABF)")
+POA_INVALID = _spec("POA-INVALID", "error", "a POA indicator is Y, N, U, W or 1")
+POA_REQUIRED = _spec(
+    "POA-REQUIRED", "error", "an inpatient diagnosis has a POA indicator unless its code is POA-exempt"
+)
+POA_EXEMPT_MISMATCH = _spec("POA-EXEMPT-MISMATCH", "error", "POA 1 is reported only for POA-exempt codes")
+PCS_COUNT = _spec("PCS-COUNT", "error", "at most 25 ICD-10-PCS procedures (the 837I's HI BBR and BBQ)")
+PCS_FORMAT = _spec(
+    "PCS-FORMAT", "error", "a procedure is 7 ICD-10-PCS characters (digits, letters but I and O)"
+)
+PCS_INVALID = _spec(
+    "PCS-INVALID", "error", "the procedure is a valid ICD-10-PCS code on its date (CMS MCE, by release)"
+)
+PCS_DUPLICATE = _spec("PCS-DUPLICATE", "warning", "a procedure code and date are listed once")
+PCS_OUTPATIENT = _spec(
+    "PCS-OUTPATIENT",
+    "warning",
+    "ICD-10-PCS procedures are for inpatient claims (outpatient uses HCPCS lines)",
+)
+PROC_DATE = _spec(
+    "PROC-DATE", "error", "a procedure date lies within the stay (from 3 days before admission to discharge)"
+)
+PROC_SEX_CONFLICT = _spec(
+    "PROC-SEX-CONFLICT", "error", "a sex-specific procedure matches the patient's sex (CMS MCE, by release)"
+)
+DRG_UNGROUPABLE = _spec("DRG-UNGROUPABLE", "error", "an inpatient stay groups to a payable MS-DRG")
+DRG_PROVISIONAL = _spec(
+    "DRG-PROVISIONAL", "warning", "the DRG is grouped after discharge (before it, as a routine discharge)"
+)
+DRG_WEIGHTS = _spec(
+    "DRG-WEIGHTS", "warning", "the relative weights of the discharge's fiscal year are loaded"
+)
+
+INSTITUTIONAL_SPECS = (
+    PDX_REQUIRED,
+    PDX_UNACCEPTABLE,
+    PDX_QUESTIONABLE,
+    ADMIT_DX_MISSING,
+    INST_DX_COUNT,
+    POA_INVALID,
+    POA_REQUIRED,
+    POA_EXEMPT_MISMATCH,
+    PCS_COUNT,
+    PCS_FORMAT,
+    PCS_INVALID,
+    PCS_DUPLICATE,
+    PCS_OUTPATIENT,
+    PROC_DATE,
+    PROC_SEX_CONFLICT,
+    DRG_UNGROUPABLE,
+    DRG_PROVISIONAL,
+    DRG_WEIGHTS,
+)
+
 CATALOGUE: dict[str, EditSpec] = {
     spec.edit_id: spec
     for spec in (
@@ -85,5 +151,6 @@ CATALOGUE: dict[str, EditSpec] = {
         DUP_LINE,
         NCCI_PTP,
         MUE,
+        *INSTITUTIONAL_SPECS,
     )
 }
