@@ -217,6 +217,14 @@ def test_a_stay_not_yet_discharged_gets_a_provisional_drg() -> None:
     assert [w.edit_id for w in event.warnings] == ["DRG-PROVISIONAL"]
 
 
+def test_the_same_codes_after_discharge_make_the_provisional_drg_final() -> None:
+    open_stay = replace(STAY, discharged_at=None, discharge_status=None)
+    provisional = code(coding(), open_stay)
+    final = code(coding(), STAY, state=DECIDER.fold([provisional]))
+    assert (final.coding_version, final.previous_version, final.warnings) == (2, 1, ())
+    assert final.drg is not None and final.drg.code == "470"
+
+
 def test_recoding_makes_version_2_and_the_same_coding_again_makes_nothing() -> None:
     first = code(coding())
     state = DECIDER.fold([first])

@@ -71,19 +71,22 @@ def decide(command: CodeAdmission, state: InstitutionalCoding) -> Sequence[Event
     diagnoses = tuple(_diagnosis(d, stay.inpatient) for d in coding.diagnoses)
     procedures = tuple(InstitutionalProcedure(code=p.code, date=p.date) for p in coding.procedures)
     drg: DrgAssignment | None = assessment.drg
+    warnings = tuple(
+        EditFinding(edit_id=f.edit_id, severity=f.severity, message=f.message, field=f.field)
+        for f in assessment.findings
+    )
     previous = state.coded
+    # The warnings take part: the same codes sent again after discharge turn a provisional DRG into
+    # the final one, which is a new version.
     if previous is not None and (
         previous.principal_diagnosis,
         previous.admitting_diagnosis,
         previous.diagnoses,
         previous.procedures,
         previous.drg,
-    ) == (principal, admitting, diagnoses, procedures, drg):
+        previous.warnings,
+    ) == (principal, admitting, diagnoses, procedures, drg, warnings):
         return []  # PUT is idempotent: the same coding again is no new version
-    warnings = tuple(
-        EditFinding(edit_id=f.edit_id, severity=f.severity, message=f.message, field=f.field)
-        for f in assessment.findings
-    )
     return [
         InstitutionalEncounterCoded(
             encounter_id=stay.encounter_id,

@@ -1,8 +1,9 @@
 """Registration's HTTP API (port 8001): translate the request, call the application, answer.
 
-Roles (see the service's README): admin registers payers and providers; front_desk registers
-patients, coverages and encounters; front_desk, biller and auditor read patient data; coder reads
-encounters (sex and age, no identifiers); auditor lists the audit of patient reads.
+Roles (see the service's README): admin registers payers, providers and facilities; front_desk
+registers patients, coverages, encounters and admissions; front_desk, biller and auditor read patient
+data; coder reads encounters and admissions (sex and age, no identifiers); auditor lists the audit of
+patient reads.
 """
 
 from __future__ import annotations
