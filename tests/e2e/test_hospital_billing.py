@@ -224,6 +224,8 @@ async def test_an_inpatient_stay_is_paid_by_drg_and_reconciles(
     stay = await admit(platform, reference, facility_id, "inpatient", ADMITTED)
     first_day, surgery = ADMITTED.date().isoformat(), (ADMITTED.date() + timedelta(days=1)).isoformat()
     await charge(platform, stay, [("RB-MED", 3, first_day), ("OR-HIP", 1, surgery)])
+    # The coder codes the stay once it is discharged (the DRG depends on the discharge status).
+    await discharge(platform, stay, ADMITTED + timedelta(days=3))
     coded = await code(
         platform,
         stay,
@@ -236,7 +238,6 @@ async def test_an_inpatient_stay_is_paid_by_drg_and_reconciles(
     )
     # Unilateral primary osteoarthritis of the right hip, a cemented total hip replacement: MS-DRG 470.
     assert coded["drg"]["code"] == "470", coded
-    await discharge(platform, stay, ADMITTED + timedelta(days=3))
 
     invoice = await paid_invoice(platform, stay)
     # Charges 3 x 2,000.00 + 8,500.50 = 14,500.50. DRG 470 at DEMO-AETNA: 1.9000 x 6,500.00 = 12,350.00
@@ -265,8 +266,8 @@ async def test_an_outpatient_visit_is_paid_by_fee_schedule_and_reconciles(
     visit = await admit(platform, reference, facility_id, "outpatient", arrived)
     day = arrived.date().isoformat()
     await charge(platform, visit, [("ER-4", 1, day), ("LAB-CMP", 1, day)])
-    await code(platform, visit, {"principal_diagnosis": {"code": "R07.9"}})
     await discharge(platform, visit, arrived + timedelta(hours=4))
+    await code(platform, visit, {"principal_diagnosis": {"code": "R07.9"}})
 
     invoice = await paid_invoice(platform, visit)
     # 99284: allowed min(950.00, 520.00) = 520.00, coinsurance 104.00, paid 416.00;

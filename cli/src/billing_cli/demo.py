@@ -248,8 +248,8 @@ async def simulate_hospital(
     tenant: str = DEMO_TENANT,
     seed_value: int = 0,
 ) -> int:
-    """Drive the demo's hospital stays through the APIs: admission, charges, institutional coding,
-    discharge. Returns the stays discharged; their bills, 837I and 835 follow on their own."""
+    """Drive the demo's hospital stays through the APIs: admission, charges, discharge, institutional
+    coding. Returns the stays coded; their bills, 837I and 835 follow on their own."""
     rng = random.Random(seed_value)
     tokens = Tokens.mint(tenant)
     done = 0
@@ -303,6 +303,13 @@ async def simulate_hospital(
                 client, f"{endpoints.invoicing}/encounters/{encounter_id}/charges", {"lines": lines},
                 tokens.desk, f"hosp-ch-{encounter_id}",
             )  # fmt: skip
+            discharged = admitted + timedelta(days=stay["nights"], hours=4)
+            await _post(
+                client, f"{endpoints.registration}/admissions/{encounter_id}/discharge",
+                {"discharged_at": discharged.isoformat(), "discharge_status": "01"}, tokens.desk,
+                f"hosp-d-{encounter_id}",
+            )  # fmt: skip
+            # Coded once discharged, as a hospital coder works (the DRG depends on the discharge).
             coding = dict(stay["coding"])
             coding["procedures"] = [
                 {"code": p["code"], "date": (admitted.date() + timedelta(days=p["day"])).isoformat()}
@@ -311,12 +318,6 @@ async def simulate_hospital(
             await _put_when_known(
                 client, f"{endpoints.coding}/encounters/{encounter_id}/coding", coding, tokens.coder
             )
-            discharged = admitted + timedelta(days=stay["nights"], hours=4)
-            await _post(
-                client, f"{endpoints.registration}/admissions/{encounter_id}/discharge",
-                {"discharged_at": discharged.isoformat(), "discharge_status": "01"}, tokens.desk,
-                f"hosp-d-{encounter_id}",
-            )  # fmt: skip
             done += 1
     return done
 

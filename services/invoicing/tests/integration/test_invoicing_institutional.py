@@ -185,3 +185,35 @@ async def test_the_stay_is_billed_at_discharge_and_late_charges_replace_the_bill
     assert replacement["institutional"]["replaces_invoice_id"] == ids.institutional_invoice_id(
         TENANT, STAY, 1
     )
+
+
+async def test_a_recoded_stay_is_billed_again_but_the_same_codes_again_change_nothing(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    assert (await svc.client(["admin"]).put("/chargemaster", json=CHARGEMASTER)).status_code == 200
+    await charge(svc, ("RB-MED", 3, "2026-03-02"))
+    await play(svc, kafka_bootstrap, topic_prefix, OPENED, DISCHARGE, CODED)
+    first = ids.institutional_invoice_id(TENANT, STAY, 1)
+    # The same codes as version 2 (a provisional DRG made final): no new bill.
+    same = CODED.model_copy(update={"coding_version": 2, "previous_version": 1})
+    # Version 3 drops the procedure and groups to another DRG: the bill is voided and issued again.
+    assert CODED.drg is not None
+    other_drg = CODED.drg.model_copy(update={"code": "553", "weight": "0.8000"})
+    recoded = CODED.model_copy(
+        update={"coding_version": 3, "previous_version": 2, "procedures": (), "drg": other_drg}
+    )
+    await play(svc, kafka_bootstrap, topic_prefix, same)
+    listed = (await svc.client(["biller"]).get("/invoices", params={"encounter_id": STAY})).json()["items"]
+    assert [(i["invoice_id"], i["status"]) for i in listed] == [(first, "open")]
+    await play(svc, kafka_bootstrap, topic_prefix, recoded)
+    records = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.invoice", expect=3)
+    second = ids.institutional_invoice_id(TENANT, STAY, 2)
+    assert {(e.event_type, e.stream_id) for e in envelopes(records)} == {
+        ("InvoiceIssued", first),
+        ("InvoiceVoided", first),
+        ("InvoiceIssued", second),
+    }
+    (again,) = [e.payload for e in envelopes(records) if e.stream_id == second]
+    assert again["coding_version"] == 3 and again["institutional"]["drg"]["code"] == "553"
+    # 3 x 2,000.00, as before.
+    assert again["total_charge_cents"] == 600000

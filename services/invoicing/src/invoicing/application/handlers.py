@@ -20,6 +20,7 @@ from billing_events.contracts.invoicing import (
     ChargesCaptured,
     FeeScheduleImported,
     FeeScheduleRow,
+    InstitutionalBill,
     InsurancePaymentPosted,
     InvoiceIssued,
     PatientPaymentApplied,
@@ -244,7 +245,26 @@ async def bill_stay_if_ready(
     if not charges:
         return None  # nothing to bill yet: the first charge captured will bill the stay
     bill = institutional_bill.bill_of(stay, charges)
-    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, 1)
+    existing = await unit.views.invoices_of_encounter(tenant, encounter_id)
+    live = [found for found in existing if found.status != "voided"]
+    if live:
+        latest = live[-1]
+        if latest.coding_version >= stay.coding.coding_version:
+            return None  # billed with this coding already: a redelivery changes nothing
+        billed = await _billed_institutional(unit, latest.invoice_id)
+        if billed is None or institutional_bill.same_coding(billed, bill.institutional):
+            return None  # a new coding version with the same codes (a provisional DRG made final)
+        previous, _ = await _load_invoice(unit.session, latest.invoice_id, tenant)
+        if any(posting.kind != "charge" for posting in previous.postings):
+            log.info("recoded stay with postings left for a biller", extra={"invoice_id": latest.invoice_id})
+            return None
+        # Recoded after the bill: the bill is voided (its claim too) and the stay billed again.
+        void = VoidInvoice(
+            reason=f"recoded: superseded by coding version {stay.coding.coding_version}",
+            superseded_by_coding_version=stay.coding.coding_version,
+        )
+        await _on_invoice(unit, latest.invoice_id, void, metadata)
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, len(existing) + 1)
     coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
     command = IssueInstitutionalInvoice(
         invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage
@@ -253,6 +273,14 @@ async def bill_stay_if_ready(
     if any(isinstance(e, InvoiceIssued) for e in outcome.events):
         await _statement_if_self_pay(unit, metadata, outcome.after, today)
     return outcome.after
+
+
+async def _billed_institutional(unit: Unit, invoice_id: str) -> InstitutionalBill | None:
+    for envelope in await unit.session.load(invoice_id):
+        event = envelope.event()
+        if isinstance(event, InvoiceIssued) and event.institutional is not None:
+            return event.institutional
+    return None
 
 
 async def bill_late_charges(

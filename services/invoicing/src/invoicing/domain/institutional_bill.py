@@ -123,3 +123,13 @@ def bill_of(
         diagnoses=tuple(dict.fromkeys(codes)),
         place_of_service=PLACE_OF_SERVICE[opened.setting],
     )
+
+
+def same_coding(billed: InstitutionalBill, again: InstitutionalBill) -> bool:
+    """Whether a new coding version bills the same: diagnoses, procedures and DRG code alike."""
+
+    def codes(bill: InstitutionalBill) -> tuple[object, ...]:
+        drg = bill.drg.code if bill.drg else None
+        return (bill.principal_diagnosis, bill.admitting_diagnosis, bill.diagnoses, bill.procedures, drg)
+
+    return codes(billed) == codes(again)
