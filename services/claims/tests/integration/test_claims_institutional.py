@@ -164,6 +164,7 @@ async def test_an_institutional_invoice_leaves_as_an_837i_and_its_drg_payment_po
         institutional = [t for t in texts if "005010X223A2" in t]
         professional = [t for t in texts if "005010X222A1" in t]
         assert len(institutional) == 1 and len(professional) == 1
+        assert sorted(f.name[:4] for f in files) == ["837I", "837P"]
         assert pyx12_errors(institutional[0]) == []
         (sent,) = parse_837i(institutional[0])
         assert (sent.type_of_bill, sent.frequency_code, sent.drg) == ("11", "1", "470")

@@ -462,7 +462,8 @@ class Submission:
     ) -> tuple[BatchRecord, str]:
         numbers = ControlNumbers(await unit.views.batches.next_control_number(tenant))
         batch_id = str(uuid.uuid4())
-        file_name = file_name_for(batch_id, numbers)
+        form = "837I" if prepared[0].claim.institutional is not None else "837P"
+        file_name = file_name_for(batch_id, numbers, form)
         sender = await unit.views.batches.submitter_id(tenant, self.config.submitter_id)
         payer = prepared[0].claim.payer
         batch = BatchRecord(
