@@ -162,6 +162,10 @@ async def test_the_stay_is_billed_at_discharge_and_late_charges_replace_the_bill
         ("0250", None),
     ]
 
+    shown = (await svc.client(["biller"]).get(f"/invoices/{issued.stream_id}")).json()
+    assert shown["kind"] == "institutional" and shown["institutional"]["type_of_bill"] == "11"
+    assert (shown["total_charge_cents"], shown["balance_cents"]) == (1462300, 1462300)
+
     late = await charge(svc, ("RX-1", 2, "2026-03-05"))
     assert late["late"] is True
     await svc.published()

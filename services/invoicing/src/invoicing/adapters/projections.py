@@ -251,6 +251,8 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
         "coverage_id": state.coverage_id,
         "payer_id": state.payer_id,
         "fee_schedule": state.fee_schedule,
+        "kind": "professional" if state.institutional is None else "institutional",
+        "institutional": None if state.institutional is None else state.institutional.model_dump(mode="json"),
         "lines": [line.model_dump(mode="json") for line in lines],
         "pricing_errors": [error.model_dump(mode="json") for error in state.pricing_errors],
         "denial_reasons": list(state.denial_reasons),

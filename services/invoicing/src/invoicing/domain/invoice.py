@@ -24,6 +24,7 @@ from billing_events.contracts.claims import ClaimAdjudicated, ClaimSequence
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
 from billing_events.contracts.invoicing import (
     CodedInvoiceLine,
+    InstitutionalBill,
     InsurancePaymentPosted,
     InvoiceHeld,
     InvoiceIssued,
@@ -119,6 +120,8 @@ class InvoiceState:
     settled_on: date | None = None
     void_reason: str | None = None
     superseded_by_coding_version: int | None = None
+    # A hospital's institutional invoice: the UB-04 part it was issued with.
+    institutional: InstitutionalBill | None = None
 
     # Everything below is derived from the postings.
 
@@ -688,6 +691,7 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
             responsibility=event.responsibility,
             coverage_id=event.coverage_id,
             payer_id=event.payer_id,
+            institutional=event.institutional,
             postings=(*state.postings, charge),
         )
     if isinstance(event, InvoiceVoided):
