@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 
 from billing_testing.harness import ServiceHarness
+from invoicing.adapters.projections import rebuild
 from invoicing.entrypoints import SERVICE
 
 pytestmark = pytest.mark.integration
 
 HEADER = "charge_code,description,revenue_code,hcpcs,amount_cents\n"
+SNAPSHOT = {
+    "versions": "SELECT tenant, effective_from, row_count, position FROM invoicing_chargemaster_versions "
+    "ORDER BY effective_from",
+    "rows": "SELECT * FROM invoicing_chargemaster_rows ORDER BY effective_from, charge_code",
+    "charges": "SELECT * FROM invoicing_encounter_charges ORDER BY encounter_id, line_number",
+}
 
 
 @pytest.fixture
@@ -107,7 +114,14 @@ async def test_a_sixty_thousand_row_chargemaster_imports_and_prices_charges(svc:
         lines = await db.fetchval(
             "SELECT count(*) FROM invoicing_encounter_charges WHERE encounter_id = $1", encounter
         )
+        live = [await db.fetch(SNAPSHOT[table]) for table in SNAPSHOT]
     assert lines == 3
+    # Rebuilt from the log (staged parts included), the chargemaster and the charges equal the live ones.
+    await rebuild(svc.runtime.store)
+    async with svc.runtime.pool.acquire() as db:
+        rebuilt = [await db.fetch(SNAPSHOT[table]) for table in SNAPSHOT]
+    assert [len(rows) for rows in rebuilt] == [2, 60_002, 3]
+    assert [[dict(r) for r in rows] for rows in rebuilt] == [[dict(r) for r in rows] for rows in live]
 
 
 async def test_a_chargemaster_with_bad_lines_is_refused_whole_naming_each(svc: ServiceHarness) -> None:
