@@ -66,7 +66,7 @@ async def hospital(platform: Platform) -> tuple[demo.Reference, str]:
             f"{platform.url('registration')}/facilities",
             json={
                 "name": "E2E General Hospital",
-                "npi": "1234567893",
+                "npi": "1538000005",
                 "tax_id": "04-7654321",
                 "kind": "hospital",
                 "address": {
