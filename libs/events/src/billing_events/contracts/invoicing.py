@@ -178,6 +178,9 @@ class InvoiceVoided(Event):
     encounter_id: str
     reason: str
     superseded_by_coding_version: int | None = None
+    # A hospital bill replaced by a bill with late charges (optional: added later). Its claim is then
+    # replaced at the payer by the new bill's claim (frequency 7), not voided (frequency 8).
+    replaced_by_invoice_id: str | None = None
 
 
 # A payer's CAS adjustment, as claims published it and as invoicing posts it: one model for both.
