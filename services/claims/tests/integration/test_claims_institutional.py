@@ -26,7 +26,12 @@ from billing_x12 import (
 )
 
 from billing_events.contracts.coding import DrgAssignment, InstitutionalDiagnosis, InstitutionalProcedure
-from billing_events.contracts.invoicing import InstitutionalBill, InstitutionalLine, InvoiceLine
+from billing_events.contracts.invoicing import (
+    InstitutionalBill,
+    InstitutionalLine,
+    InvoiceLine,
+    InvoiceVoided,
+)
 from billing_events.contracts.registration import Address, FacilityRegistered
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
@@ -249,3 +254,16 @@ async def test_an_institutional_invoice_leaves_as_an_837i_and_its_drg_payment_po
             if e.event_type == "ClaimAdjudicated" and e.stream_id == claim_id
         ]
         assert [line["paid_cents"] for line in adjudicated[0]["lines"]] == [467756, 662694, 9550]
+
+        # Late charges replace the bill: the paid claim is closed, never voided with a frequency 8.
+        replaced = InvoiceVoided(
+            invoice_id=hospital_invoice.invoice_id,
+            encounter_id=stay,
+            reason="replaced by a bill with late charges",
+            replaced_by_invoice_id=new_id(),
+        )
+        await publish_events(kafka_bootstrap, topic_prefix, [replaced], tenant=TENANT)
+        await svc.drain()
+        await submission(svc.runtime).run_once()
+        assert (await biller.get(f"/claims/{claim_id}")).json()["status"] == "closed"
+        assert sorted((tmp_path / "clearinghouse" / "outbound").glob("*.x12")) == files

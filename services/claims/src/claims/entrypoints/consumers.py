@@ -21,6 +21,7 @@ from claims.adapters.projections import postgres_unit
 from claims.application.handlers import (
     close_claims_for_invoice,
     create_claim_for_invoice,
+    replace_claims_for_invoice,
     void_claims_for_invoice,
 )
 from claims.application.reference import apply_reference_event
@@ -60,6 +61,15 @@ async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
     voided = envelope.event()
     assert isinstance(voided, InvoiceVoided)
     await session.serialize(REFERENCE_LOCK)
+    if voided.replaced_by_invoice_id is not None:
+        await replace_claims_for_invoice(
+            postgres_unit(session),
+            envelope.tenant,
+            voided.invoice_id,
+            voided.reason,
+            metadata_caused_by(envelope),
+        )
+        return
     await void_claims_for_invoice(
         postgres_unit(session),
         envelope.tenant,

@@ -305,6 +305,8 @@ async def bill_late_charges(
     previous, _ = await _load_invoice(unit.session, latest.invoice_id, tenant)
     kind = claim_for(previous.payer_id)
     everything = [charge for charge, _ in await unit.views.charges_of(tenant, encounter_id)]
+    number = len(await unit.views.invoices_of_encounter(tenant, encounter_id)) + 1
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, number)
     if kind == "late_charge":
         bill = institutional_bill.bill_of(
             stay, captured.lines, frequency="5", replaces_invoice_id=latest.invoice_id
@@ -314,10 +316,10 @@ async def bill_late_charges(
             stay, everything, frequency="7", replaces_invoice_id=latest.invoice_id
         )
         if all(posting.kind == "charge" for posting in previous.postings):
-            void = VoidInvoice(reason="replaced by a bill with late charges")
+            void = VoidInvoice(
+                reason="replaced by a bill with late charges", replaced_by_invoice_id=invoice_id
+            )
             await _on_invoice(unit, latest.invoice_id, void, metadata)
-    number = len(await unit.views.invoices_of_encounter(tenant, encounter_id)) + 1
-    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, number)
     coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
     command = IssueInstitutionalInvoice(
         invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage

@@ -285,6 +285,7 @@ class RepriceHeldInvoice:
 class VoidInvoice:
     reason: str
     superseded_by_coding_version: int | None = None
+    replaced_by_invoice_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -517,6 +518,7 @@ def _void(command: VoidInvoice, state: InvoiceState) -> list[Event]:
             encounter_id=state.encounter_id,
             reason=command.reason,
             superseded_by_coding_version=command.superseded_by_coding_version,
+            replaced_by_invoice_id=command.replaced_by_invoice_id,
         )
     ]
 
