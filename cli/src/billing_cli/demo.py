@@ -9,7 +9,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -162,6 +162,176 @@ async def seed(endpoints: Endpoints, tenant: str = DEMO_TENANT) -> Reference:
         if response.status_code >= 400:
             raise RuntimeError(f"fee schedule refused: {response.status_code} {response.text[:300]}")
     return Reference(payer_ids, provider_ids[0], provider_ids[1:])
+
+
+# A small hospital of the demo network: its facility and its chargemaster (CDM), with UB-04 revenue
+# codes and HCPCS where a charge has one. Prices in cents.
+HOSPITAL = {
+    "name": "Springfield General Hospital", "npi": "1679576722", "tax_id": "37-7654321", "kind": "hospital",
+    "address": {**ADDRESS, "line1": "1 Hospital Drive", "postal_code": "627012000"},
+}  # fmt: skip
+CHARGEMASTER = [
+    ("RB-MED", "Room and board, medical/surgical", "0120", None, 210000),
+    ("ICU", "Intensive care", "0200", None, 520000),
+    ("RX-GEN", "Pharmacy, general", "0250", None, 1850),
+    ("SUP-MED", "Medical/surgical supplies", "0270", None, 4200),
+    ("LAB-CMP", "Comprehensive metabolic panel", "0300", "80053", 4500),
+    ("LAB-CBC", "Complete blood count", "0300", "85025", 3200),
+    ("RAD-CXR", "Chest X-ray, two views", "0320", "71046", 18500),
+    ("OR-HIP", "Operating room, hip replacement", "0360", "27130", 850050),
+    ("ER-3", "Emergency room, level 3", "0450", "99283", 62000),
+    ("ER-4", "Emergency room, level 4", "0450", "99284", 95000),
+    ("EKG", "Electrocardiogram", "0730", "93005", 9500),
+]  # fmt: skip
+# The demo's stays (payer DEMO-AETNA, whose simulated rules pay inpatient stays by DRG): a hip
+# replacement (MS-DRG 470), a pneumonia (195), a heart failure (293), and an emergency room visit.
+HOSPITAL_STAYS: list[dict[str, Any]] = [
+    {
+        "setting": "inpatient", "nights": 3,
+        "charges": [("RB-MED", 3, 0), ("OR-HIP", 1, 1), ("RX-GEN", 12, 1), ("SUP-MED", 4, 1),
+                    ("LAB-CMP", 1, 0)],
+        "coding": {"principal_diagnosis": {"code": "M16.11", "poa": "Y"}, "admitting_diagnosis": "M25.551",
+                   "diagnoses": [{"code": "I10", "poa": "Y"}], "procedures": [{"code": "0SR9019", "day": 1}]},
+    },
+    {
+        "setting": "inpatient", "nights": 4,
+        "charges": [("RB-MED", 4, 0), ("RAD-CXR", 1, 0), ("LAB-CBC", 2, 0), ("RX-GEN", 20, 1)],
+        "coding": {"principal_diagnosis": {"code": "J18.9", "poa": "Y"}, "admitting_diagnosis": "R06.02",
+                   "diagnoses": [], "procedures": []},
+    },
+    {
+        "setting": "inpatient", "nights": 2,
+        "charges": [("ICU", 1, 0), ("RB-MED", 1, 1), ("EKG", 1, 0), ("LAB-CMP", 1, 0), ("RX-GEN", 8, 0)],
+        "coding": {"principal_diagnosis": {"code": "I50.9", "poa": "Y"}, "admitting_diagnosis": "R06.02",
+                   "diagnoses": [], "procedures": []},
+    },
+    {
+        "setting": "outpatient", "nights": 0,
+        "charges": [("ER-4", 1, 0), ("LAB-CMP", 1, 0), ("EKG", 1, 0)],
+        "coding": {"principal_diagnosis": {"code": "R07.9"}, "diagnoses": [], "procedures": []},
+    },
+]  # fmt: skip
+
+
+async def seed_hospital(endpoints: Endpoints, tenant: str = DEMO_TENANT) -> str:
+    """The demo hospital and its chargemaster; safe to run again. Returns the facility id."""
+    admin = token(tenant, "admin")
+    async with httpx.AsyncClient(timeout=60) as client:
+        facility_id: str = (
+            await _post(client, f"{endpoints.registration}/facilities", HOSPITAL, admin, "seed-facility")
+        )["facility_id"]
+        rows = [
+            {
+                "charge_code": c,
+                "description": d,
+                "revenue_code": r,
+                "amount_cents": a,
+                **({"hcpcs": h} if h else {}),
+            }
+            for c, d, r, h, a in CHARGEMASTER
+        ]
+        response = await client.put(
+            f"{endpoints.invoicing}/chargemaster",
+            json={"effective_from": "2020-01-01", "rows": rows},
+            headers=admin,
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"chargemaster refused: {response.status_code} {response.text[:300]}")
+    return facility_id
+
+
+async def simulate_hospital(
+    endpoints: Endpoints,
+    reference: Reference,
+    facility_id: str,
+    *,
+    tenant: str = DEMO_TENANT,
+    seed_value: int = 0,
+) -> int:
+    """Drive the demo's hospital stays through the APIs: admission, charges, discharge, institutional
+    coding. Returns the stays coded; their bills, 837I and 835 follow on their own."""
+    rng = random.Random(seed_value)
+    tokens = Tokens.mint(tenant)
+    done = 0
+    async with httpx.AsyncClient(timeout=60) as client:
+        for n, stay in enumerate(HOSPITAL_STAYS):
+            patient = synthetic_patient(rng, 10_000 + n)
+            patient["birth_date"] = "1952-04-11"  # an adult of Medicare age, for the coding edits
+            patient_id = (
+                await _post(
+                    client,
+                    f"{endpoints.registration}/patients",
+                    patient,
+                    tokens.desk,
+                    f"hosp-p-{patient['mrn']}",
+                )
+            )["patient_id"]
+            coverage = {
+                "payer_id": reference.payer_ids[0], "member_id": f"H{rng.randrange(10**9):09d}",
+                "priority": "primary", "relationship_to_subscriber": "self", "effective_from": "2020-01-01",
+            }  # fmt: skip
+            await _post(
+                client, f"{endpoints.registration}/patients/{patient_id}/coverages", coverage, tokens.desk,
+                f"hosp-c-{patient_id}",
+            )  # fmt: skip
+            admitted = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(
+                days=stay["nights"], hours=6
+            )
+            admission = {
+                "patient_id": patient_id, "facility_id": facility_id,
+                "attending_provider_id": reference.rendering_provider_ids[0], "setting": stay["setting"],
+                "admitted_at": admitted.isoformat(), "admission_type": "1", "admission_source": "1",
+            }  # fmt: skip
+            encounter_id = (
+                await _post(
+                    client,
+                    f"{endpoints.registration}/admissions",
+                    admission,
+                    tokens.desk,
+                    f"hosp-a-{patient_id}",
+                )
+            )["encounter_id"]
+            lines = [
+                {
+                    "charge_code": code,
+                    "units": units,
+                    "service_date": (admitted.date() + timedelta(days=day)).isoformat(),
+                }
+                for code, units, day in stay["charges"]
+            ]
+            await _post(
+                client, f"{endpoints.invoicing}/encounters/{encounter_id}/charges", {"lines": lines},
+                tokens.desk, f"hosp-ch-{encounter_id}",
+            )  # fmt: skip
+            discharged = admitted + timedelta(days=stay["nights"], hours=4)
+            await _post(
+                client, f"{endpoints.registration}/admissions/{encounter_id}/discharge",
+                {"discharged_at": discharged.isoformat(), "discharge_status": "01"}, tokens.desk,
+                f"hosp-d-{encounter_id}",
+            )  # fmt: skip
+            # Coded once discharged, as a hospital coder works (the DRG depends on the discharge).
+            coding = dict(stay["coding"])
+            coding["procedures"] = [
+                {"code": p["code"], "date": (admitted.date() + timedelta(days=p["day"])).isoformat()}
+                for p in stay["coding"]["procedures"]
+            ]
+            await _put_when_known(
+                client, f"{endpoints.coding}/encounters/{encounter_id}/coding", coding, tokens.coder
+            )
+            done += 1
+    return done
+
+
+async def _put_when_known(client: httpx.AsyncClient, url: str, body: Any, headers: dict[str, str]) -> None:
+    """Coding learns of an admission from registration's events: wait until it has."""
+    deadline = time.perf_counter() + 60
+    while True:
+        response = await client.put(url, json=body, headers=headers)
+        if response.status_code == 200:
+            return
+        if response.status_code not in (404, 409) or time.perf_counter() > deadline:
+            raise RuntimeError(f"coding answered {response.status_code}: {response.text[:500]}")
+        await asyncio.sleep(0.2)
 
 
 @dataclass

@@ -362,9 +362,11 @@ def verify_log(service: Service) -> None:
 def seed(tenant: Annotated[str, typer.Option()] = demo.DEMO_TENANT) -> None:
     """Load demo reference data (payers, providers, fee schedule) through the APIs."""
     reference = asyncio.run(demo.seed(Endpoints(), tenant))
+    asyncio.run(demo.seed_hospital(Endpoints(), tenant))
     console.print(
         f"seeded tenant {tenant}: {len(reference.payer_ids)} payers, "
-        f"{1 + len(reference.rendering_provider_ids)} providers, a fee schedule of {len(demo.FEES)} codes"
+        f"{1 + len(reference.rendering_provider_ids)} providers, a fee schedule of {len(demo.FEES)} codes, "
+        f"a hospital with a chargemaster of {len(demo.CHARGEMASTER)} charges"
     )
 
 
@@ -397,6 +399,9 @@ def simulate(
             max=500,
         ),
     ] = 1,
+    hospital: Annotated[
+        bool, typer.Option(help="Also drive the demo hospital's stays (3 inpatient, 1 outpatient).")
+    ] = True,
 ) -> None:
     """Drive realistic synthetic encounters (patients, coverage, visits, codes) through the APIs."""
     with Progress(
@@ -414,12 +419,23 @@ def simulate(
                 on_progress=lambda: progress.advance(task),
             )
         )
+    stays = 0
+    if hospital:
+        endpoints = Endpoints()
+        reference = asyncio.run(demo.seed(endpoints, tenant))
+        facility_id = asyncio.run(demo.seed_hospital(endpoints, tenant))
+        stays = asyncio.run(
+            demo.simulate_hospital(
+                endpoints, reference, facility_id, tenant=tenant, seed_value=seed_value or 0
+            )
+        )
     table = Table(title=f"simulation for tenant {tenant}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("encounters opened", str(result.encounters))
     table.add_row("encounters coded", str(result.coded))
     table.add_row("insured / self-pay", f"{result.insured} / {result.self_pay}")
+    table.add_row("hospital stays discharged", str(stays))
     table.add_row("failures", str(len(result.failures)))
     table.add_row("seconds", f"{result.seconds:.1f}")
     table.add_row("encounters/s", f"{result.coded / result.seconds:.1f}" if result.seconds else "-")

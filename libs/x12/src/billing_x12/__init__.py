@@ -1,4 +1,4 @@
-"""X12 5010 for the billing platform: reading envelopes and 837P, 835, 999 and 277CA transaction
+"""X12 5010 for the billing platform: reading envelopes and 837P, 837I, 835, 999 and 277CA transaction
 sets into typed, frozen models (amounts in integer cents), and writing them back.
 
 Every refusal is an `X12Error` subclass naming the segment position, id and element, never the
@@ -40,6 +40,15 @@ from billing_x12.implementation_ack import (
     read_implementation_ack,
     write_999,
 )
+from billing_x12.institutional_claim import (
+    CodedDiagnosis,
+    InstitutionalClaim,
+    InstitutionalServiceLine,
+    Procedure,
+    is_837i,
+    parse_837i,
+    read_institutional_claims,
+)
 from billing_x12.professional_claim import (
     Diagnosis,
     ProfessionalClaim,
@@ -61,6 +70,8 @@ from billing_x12.remittance import (
     Adjustment,
     Amount,
     ClaimPayment,
+    InpatientAdjudication,
+    OutpatientAdjudication,
     PaymentInfo,
     ProviderAdjustment,
     ProviderAdjustmentItem,
@@ -92,6 +103,7 @@ __all__ = [
     "ClaimAck",
     "ClaimAcknowledgement",
     "ClaimPayment",
+    "CodedDiagnosis",
     "Contact",
     "Delimiters",
     "Diagnosis",
@@ -105,12 +117,17 @@ __all__ = [
     "FunctionalGroupOut",
     "GroupResponse",
     "ImplementationAck",
+    "InpatientAdjudication",
+    "InstitutionalClaim",
+    "InstitutionalServiceLine",
     "Interchange",
     "InterchangeOut",
     "LineAck",
     "NotX12Error",
+    "OutpatientAdjudication",
     "Party",
     "PaymentInfo",
+    "Procedure",
     "ProfessionalClaim",
     "ProfessionalServiceLine",
     "ProviderAdjustment",
@@ -134,14 +151,17 @@ __all__ = [
     "check_remittance_balance",
     "envelope_ref",
     "format_cents",
+    "is_837i",
     "iter_transaction_sets",
     "parse_277ca",
     "parse_835",
+    "parse_837i",
     "parse_837p",
     "parse_999",
     "parse_cents",
     "read_claim_acknowledgement",
     "read_implementation_ack",
+    "read_institutional_claims",
     "read_interchanges",
     "read_professional_claims",
     "read_remittance",

@@ -105,6 +105,25 @@ class ServicePayment:
 
 
 @dataclass(frozen=True)
+class InpatientAdjudication:
+    """MIA: how an inpatient (institutional) claim was priced. MIA01 covered days is required; MIA04
+    is the DRG amount of a stay paid by DRG; MIA05 a claim payment remark code."""
+
+    covered_days: int
+    drg_amount_cents: int | None = None
+    remark_code: str | None = None
+
+
+@dataclass(frozen=True)
+class OutpatientAdjudication:
+    """MOA: how an outpatient (or professional) claim was priced: MOA01 reimbursement rate, MOA02
+    the HCPCS payable amount; its remark codes (MOA03-MOA07) are the claim's `remark_codes`."""
+
+    reimbursement_rate: Decimal | None = None
+    hcpcs_payable_cents: int | None = None
+
+
+@dataclass(frozen=True)
 class ClaimPayment:
     """Loop 2100: one claim (CLP) as the payer adjudicated it.
 
@@ -132,6 +151,8 @@ class ClaimPayment:
     service_lines: tuple[ServicePayment, ...] = ()
     header_number: int | None = None
     position: int = field(default=0, compare=False)
+    inpatient: InpatientAdjudication | None = None
+    outpatient: OutpatientAdjudication | None = None
 
     @property
     def is_reversal(self) -> bool:
@@ -293,6 +314,8 @@ class _ClaimBuilder:
         self.amounts: list[Amount] = []
         self.lines: list[ServicePayment] = []
         self.line: _LineBuilder | None = None
+        self.inpatient: InpatientAdjudication | None = None
+        self.outpatient: OutpatientAdjudication | None = None
 
     def close_line(self) -> None:
         if self.line is not None:
@@ -330,6 +353,8 @@ class _ClaimBuilder:
             service_lines=tuple(self.lines),
             header_number=self.header_number,
             position=clp.position,
+            inpatient=self.inpatient,
+            outpatient=self.outpatient,
         )
 
 
@@ -459,7 +484,7 @@ class _Reader:
                 entity = EntityBuilder(segment)
             elif sid == "TRN" and not in_detail and trn is None:
                 trn = segment
-            elif sid in ("CUR", "TS3", "TS2", "QTY", "MIA", "PER", "RDM"):
+            elif sid in ("CUR", "TS3", "TS2", "QTY", "PER", "RDM"):
                 continue  # tolerated: none of them changes who is paid what
             elif sid == "REF" and claim is None:
                 if segment.get(1) == "EV":
@@ -487,7 +512,7 @@ class _Reader:
                 in_detail = True
                 plbs.append(read_plb(segment))
             elif claim is None:
-                if sid in ("CAS", "NM1", "SVC", "MOA", "AMT", "LQ", "REF", "DTM"):
+                if sid in ("CAS", "NM1", "SVC", "MIA", "MOA", "AMT", "LQ", "REF", "DTM"):
                     raise unexpected(segment, "outside a claim (CLP)")
                 continue
             else:
@@ -551,7 +576,17 @@ class _Reader:
             claim.parties.append(read_nm1(segment))
         elif sid == "MOA":
             claim.remarks.extend(code for code in (segment.get(i) for i in range(3, 8)) if code)
-        # Other segments of the claim loop (MIA, PER, QTY) carry nothing the platform posts.
+            rate, payable = segment.optional_decimal(1), segment.optional_cents(2)
+            # An MOA with remark codes only says nothing about pricing.
+            if rate is not None or payable is not None:
+                claim.outpatient = OutpatientAdjudication(rate, payable)
+        elif sid == "MIA":
+            claim.inpatient = InpatientAdjudication(
+                covered_days=segment.integer(1),
+                drg_amount_cents=segment.optional_cents(4),
+                remark_code=segment.optional(5),
+            )
+        # Other segments of the claim loop (PER, QTY) carry nothing the platform posts.
 
 
 def _read_bpr(bpr: Segment) -> PaymentInfo:

@@ -51,8 +51,30 @@ def _claim_segments(claim: ClaimPayment) -> list[SegmentOut]:
     ]
     out.extend(cas_segments(claim.adjustments))
     out.extend(nm1_segment(party) for party in claim.parties)
-    if claim.remark_codes:
-        out.append(seg("MOA", None, None, *claim.remark_codes[:5]))
+    inpatient = claim.inpatient
+    if inpatient is not None:
+        out.append(
+            seg(
+                "MIA",
+                str(inpatient.covered_days),
+                None,
+                None,
+                None if inpatient.drg_amount_cents is None else format_cents(inpatient.drg_amount_cents),
+                inpatient.remark_code,
+            )
+        )
+    outpatient = claim.outpatient
+    if outpatient is not None or claim.remark_codes:
+        rate = outpatient.reimbursement_rate if outpatient else None
+        payable = outpatient.hcpcs_payable_cents if outpatient else None
+        out.append(
+            seg(
+                "MOA",
+                None if rate is None else format_decimal(rate),
+                None if payable is None else format_cents(payable),
+                *claim.remark_codes[:5],
+            )
+        )
     out.extend(seg("REF", ref.qualifier, ref.value) for ref in claim.references)
     for qualifier, value in (
         ("232", claim.statement_from),

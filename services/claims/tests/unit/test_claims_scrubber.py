@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from billing_events.contracts.claims import ClaimLine
+from billing_events.contracts.coding import DrgAssignment, InstitutionalDiagnosis, InstitutionalProcedure
+from billing_events.contracts.invoicing import InstitutionalBill, InstitutionalLine
 from billing_events.identifiers import is_valid_npi
 from claims.domain import scrubber
 from claims.domain.model import (
@@ -229,3 +231,88 @@ def test_npi_check_digit(npi: str, valid: bool) -> None:
 def test_edi_payer_ids_may_carry_hyphens_as_x12_an_elements_allow(edi_payer_id: str, valid: bool) -> None:
     context = replace(CONTEXT, payer=PayerFacts(edi_payer_id, "CI", 90))
     assert ("SCRUB-PAYER-ID" not in edits(context=context)) is valid
+
+
+# The institutional (837I) edits: a hospital claim each holds back, and the same claim fixed; a
+# hospital claim is not held by the professional form's edits (diagnosis pointers, 5-character codes).
+
+
+def hospital_edits(claim: ClaimContent) -> list[str]:
+    return [finding.edit_id for finding in scrubber.scrub(claim, CONTEXT, TODAY)]
+
+
+BILL = InstitutionalBill(
+    facility_id="billing-1",
+    setting="inpatient",
+    type_of_bill="11",
+    statement_from=date(2026, 3, 2),
+    statement_to=date(2026, 3, 5),
+    admitted_at=datetime(2026, 3, 2, 21, 40, tzinfo=UTC),
+    discharged_at=datetime(2026, 3, 5, 11, 15, tzinfo=UTC),
+    admission_type="1",
+    admission_source="1",
+    discharge_status="01",
+    attending_provider_id="rendering-1",
+    principal_diagnosis=InstitutionalDiagnosis(code="M16.11", poa="Y"),
+    admitting_diagnosis="M25.551",
+    diagnoses=(InstitutionalDiagnosis(code="I10", poa="Y"),),
+    procedures=(InstitutionalProcedure(code="0SR9019", date=date(2026, 3, 3)),),
+    drg=DrgAssignment(code="470", weight="1.9000", description="Hip", mdc="08", grouper="test"),
+    lines=(
+        InstitutionalLine(
+            line_number=1, charge_code="RB", revenue_code="0120", service_date=date(2026, 3, 2)
+        ),
+        InstitutionalLine(
+            line_number=2, charge_code="OR", revenue_code="0360", hcpcs="27130", service_date=date(2026, 3, 3)
+        ),
+    ),
+)
+# Revenue-code lines carry no diagnosis pointers and a 4-digit code: the 837P's edits would refuse them.
+STAY = replace(
+    CLAIM,
+    place_of_service="21",
+    lines=(
+        claim_line(1, 600000, code="0120", units=3, diagnosis_pointers=()),
+        claim_line(2, 850050, code="27130", diagnosis_pointers=()),
+    ),
+    total_charge_cents=1450050,
+    institutional=BILL,
+)
+
+
+def bill(**changes: object) -> ClaimContent:
+    return replace(STAY, institutional=BILL.model_copy(update=changes))
+
+
+def test_a_complete_stay_passes_every_edit() -> None:
+    assert hospital_edits(STAY) == []
+    assert STAY.kind == "institutional" and CLAIM.kind == "professional"
+
+
+def test_each_institutional_edit_holds_back_what_an_837i_cannot_carry() -> None:
+    assert hospital_edits(bill(type_of_bill="81")) == [scrubber.TYPE_OF_BILL]
+    assert hospital_edits(bill(discharge_status="1")) == [scrubber.TYPE_OF_BILL]
+    assert hospital_edits(bill(statement_to=date(2026, 3, 1))) == [scrubber.STATEMENT_DATES]
+    line = InstitutionalLine(
+        line_number=1, charge_code="RB", revenue_code="120", service_date=date(2026, 3, 2)
+    )
+    assert hospital_edits(bill(lines=(line, BILL.lines[1]))) == [scrubber.REVENUE_CODE]
+    assert hospital_edits(bill(admitting_diagnosis=None)) == [scrubber.PRINCIPAL_DX]
+    assert hospital_edits(bill(diagnoses=(InstitutionalDiagnosis(code="I10"),))) == [scrubber.POA]
+    assert hospital_edits(bill(drg=None)) == [scrubber.DRG]
+
+
+def test_an_outpatient_visit_needs_neither_poa_nor_admitting_diagnosis_nor_drg() -> None:
+    visit = bill(
+        setting="outpatient",
+        type_of_bill="13",
+        admitting_diagnosis=None,
+        drg=None,
+        principal_diagnosis=InstitutionalDiagnosis(code="R07.9"),
+        diagnoses=(),
+    )
+    assert hospital_edits(visit) == []
+
+
+def test_the_lines_must_still_sum_to_the_claim_total() -> None:
+    assert hospital_edits(replace(STAY, total_charge_cents=1450051)) == [scrubber.CLM02_SUM]

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from billing_events.contracts.invoicing import (
+    CapturedCharge,
+    ChargemasterRow,
+    ChargesCaptured,
     CodedInvoiceLine,
     FeeScheduleImported,
     FeeScheduleRow,
@@ -22,6 +25,8 @@ from billing_testing.fakes import InMemoryEventSession
 from invoicing.application import handlers
 from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import ids
+from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import ApplyPatientPayment, Coding, InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -42,6 +47,9 @@ class InMemoryViews:
     coverages: dict[str, PrimaryCoverage] = field(default_factory=dict)
     invoices: dict[str, InvoiceState] = field(default_factory=dict)
     accounts: dict[str, PatientAccountState] = field(default_factory=dict)
+    chargemaster: dict[date, tuple[ChargemasterRow, ...]] = field(default_factory=dict)
+    charges: list[tuple[ChargesCaptured, int]] = field(default_factory=list)
+    stays: dict[str, Stay] = field(default_factory=dict)
 
     async def price_list_on(self, tenant: str, service_date: date) -> PriceList | None:
         return self.price_list
@@ -99,6 +107,45 @@ class InMemoryViews:
         self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None:
         self.price_list = PriceList.of(version.name, version.effective_from, version.rows)
+
+    async def save_chargemaster_version(
+        self,
+        tenant: str,
+        effective_from: date,
+        rows: tuple[ChargemasterRow, ...],
+        position: int,
+        imported_at: datetime,
+    ) -> None:
+        self.chargemaster[effective_from] = rows
+
+    async def charge_prices(
+        self, tenant: str, wanted: set[tuple[str, date]]
+    ) -> dict[tuple[str, date], ChargePrice]:
+        found = {}
+        for code, day in wanted:
+            versions = [v for v in self.chargemaster if v <= day]
+            if not versions:
+                continue
+            row = next((r for r in self.chargemaster[max(versions)] if r.charge_code == code), None)
+            if row is not None:
+                found[(code, day)] = ChargePrice(
+                    code, row.revenue_code, row.hcpcs, row.amount_cents, max(versions)
+                )
+        return found
+
+    async def save_charges(self, tenant: str, captured: ChargesCaptured, position: int) -> None:
+        self.charges.append((captured, position))
+
+    async def charges_of(self, tenant: str, encounter_id: str) -> list[tuple[CapturedCharge, bool]]:
+        return [
+            (line, captured.late)
+            for captured, _ in self.charges
+            if captured.encounter_id == encounter_id
+            for line in captured.lines
+        ]
+
+    async def stay(self, tenant: str, encounter_id: str) -> Stay | None:
+        return self.stays.get(encounter_id)
 
 
 def unit(views: InMemoryViews | None = None) -> tuple[Unit, InMemoryEventSession, InMemoryViews]:

@@ -12,18 +12,21 @@ from billing_x12 import (
     FunctionalGroup,
     GroupResponse,
     Interchange,
-    ProfessionalClaim,
     SegmentError,
     SegmentNote,
     TransactionSet,
     TransactionSetResponse,
     WrongTransactionError,
     envelope_ref,
+    is_837i,
+    read_institutional_claims,
     read_professional_claims,
 )
 from billing_x12.implementation_ack import SEGMENTS_IN_ERROR, TRANSACTION_SET_NOT_SUPPORTED
 
-# IK502 I6: implementation convention not supported (an 837 that is not 005010X222A1).
+from payer_simulator.adjudication import AnyClaim
+
+# IK502 I6: implementation convention not supported (an 837 neither 005010X222A1 nor 005010X223A2).
 _IMPLEMENTATION_NOT_SUPPORTED = "I6"
 
 
@@ -35,7 +38,7 @@ class ReviewedSet:
     group: FunctionalGroup
     transaction_set: TransactionSet
     response: TransactionSetResponse
-    claims: tuple[ProfessionalClaim, ...]
+    claims: tuple[AnyClaim, ...]
     payer_ids: frozenset[str]
 
 
@@ -88,14 +91,14 @@ def _review_set(
 ) -> ReviewedSet:
     codes = [f.fault.value for f in transaction_set.faults if f.fault is not None]
     notes: list[SegmentNote] = []
-    claims: tuple[ProfessionalClaim, ...] = ()
+    claims: tuple[AnyClaim, ...] = ()
     if not codes and not envelope_broken:
+        envelope = envelope_ref(interchange, group, transaction_set)
         try:
-            claims = read_professional_claims(
-                transaction_set,
-                envelope_ref(interchange, group, transaction_set),
-                group_version=group.version,
-            )
+            if is_837i(transaction_set, group.version):
+                claims = read_institutional_claims(transaction_set, envelope, group_version=group.version)
+            else:
+                claims = read_professional_claims(transaction_set, envelope, group_version=group.version)
         except WrongTransactionError:
             codes.append(
                 TRANSACTION_SET_NOT_SUPPORTED

@@ -33,7 +33,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from billing_x12 import Adjustment, Amount, ClaimPayment, Party, ProfessionalClaim, ServicePayment
+from billing_x12 import (
+    Adjustment,
+    Amount,
+    ClaimPayment,
+    InstitutionalClaim,
+    Party,
+    ProfessionalClaim,
+    ServicePayment,
+)
 from billing_x12.professional_claim import ProfessionalServiceLine
 
 from payer_simulator.config import PayerRules
@@ -64,7 +72,7 @@ CLP06_CODES = frozenset(
         "ZZ",
     }
 )
-_STATUS_BY_RESPONSIBILITY = {"P": "1", "S": "2", "T": "3"}
+STATUS_BY_RESPONSIBILITY = {"P": "1", "S": "2", "T": "3"}
 
 
 def percent_of(cents: int, basis_points: int) -> int:
@@ -108,7 +116,11 @@ def line_denial(
     return None
 
 
-def claim_parties(claim: ProfessionalClaim) -> tuple[Party, ...]:
+# What the 837P and the 837I have alike: the parties and the envelope a payer answers.
+AnyClaim = ProfessionalClaim | InstitutionalClaim
+
+
+def claim_parties(claim: AnyClaim) -> tuple[Party, ...]:
     """NM1*QC (patient) and, when the patient is not the subscriber, NM1*IL (insured)."""
     subscriber = claim.subscriber
     if claim.patient is None:
@@ -119,7 +131,7 @@ def claim_parties(claim: ProfessionalClaim) -> tuple[Party, ...]:
     return (patient, insured)
 
 
-def claim_filing_indicator(claim: ProfessionalClaim, rules: PayerRules) -> str:
+def claim_filing_indicator(claim: AnyClaim, rules: PayerRules) -> str:
     indicator = claim.claim_filing_indicator
     return indicator if indicator in CLP06_CODES else rules.claim_filing_indicator
 
@@ -146,30 +158,15 @@ def adjudicate(
             continue
         charge = line.charge_cents
         allowed = min(charge, percent_of(charge, rules.allowed_basis_points))
-        copay = min(rules.copay_cents(line.code), allowed)
         year = (line.service_date_from or today).year
-        deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
-        deductible = min(allowed - copay, deductible_left)
-        used[year] = used.get(year, 0) + deductible
-        coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
-        paid = allowed - copay - deductible - coinsurance
-        adjustments = [
-            Adjustment(group, reason, amount)
-            for group, reason, amount in (
-                ("CO", "45", charge - allowed),
-                ("PR", "1", deductible),
-                ("PR", "2", coinsurance),
-                ("PR", "3", copay),
-            )
-            if amount
-        ]
-        lines.append(_service(line, paid, tuple(adjustments), None, allowed))
+        paid, adjustments = price_allowed(charge, allowed, rules.copay_cents(line.code), year, rules, used)
+        lines.append(_service(line, paid, adjustments, None, allowed))
     paid_total = sum(line.paid_cents for line in lines)
     patient_total = sum(a.amount_cents for line in lines for a in line.adjustments if a.group == "PR")
     all_denied = all(line.paid_cents == 0 and line.allowed_cents is None for line in lines)
     payment = ClaimPayment(
         patient_control_number=claim.patient_control_number,
-        status_code="4" if all_denied else _STATUS_BY_RESPONSIBILITY.get(claim.payer_responsibility, "1"),
+        status_code="4" if all_denied else STATUS_BY_RESPONSIBILITY.get(claim.payer_responsibility, "1"),
         charge_cents=claim.charge_cents,
         paid_cents=paid_total,
         patient_responsibility_cents=patient_total,
@@ -186,6 +183,31 @@ def adjudicate(
     if claim.payer_responsibility in ("S", "T") and any(line.prior_payments for line in claim.lines):
         return coordinate(claim, adjudication, rules, today)
     return adjudication
+
+
+def price_allowed(
+    charge: int, allowed: int, copay: int, year: int, rules: PayerRules, used: dict[int, int]
+) -> tuple[int, tuple[Adjustment, ...]]:
+    """What the payer pays of an allowed amount and the line's adjustments: CO-45 the charge above
+    it, then copay (PR-3), the deductible left for the year (PR-1, counted into `used`) and
+    coinsurance (PR-2) on the rest."""
+    copay = min(copay, allowed)
+    deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
+    deductible = min(allowed - copay, deductible_left)
+    used[year] = used.get(year, 0) + deductible
+    coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
+    paid = allowed - copay - deductible - coinsurance
+    adjustments = tuple(
+        Adjustment(group, reason, amount)
+        for group, reason, amount in (
+            ("CO", "45", charge - allowed),
+            ("PR", "1", deductible),
+            ("PR", "2", coinsurance),
+            ("PR", "3", copay),
+        )
+        if amount
+    )
+    return paid, adjustments
 
 
 def balance_left(line: ProfessionalServiceLine) -> int:

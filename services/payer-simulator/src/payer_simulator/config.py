@@ -128,6 +128,15 @@ class PayerRules(_Model):
     crossover_to: str | None = None
     # How the payer answers eligibility inquiries (270); the defaults answer every member active.
     eligibility: EligibilityRules = Field(default_factory=EligibilityRules)
+    # Institutional claims (837I). An inpatient stay is paid by its MS-DRG: the DRG's relative
+    # weight (4 decimals) x the payer's base rate, rounded half up to the cent; outliers are ignored.
+    # The allowed amount is the lesser of that DRG amount and the billed charges. A stay whose DRG
+    # the table lacks is denied CO-16 (claim lacks information), as is one without a DRG.
+    drg_base_rate: Decimal | None = None
+    drg_weights: dict[str, Decimal] = Field(default_factory=dict)
+    # An outpatient line with a HCPCS code in this fee schedule is allowed the lesser of the fee and
+    # its charge; any other outpatient line is allowed `allowed_percent` of its charge.
+    outpatient_fees: dict[str, Decimal] = Field(default_factory=dict)
 
     @field_validator("allowed_percent", "coinsurance_percent")
     @classmethod
@@ -141,6 +150,26 @@ class PayerRules(_Model):
     @classmethod
     def _amount(cls, value: Decimal) -> Decimal:
         return _two_decimals(value, "an amount")
+
+    @field_validator("drg_base_rate")
+    @classmethod
+    def _base_rate(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _two_decimals(value, "a base rate")
+
+    @field_validator("drg_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for weight in value.values():
+            if not weight.is_finite() or weight <= 0 or weight != weight.quantize(Decimal("0.0001")):
+                raise ValueError("a DRG weight must be a positive number with at most 4 decimals")
+        return value
+
+    @field_validator("outpatient_fees")
+    @classmethod
+    def _fees(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for amount in value.values():
+            _two_decimals(amount, "a fee")
+        return value
 
     @field_validator("copays")
     @classmethod
@@ -160,6 +189,19 @@ class PayerRules(_Model):
     @property
     def annual_deductible_cents(self) -> int:
         return dollars_to_cents(self.annual_deductible)
+
+    @property
+    def drg_base_rate_cents(self) -> int | None:
+        return None if self.drg_base_rate is None else dollars_to_cents(self.drg_base_rate)
+
+    def drg_weight_ten_thousandths(self, drg: str) -> int | None:
+        """The DRG's relative weight in ten-thousandths (1.9000 -> 19000), None when not in the table."""
+        weight = self.drg_weights.get(drg)
+        return None if weight is None else int(weight * 10_000)
+
+    def outpatient_fee_cents(self, hcpcs: str | None) -> int | None:
+        amount = self.outpatient_fees.get(hcpcs) if hcpcs else None
+        return None if amount is None else dollars_to_cents(amount)
 
     def copay_cents(self, code: str) -> int:
         amount = self.copays.get(code)

@@ -29,6 +29,7 @@ from billing_x12 import (
     Contact,
     Entity,
     EnvelopeRef,
+    InstitutionalClaim,
     Interchange,
     Party,
     PaymentInfo,
@@ -49,9 +50,10 @@ from billing_x12 import (
 from billing_x12.professional_claim import PriorLinePayment
 
 from payer_simulator.acknowledgements import ReviewedInterchange, review_interchange
-from payer_simulator.adjudication import Denial, adjudicate, claim_parties, reversal
+from payer_simulator.adjudication import AnyClaim, Denial, adjudicate, claim_parties, reversal
 from payer_simulator.config import PayerRules, Rules
 from payer_simulator.eligibility import answer_file
+from payer_simulator.institutional import adjudicate_institutional
 from payer_simulator.state import (
     ProcessedFile,
     Rename,
@@ -266,7 +268,7 @@ class Simulator:
                     decision = self._decide(claim, rules, work, now.date())
                     outputs.append(self._claim_ack_file(stem, claim, rules, decision.ack, work, now, usage))
                     answers = [(claim.payer_id, payment) for payment in decision.payments]
-                    if decision.payments:
+                    if decision.payments and isinstance(claim, ProfessionalClaim):
                         answers = self._crossover(claim, rules, answers, work, now.date())
                     for payer_id, payment in answers:
                         batch = batches.setdefault(payer_id, _PayerBatch(payer_id, claim.envelope, usage))
@@ -322,9 +324,7 @@ class Simulator:
         work.add_deductible(target, member, dict(answer.deductible_used))
         return [*answers[:-1], (payer_id, forwarded), (target, answer.payment)]
 
-    def _decide(
-        self, claim: ProfessionalClaim, rules: PayerRules, work: SimulatorState, today: dt.date
-    ) -> _Decision:
+    def _decide(self, claim: AnyClaim, rules: PayerRules, work: SimulatorState, today: dt.date) -> _Decision:
         payer_id = claim.payer_id
         member = member_key(payer_id, claim.member_id)
         provider = claim.billing_provider.identifier
@@ -356,14 +356,25 @@ class Simulator:
         if frequency == "1" and rules.deny_duplicates and duplicate is not None:
             deny_all = Denial("18")
         control_number = f"SIM{work.counters.next('claim'):010d}"
-        adjudication = adjudicate(
-            claim,
-            rules,
-            payer_claim_control_number=control_number,
-            deductible_used=work.deductible_used(payer_id, member),
-            today=today,
-            deny_all=deny_all,
-        )
+        used = work.deductible_used(payer_id, member)
+        if isinstance(claim, InstitutionalClaim):
+            adjudication = adjudicate_institutional(
+                claim,
+                rules,
+                payer_claim_control_number=control_number,
+                deductible_used=used,
+                today=today,
+                deny_all=deny_all,
+            )
+        else:
+            adjudication = adjudicate(
+                claim,
+                rules,
+                payer_claim_control_number=control_number,
+                deductible_used=used,
+                today=today,
+                deny_all=deny_all,
+            )
         work.add_deductible(payer_id, member, dict(adjudication.deductible_used))
         if deny_all is None:
             work.claims[f"{payer_id}|{control_number}"] = StoredClaim.of(
@@ -386,7 +397,7 @@ class Simulator:
     def _claim_ack_file(
         self,
         stem: str,
-        claim: ProfessionalClaim,
+        claim: AnyClaim,
         rules: PayerRules,
         ack: ClaimAck,
         work: SimulatorState,
@@ -528,7 +539,7 @@ def _all_eligibility_inquiries(interchanges: tuple[Interchange, ...]) -> bool:
 
 
 def _claim_ack(
-    claim: ProfessionalClaim,
+    claim: AnyClaim,
     status: StatusCode,
     today: dt.date,
     payer_claim_control_number: str | None = None,
@@ -558,7 +569,7 @@ def _claim_ack(
     )
 
 
-def _payee(claim: ProfessionalClaim) -> Entity:
+def _payee(claim: AnyClaim) -> Entity:
     provider = claim.billing_provider
     references = (Reference("TJ", claim.billing_tax_id),) if claim.billing_tax_id else ()
     return Entity(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
 from billing_events.contracts.adjustments import CasAdjustment as CasAdjustment
 from billing_events.contracts.base import Event, Sealed, event
+from billing_events.contracts.invoicing import InstitutionalBill
 
 SERVICE = "claims"
 
@@ -91,6 +92,10 @@ class ClaimCreated(Event):
     # A claim the earlier payer forwarded itself (a crossover): recorded to carry the next payer's
     # answer, never sent by the platform.
     crossover: bool = False
+    # A hospital's claim (optional: added later): "institutional" is written as an 837I from the
+    # invoice's institutional bill, kept here so the claim needs nobody to write it.
+    kind: Literal["professional", "institutional"] = "professional"
+    institutional: InstitutionalBill | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
 from billing_events.contracts.adjustments import CasAdjustment
 from billing_events.contracts.base import Event, event
+from billing_events.contracts.coding import DrgAssignment, InstitutionalDiagnosis, InstitutionalProcedure
 
 SERVICE = "invoicing"
 
@@ -71,6 +72,49 @@ class PricingError(BaseModel):
     reason: str
 
 
+class InstitutionalLine(BaseModel):
+    """An institutional invoice line (its InvoiceLine of the same line_number carries the amounts):
+    the UB-04 revenue code, HCPCS where the chargemaster has one, and the charge code it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    charge_code: str
+    revenue_code: str
+    hcpcs: str | None = None
+    service_date: date
+
+
+class InstitutionalBill(BaseModel):
+    """What an institutional invoice (the hospital's UB-04) carries besides a professional one, copied
+    from registration's admission and coding's institutional coding, so that claims can write the 837I
+    without asking anyone. `type_of_bill` is facility type and classification ("11" inpatient
+    hospital, "13" outpatient hospital); `frequency_code` completes it: "1" admit through discharge,
+    "5" late charges only, "7" replacement of `replaces_invoice_id`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    facility_id: str
+    setting: Literal["inpatient", "outpatient"]
+    type_of_bill: str
+    frequency_code: Literal["1", "5", "7"] = "1"
+    statement_from: date
+    statement_to: date
+    admitted_at: datetime
+    discharged_at: datetime
+    admission_type: str
+    admission_source: str
+    discharge_status: str
+    attending_provider_id: str
+    principal_diagnosis: InstitutionalDiagnosis
+    admitting_diagnosis: str | None = None
+    diagnoses: tuple[InstitutionalDiagnosis, ...] = ()
+    procedures: tuple[InstitutionalProcedure, ...] = ()
+    drg: DrgAssignment | None = None
+    lines: tuple[InstitutionalLine, ...] = ()
+    replaces_invoice_id: str | None = None
+
+
 @event(service=SERVICE, aggregate="invoice", subject="invoice_id")
 class InvoiceIssued(Event):
     invoice_id: str
@@ -88,6 +132,8 @@ class InvoiceIssued(Event):
     coverage_id: str | None = None
     payer_id: str | None = None
     fee_schedule: str
+    # An institutional invoice (optional: added for hospitals); absent on a professional one.
+    institutional: InstitutionalBill | None = None
 
 
 class CodedInvoiceLine(BaseModel):
@@ -132,6 +178,9 @@ class InvoiceVoided(Event):
     encounter_id: str
     reason: str
     superseded_by_coding_version: int | None = None
+    # A hospital bill replaced by a bill with late charges (optional: added later). Its claim is then
+    # replaced at the payer by the new bill's claim (frequency 7), not voided (frequency 8).
+    replaced_by_invoice_id: str | None = None
 
 
 # A payer's CAS adjustment, as claims published it and as invoicing posts it: one model for both.
@@ -349,3 +398,74 @@ class DunningCycleEnded(Event):
     patient_id: str
     cycle_started_on: date
     ended_on: date
+
+
+# The hospital's chargemaster (CDM) and charge capture.
+
+
+class ChargemasterRow(BaseModel):
+    """One charge of the chargemaster: the hospital's own charge code, its description (no patient
+    data: a price list's text), the UB-04 revenue code (4 digits), the HCPCS code where the charge
+    has one, and the price of one unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    charge_code: str
+    description: str
+    revenue_code: str
+    hcpcs: str | None = None
+    amount_cents: int
+
+
+@event(service=SERVICE, aggregate="chargemaster", subject="chargemaster_id")
+class ChargemasterRowsStaged(Event):
+    """One part of a chargemaster version (20,000-60,000 rows do not fit one event); the version takes
+    effect only with the ChargemasterImported that follows, as for FeeScheduleRowsStaged."""
+
+    chargemaster_id: str
+    effective_from: date
+    part: int
+    parts: int
+    rows: tuple[ChargemasterRow, ...]
+
+
+@event(service=SERVICE, aggregate="chargemaster", subject="chargemaster_id")
+class ChargemasterImported(Event):
+    """A version of the tenant's chargemaster takes effect on `effective_from`, replacing the whole
+    price list from that day. Its rows are in the `parts` ChargemasterRowsStaged events just before
+    it in the same stream (`rows` holds them only for a version small enough for one event)."""
+
+    chargemaster_id: str
+    effective_from: date
+    rows: tuple[ChargemasterRow, ...] = ()
+    parts: int = 0
+    row_count: int
+
+
+class CapturedCharge(BaseModel):
+    """A charge line as captured, priced from the chargemaster version in effect on its service date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    charge_code: str
+    revenue_code: str
+    hcpcs: str | None = None
+    units: int
+    unit_price_cents: int
+    charge_cents: int
+    service_date: date
+    chargemaster_effective_from: date
+
+
+@event(service=SERVICE, aggregate="encounter-charges", subject="encounter_id")
+class ChargesCaptured(Event):
+    """Charges posted to an institutional encounter during (or after) the stay. `late` when the
+    encounter's institutional bill was already final: such charges go on a late-charge (frequency 5)
+    or replacement (frequency 7) claim, as the payer's setting says."""
+
+    encounter_id: str
+    capture_id: str
+    lines: tuple[CapturedCharge, ...]
+    total_charge_cents: int
+    late: bool = False

@@ -131,6 +131,8 @@ CREATE TABLE IF NOT EXISTS claims (
 -- Coordination of benefits (added later: existing tables gain the columns).
 ALTER TABLE claims ADD COLUMN IF NOT EXISTS sequence text NOT NULL DEFAULT 'primary';
 ALTER TABLE claims ADD COLUMN IF NOT EXISTS predecessor_claim_id text;
+-- Hospital claims (added later): professional (837P) or institutional (837I).
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'professional';
 CREATE INDEX IF NOT EXISTS claims_by_status ON claims (tenant, status, seq);
 CREATE INDEX IF NOT EXISTS claims_by_invoice ON claims (tenant, invoice_id);
 CREATE INDEX IF NOT EXISTS claims_by_encounter ON claims (tenant, encounter_id);
@@ -648,10 +650,11 @@ class PostgresClaimViews:
             "total_charge_cents, status, pending_frequency, findings, "
             "payer_claim_control_number, paid_cents, "
             "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at, "
-            "sequence, predecessor_claim_id) "
+            "sequence, predecessor_claim_id, kind) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
             "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-            "$21, $22, $24, $23, $25, $26) ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
+            "$21, $22, $24, $23, $25, $26, $27) "
+            "ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
             "pending_frequency = EXCLUDED.pending_frequency, findings = EXCLUDED.findings, "
             "payer_claim_control_number = EXCLUDED.payer_claim_control_number, "
             "paid_cents = EXCLUDED.paid_cents, patient_responsibility_cents "
@@ -684,6 +687,7 @@ class PostgresClaimViews:
             created_at or at,
             content.sequence,
             content.predecessor_claim_id,
+            content.kind,
         )
 
     async def waiting_on(self, tenant: str, *, column: str, value: str) -> list[str]:

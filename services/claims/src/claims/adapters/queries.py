@@ -16,7 +16,7 @@ CLAIM_COLUMNS = (
     "rendering_provider_id, patient_control_number, service_date, "
     "total_charge_cents, status, pending_frequency, "
     "findings, payer_claim_control_number, paid_cents, patient_responsibility_cents, adjudication, "
-    "last_batch_id, version, created_at, updated_at, sequence, predecessor_claim_id"
+    "last_batch_id, version, created_at, updated_at, sequence, predecessor_claim_id, kind"
 )
 FILTERS = ("invoice_id", "encounter_id", "patient_id", "payer_id", "status")
 
@@ -43,6 +43,7 @@ def claim_summary(row: asyncpg.Record) -> dict[str, Any]:
         "coverage_id": row["coverage_id"],
         "payer_id": row["payer_id"],
         "sequence": row["sequence"],
+        "kind": row["kind"],
         "predecessor_claim_id": row["predecessor_claim_id"],
         "billing_provider_id": row["billing_provider_id"],
         "rendering_provider_id": row["rendering_provider_id"],

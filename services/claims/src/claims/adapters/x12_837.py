@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -149,14 +149,14 @@ def check_claim(claim: Claim837) -> list[Problem837]:
 
 
 @dataclass
-class _Segments:
+class Segments:
     items: list[SegmentOut] = field(default_factory=list)
 
     def add(self, segment_id: str, *elements: Element) -> None:
         self.items.append(seg(segment_id, *elements))
 
 
-def _name_segment(out: _Segments, qualifier: str, provider: Provider837) -> None:
+def provider_name(out: Segments, qualifier: str, provider: Provider837) -> None:
     if provider.is_person:
         out.add(
             "NM1",
@@ -176,7 +176,7 @@ def _name_segment(out: _Segments, qualifier: str, provider: Provider837) -> None
         )
 
 
-def _address(out: _Segments, address: Address837, *, zip9: bool = False) -> None:
+def address_segments(out: Segments, address: Address837, *, zip9: bool = False) -> None:
     line2 = text(address.line2, 55)
     out.add("N3", text(address.line1, 55), *([line2] if line2 else []))
     postal = digits(address.postal_code)
@@ -188,13 +188,13 @@ def _address(out: _Segments, address: Address837, *, zip9: bool = False) -> None
     )
 
 
-def _demographics(out: _Segments, person: Person837) -> None:
+def demographics(out: Segments, person: Person837) -> None:
     if person.birth_date is not None:
         out.add("DMG", "D8", d8(person.birth_date), person.sex if person.sex in ("M", "F", "U") else "U")
 
 
-def _person_name(
-    out: _Segments, qualifier: str, person: Person837, id_qualifier: str = "", id_value: str = ""
+def person_name(
+    out: Segments, qualifier: str, person: Person837, id_qualifier: str = "", id_value: str = ""
 ) -> None:
     out.add(
         "NM1",
@@ -210,7 +210,7 @@ def _person_name(
     )
 
 
-def _claim(out: _Segments, claim: Claim837) -> None:
+def _claim(out: Segments, claim: Claim837) -> None:
     out.add(
         "CLM",
         claim.patient_control_number,
@@ -232,45 +232,10 @@ def _claim(out: _Segments, claim: Claim837) -> None:
     )
     rendering = claim.rendering_provider
     if rendering is not None and rendering.npi != claim.billing_provider.npi:
-        _name_segment(out, "82", rendering)
+        provider_name(out, "82", rendering)
         if rendering.taxonomy_code:
             out.add("PRV", "PE", "PXC", rendering.taxonomy_code)
-    for other in claim.other_coverages:
-        adjudication = other.adjudication
-        out.add(
-            "SBR",
-            other.priority,
-            RELATIONSHIP_CODES.get(other.relationship, "G8"),
-            identifier(other.group_number, 50),
-            "",
-            "",
-            "",
-            "",
-            "",
-            other.payer.claim_filing_indicator,
-        )
-        if adjudication is not None:
-            # 2320 CAS carries claim-level adjustments only; the lines' go in their 2430 loops.
-            _adjustments(out, adjudication.claim_adjustments)
-            out.add("AMT", "D", format_cents(adjudication.paid_cents))
-            out.add("AMT", "EAF", format_cents(adjudication.remaining_patient_liability_cents))
-        out.add("OI", "", "", "Y", "", "", "Y")
-        _person_name(out, "IL", other.subscriber, "MI", identifier(other.member_id, 80))
-        out.add(
-            "NM1",
-            "PR",
-            "2",
-            text(other.payer.name, 60),
-            "",
-            "",
-            "",
-            "",
-            "PI",
-            identifier(other.payer.edi_payer_id, 80),
-        )
-        if adjudication is not None and not adjudication.lines:
-            # The remittance date goes here when no 2430 loop carries it.
-            out.add("DTP", "573", "D8", d8(adjudication.adjudicated_on))
+    other_subscriber_loops(out, claim)
     for line in claim.lines:
         out.add("LX", str(line.line_number))
         procedure = ("HC", line.code, *line.modifiers[:4])
@@ -293,11 +258,52 @@ def _claim(out: _Segments, claim: Claim837) -> None:
                     "",
                     str(paid.units),
                 )
-                _adjustments(out, paid.adjustments)
+                cas_segments(out, paid.adjustments)
                 out.add("DTP", "573", "D8", d8(other.adjudication.adjudicated_on))
 
 
-def _adjustments(out: _Segments, adjustments: tuple[Adjustment837, ...]) -> None:
+def other_subscriber_loops(out: Segments, claim: Claim837) -> None:
+    """Loops 2320/2330A/2330B: each other coverage on file, with its payer's answer when it has one
+    (the same segments in an 837P and an 837I)."""
+    for other in claim.other_coverages:
+        adjudication = other.adjudication
+        out.add(
+            "SBR",
+            other.priority,
+            RELATIONSHIP_CODES.get(other.relationship, "G8"),
+            identifier(other.group_number, 50),
+            "",
+            "",
+            "",
+            "",
+            "",
+            other.payer.claim_filing_indicator,
+        )
+        if adjudication is not None:
+            # 2320 CAS carries claim-level adjustments only; the lines' go in their 2430 loops.
+            cas_segments(out, adjudication.claim_adjustments)
+            out.add("AMT", "D", format_cents(adjudication.paid_cents))
+            out.add("AMT", "EAF", format_cents(adjudication.remaining_patient_liability_cents))
+        out.add("OI", "", "", "Y", "", "", "Y")
+        person_name(out, "IL", other.subscriber, "MI", identifier(other.member_id, 80))
+        out.add(
+            "NM1",
+            "PR",
+            "2",
+            text(other.payer.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            identifier(other.payer.edi_payer_id, 80),
+        )
+        if adjudication is not None and not adjudication.lines:
+            # The remittance date goes here when no 2430 loop carries it.
+            out.add("DTP", "573", "D8", d8(adjudication.adjudicated_on))
+
+
+def cas_segments(out: Segments, adjustments: tuple[Adjustment837, ...]) -> None:
     """CAS segments: one per group code, at most six reason/amount/quantity triplets each."""
     by_group: dict[str, list[Adjustment837]] = {}
     for adjustment in adjustments:
@@ -313,7 +319,11 @@ def _adjustments(out: _Segments, adjustments: tuple[Adjustment837, ...]) -> None
             out.add("CAS", group, *elements)
 
 
-def _transaction(out: _Segments, interchange: Interchange837) -> None:
+def transaction(
+    out: Segments, interchange: Interchange837, claim_loop: Callable[[Segments, Claim837], None]
+) -> None:
+    """The header, the billing provider levels and each claim's subscriber and patient levels; the
+    claim loop itself (2300 and below) is the form's own."""
     created = interchange.created_at
     control = f"{interchange.control_number:04d}"
     out.add(
@@ -351,9 +361,9 @@ def _transaction(out: _Segments, interchange: Interchange837) -> None:
         provider_hl = hl
         out.add("HL", str(provider_hl), "", "20", "1")
         out.add("PRV", "BI", "PXC", provider.taxonomy_code)
-        _name_segment(out, "85", provider)
+        provider_name(out, "85", provider)
         assert provider.address is not None
-        _address(out, provider.address, zip9=True)
+        address_segments(out, provider.address, zip9=True)
         out.add("REF", "EI", digits(provider.tax_id))
         for claim in claims:
             hl += 1
@@ -372,10 +382,10 @@ def _transaction(out: _Segments, interchange: Interchange837) -> None:
                 "",
                 claim.payer.claim_filing_indicator,
             )
-            _person_name(out, "IL", claim.subscriber, "MI", identifier(claim.member_id, 80))
+            person_name(out, "IL", claim.subscriber, "MI", identifier(claim.member_id, 80))
             if claim.subscriber.address is not None:
-                _address(out, claim.subscriber.address)
-            _demographics(out, claim.subscriber)
+                address_segments(out, claim.subscriber.address)
+            demographics(out, claim.subscriber)
             out.add(
                 "NM1",
                 "PR",
@@ -392,18 +402,18 @@ def _transaction(out: _Segments, interchange: Interchange837) -> None:
                 hl += 1
                 out.add("HL", str(hl), str(subscriber_hl), "23", "0")
                 out.add("PAT", RELATIONSHIP_CODES.get(claim.relationship, "G8"))
-                _person_name(out, "QC", claim.patient)
+                person_name(out, "QC", claim.patient)
                 assert claim.patient.address is not None
-                _address(out, claim.patient.address)
-                _demographics(out, claim.patient)
-            _claim(out, claim)
+                address_segments(out, claim.patient.address)
+                demographics(out, claim.patient)
+            claim_loop(out, claim)
 
 
 def write_837(interchange: Interchange837) -> str:
     """The whole file: segments end with `~` and a newline, which X12 readers ignore. The envelope and
     its counts come from billing_x12's writer, like every other file the platform writes."""
-    body = _Segments()
-    _transaction(body, interchange)
+    body = Segments()
+    transaction(body, interchange, _claim)
     return render_single_group(
         functional_id="HC",
         version=IMPLEMENTATION,
@@ -417,13 +427,3 @@ def write_837(interchange: Interchange837) -> str:
         created=interchange.created_at,
         usage_indicator=interchange.usage,
     )
-
-
-class X12ClaimFormat:
-    """The application's ClaimFileFormat, in X12 837P 005010X222A1."""
-
-    def check(self, claim: Claim837) -> list[Problem837]:
-        return check_claim(claim)
-
-    def render(self, interchange: Interchange837) -> str:
-        return write_837(interchange)

@@ -17,6 +17,7 @@ from billing_events.envelope import Metadata
 from claims.application.free_text import free_text_sealing
 from claims.application.ports import Unit, Vault
 from claims.domain.claim import (
+    AT_PAYER,
     ClaimState,
     Close,
     Command,
@@ -94,6 +95,7 @@ def content_from_invoice(tenant: str, invoice: InvoiceIssued) -> ClaimContent:
         diagnoses=invoice.diagnoses,
         lines=lines,
         total_charge_cents=invoice.total_charge_cents,
+        institutional=invoice.institutional,
     )
 
 
@@ -149,6 +151,22 @@ async def void_claims_for_invoice(
                 metadata=metadata,
                 today=today,
             )
+
+
+async def replace_claims_for_invoice(
+    unit: Unit, tenant: str, invoice_id: str, reason: str, metadata: Metadata
+) -> None:
+    """A hospital bill replaced by one with late charges: a claim the payer has is replaced there by
+    the new bill's claim (frequency 7, naming its claim number), so it is closed once answered and
+    never voided (8); a claim still here is voided before it leaves."""
+
+    async def command(state: ClaimState) -> Command | None:
+        if state.content is None:
+            return None
+        return Close(reason) if state.status in AT_PAYER else Void(reason)
+
+    for claim_id in await unit.views.claims.claim_ids_for_invoice(tenant, invoice_id):
+        await on_claim(unit, tenant, claim_id, command, metadata)
 
 
 async def close_claims_for_invoice(

@@ -9,6 +9,7 @@ from billing_events.contracts.base import Event
 from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
+    FacilityRegistered,
     PatientDemographicsUpdated,
     PatientRegistered,
     PayerRegistered,
@@ -17,6 +18,23 @@ from billing_events.contracts.registration import (
 from billing_events.envelope import Metadata
 from claims.application.handlers import rescrub_waiting
 from claims.application.ports import Unit
+
+# NUCC taxonomy of a general acute care hospital, for a facility registered without one.
+HOSPITAL_TAXONOMY = "282N00000X"
+
+
+def facility_as_provider(event: FacilityRegistered) -> ProviderEnrolled:
+    """A facility is the billing provider of its institutional claims (837I 2010AA), kept with the
+    providers: the same record answers both claim forms."""
+    return ProviderEnrolled(
+        provider_id=event.facility_id,
+        npi=event.npi,
+        role="billing",
+        organization_name=event.name,
+        taxonomy_code=event.taxonomy_code or HOSPITAL_TAXONOMY,
+        tax_id=event.tax_id,
+        address=event.address,
+    )
 
 
 async def apply_reference_event(
@@ -31,6 +49,9 @@ async def apply_reference_event(
         case ProviderEnrolled():
             await reference.record_provider(tenant, event)
             waits = [("billing_provider_id", event.provider_id), ("rendering_provider_id", event.provider_id)]
+        case FacilityRegistered():
+            await reference.record_provider(tenant, facility_as_provider(event))
+            waits = [("billing_provider_id", event.facility_id)]
         case PatientRegistered():
             await reference.record_patient(tenant, event)
             waits = [("patient_id", event.patient_id)]

@@ -44,6 +44,9 @@ from claims.domain.outbound import (
     Address837,
     Adjustment837,
     Claim837,
+    CodedDiagnosis837,
+    Institutional837,
+    InstitutionalLine837,
     Interchange837,
     Line837,
     LineAdjudication837,
@@ -53,6 +56,7 @@ from claims.domain.outbound import (
     Person837,
     Priority,
     Problem837,
+    Procedure837,
     Provider837,
     Submitter837,
 )
@@ -202,10 +206,23 @@ def payer_adjudication_837(content: ClaimContent, answer: PriorAdjudication) -> 
     )
 
 
-async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, frequency: str) -> Claim837:
-    """Decrypt what the claim's 837 needs. Raises KeyDestroyed or Unreadable (naming a field only)."""
+async def claim_for_837(
+    vault: Vault,
+    state: ClaimState,
+    parties: ClaimParties,
+    frequency: str,
+    replaced_reference: str | None = None,
+) -> Claim837:
+    """Decrypt what the claim's 837 needs. Raises KeyDestroyed or Unreadable (naming a field only).
+
+    An institutional bill of late charges (5) or a replacement (7) goes out under its own frequency,
+    naming the payer's number of the claim it adds to or replaces (`replaced_reference`)."""
     content = state.content
     assert content is not None
+    bill = content.institutional
+    reference = state.original_reference if frequency in ("7", "8") else None
+    if bill is not None and frequency == "1" and bill.frequency_code != "1":
+        frequency, reference = bill.frequency_code, replaced_reference
     patient = await _patient_person(vault, parties.patient)
     coverage = parties.coverage
     subscriber = await _subscriber_person(vault, coverage, patient)
@@ -230,6 +247,9 @@ async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, 
         )
     billing = _provider(parties.billing_provider)
     rendering = _provider(parties.rendering_provider) if parties.rendering_provider else None
+    institutional = None
+    if content.institutional is not None:
+        institutional = institutional_837(content, billing, rendering)
     return Claim837(
         patient_control_number=content.patient_control_number,
         total_charge_cents=content.total_charge_cents,
@@ -258,9 +278,57 @@ async def claim_for_837(vault: Vault, state: ClaimState, parties: ClaimParties, 
         patient=None if coverage.relationship == "self" else patient,
         group_number=coverage.group_number,
         rendering_provider=rendering,
-        payer_claim_control_number=state.original_reference if frequency in ("7", "8") else None,
+        payer_claim_control_number=reference,
         other_coverages=tuple(others),
+        institutional=institutional,
     )
+
+
+def institutional_837(
+    content: ClaimContent, facility: Provider837, attending: Provider837 | None
+) -> Institutional837:
+    """The UB-04 part of the claim, from the invoice's institutional bill: its lines keep the claim's
+    line control numbers, so the payer's 835 finds them again."""
+    bill = content.institutional
+    assert bill is not None
+    ours = {line.line_number: line for line in content.lines}
+    return Institutional837(
+        type_of_bill=bill.type_of_bill,
+        statement_from=bill.statement_from,
+        statement_to=bill.statement_to,
+        admitted_at=bill.admitted_at,
+        discharged_at=bill.discharged_at,
+        admission_type=bill.admission_type,
+        admission_source=bill.admission_source,
+        patient_status=bill.discharge_status,
+        principal_diagnosis=CodedDiagnosis837(
+            bill.principal_diagnosis.code, _poa(bill.principal_diagnosis.poa)
+        ),
+        admitting_diagnosis=bill.admitting_diagnosis,
+        other_diagnoses=tuple(CodedDiagnosis837(d.code, _poa(d.poa)) for d in bill.diagnoses),
+        procedures=tuple(Procedure837(p.code, p.date) for p in bill.procedures),
+        drg=bill.drg.code if bill.drg is not None else None,
+        attending_provider=attending,
+        service_facility=facility,
+        lines=tuple(
+            InstitutionalLine837(
+                line_number=line.line_number,
+                line_control_number=ours[line.line_number].line_control_number,
+                revenue_code=line.revenue_code,
+                units=ours[line.line_number].units,
+                charge_cents=ours[line.line_number].charge_cents,
+                hcpcs=line.hcpcs,
+                service_date=line.service_date,
+            )
+            for line in bill.lines
+            if line.line_number in ours
+        ),
+    )
+
+
+def _poa(indicator: str | None) -> str | None:
+    # "1" marks a code on CMS's exempt list: the 837I leaves the indicator blank for it.
+    return None if indicator in (None, "1") else indicator
 
 
 def findings_from(problems: Iterable[Problem837]) -> tuple[Finding, ...]:
@@ -335,7 +403,9 @@ class Submission:
         if parties is None:
             return (_missing(),)
         try:
-            claim = await claim_for_837(self.vault, state, parties, frequency)
+            claim = await claim_for_837(
+                self.vault, state, parties, frequency, await _replaced_reference(unit, tenant, content)
+            )
         except KeyDestroyed:
             return (
                 Finding(edit_id=scrubber.PATIENT, field="patient", message="The patient's data was erased."),
@@ -361,6 +431,8 @@ class Submission:
                 state, version = await load_state(unit.session, claim_decider, claim_id)
                 if state.content is None or not state.awaiting_submission:
                     continue
+                if prepared and _kind(prepared[0].state) != _kind(state):
+                    continue  # one file is one form: the other kind goes in the next file
                 outcome = await self._prepare(unit, tenant, state, now.date())
                 if isinstance(outcome, Claim837):
                     prepared.append(Prepared(claim_id, state, version, state.content.patient_id, outcome))
@@ -390,7 +462,8 @@ class Submission:
     ) -> tuple[BatchRecord, str]:
         numbers = ControlNumbers(await unit.views.batches.next_control_number(tenant))
         batch_id = str(uuid.uuid4())
-        file_name = file_name_for(batch_id, numbers)
+        form = "837I" if prepared[0].claim.institutional is not None else "837P"
+        file_name = file_name_for(batch_id, numbers, form)
         sender = await unit.views.batches.submitter_id(tenant, self.config.submitter_id)
         payer = prepared[0].claim.payer
         batch = BatchRecord(
@@ -490,11 +563,28 @@ class Submission:
             if parties is None:
                 return None
             try:
-                claims.append(await claim_for_837(self.vault, state, parties, frequency))
+                replaced = await _replaced_reference(unit, batch.tenant, state.content)
+                claims.append(await claim_for_837(self.vault, state, parties, frequency, replaced))
             except (KeyDestroyed, Unreadable):
                 return None
             receiver_name = parties.payer.name
         return self.format.render(self._interchange(batch, receiver_name, claims))
+
+
+async def _replaced_reference(unit: Unit, tenant: str, content: ClaimContent) -> str | None:
+    """The payer's claim number of the claim an institutional late-charge or replacement bill names."""
+    bill = content.institutional
+    if bill is None or bill.replaces_invoice_id is None:
+        return None
+    for claim_id in await unit.views.claims.claim_ids_for_invoice(tenant, bill.replaces_invoice_id):
+        replaced, _ = await load_state(unit.session, claim_decider, claim_id)
+        if replaced.content is not None and replaced.content.payer_id == content.payer_id:
+            return replaced.original_reference
+    return None
+
+
+def _kind(state: ClaimState) -> str:
+    return state.content.kind if state.content is not None else "professional"
 
 
 def _missing() -> Finding:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Literal
 
 from billing_events.contracts.claims import ClaimCreated, ClaimLine, ClaimSequence, PriorAdjudication
+from billing_events.contracts.invoicing import InstitutionalBill
 
 Status = Literal[
     "created",
@@ -54,6 +55,12 @@ class ClaimContent:
     prior_adjudications: tuple[PriorAdjudication, ...] = ()
     # Forwarded by the earlier payer (a crossover): the platform never sends it.
     crossover: bool = False
+    # A hospital's claim, written as an 837I from its institutional bill.
+    institutional: InstitutionalBill | None = None
+
+    @property
+    def kind(self) -> Literal["professional", "institutional"]:
+        return "institutional" if self.institutional is not None else "professional"
 
     def created_event(self) -> ClaimCreated:
         return ClaimCreated(
@@ -75,6 +82,8 @@ class ClaimContent:
             predecessor_claim_id=self.predecessor_claim_id,
             prior_adjudications=self.prior_adjudications,
             crossover=self.crossover,
+            kind=self.kind,
+            institutional=self.institutional,
         )
 
     @classmethod
@@ -98,6 +107,7 @@ class ClaimContent:
             predecessor_claim_id=event.predecessor_claim_id,
             prior_adjudications=event.prior_adjudications,
             crossover=event.crossover,
+            institutional=event.institutional,
         )
 
     def codes_signature(self) -> str:

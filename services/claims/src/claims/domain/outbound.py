@@ -111,6 +111,69 @@ class Line837:
 
 
 @dataclass(frozen=True)
+class CodedDiagnosis837:
+    """An ICD-10-CM code with its present-on-admission indicator (Y, N, U, W, 1, or None when exempt)."""
+
+    code: str
+    poa: str | None = None
+
+
+@dataclass(frozen=True)
+class Procedure837:
+    """An ICD-10-PCS procedure and the day it was performed."""
+
+    code: str
+    performed_on: date
+
+
+@dataclass(frozen=True)
+class InstitutionalLine837:
+    """Loop 2400 of an 837I: a revenue code, the HCPCS code where the chargemaster has one."""
+
+    line_number: int
+    line_control_number: str
+    revenue_code: str
+    units: int
+    charge_cents: int
+    hcpcs: str | None = None
+    modifiers: tuple[str, ...] = ()
+    service_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Institutional837:
+    """What a UB-04 adds to a claim: the stay, its institutional coding and revenue-code lines.
+
+    `type_of_bill` is the facility type and the bill classification ("11" inpatient hospital, "13"
+    outpatient hospital); the claim's frequency code completes it in CLM05. The first procedure is
+    the principal one (BBR), the others BBQ."""
+
+    type_of_bill: str
+    statement_from: date
+    statement_to: date
+    patient_status: str
+    principal_diagnosis: CodedDiagnosis837
+    lines: tuple[InstitutionalLine837, ...]
+    admitted_at: datetime | None = None
+    discharged_at: datetime | None = None
+    admission_type: str | None = None
+    admission_source: str | None = None
+    admitting_diagnosis: str | None = None
+    other_diagnoses: tuple[CodedDiagnosis837, ...] = ()
+    procedures: tuple[Procedure837, ...] = ()
+    drg: str | None = None
+    attending_provider: Provider837 | None = None
+    service_facility: Provider837 | None = None
+    condition_codes: tuple[str, ...] = ()
+    occurrence_codes: tuple[tuple[str, date], ...] = ()
+    value_codes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def is_inpatient(self) -> bool:
+        return self.type_of_bill[-1:] in ("1", "2")
+
+
+@dataclass(frozen=True)
 class Claim837:
     patient_control_number: str
     total_charge_cents: int
@@ -130,6 +193,9 @@ class Claim837:
     rendering_provider: Provider837 | None = None
     payer_claim_control_number: str | None = None
     other_coverages: tuple[OtherCoverage837, ...] = ()
+    # Set for an institutional claim (837I): then `lines`, `diagnoses` and `place_of_service` of the
+    # professional form are not written.
+    institutional: Institutional837 | None = None
 
 
 @dataclass(frozen=True)

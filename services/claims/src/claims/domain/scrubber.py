@@ -29,6 +29,15 @@ SERVICE_LINE = "SCRUB-SERVICE-LINE"
 PLACE_OF_SERVICE = "SCRUB-PLACE-OF-SERVICE"
 TIMELY_FILING = "SCRUB-TIMELY-FILING"
 DUPLICATE = "SCRUB-DUPLICATE"
+# Institutional (837I) edits.
+INSTITUTIONAL = "SCRUB-INSTITUTIONAL"
+STATEMENT_DATES = "SCRUB-STATEMENT-DATES"
+ADMISSION = "SCRUB-ADMISSION"
+TYPE_OF_BILL = "SCRUB-TYPE-OF-BILL"
+REVENUE_CODE = "SCRUB-REVENUE-CODE"
+PRINCIPAL_DX = "SCRUB-PRINCIPAL-DX"
+POA = "SCRUB-POA"
+DRG = "SCRUB-DRG"
 
 DEFAULT_TIMELY_FILING_DAYS = 365
 # X12 837P limits: 12 diagnoses in HI, 4 pointers per line, 50 lines per claim, 4 modifiers.
@@ -277,6 +286,107 @@ EDITS: tuple[Edit, ...] = (
 )
 
 
+# Institutional (837I) edits: what a UB-04 needs that a professional claim does not.
+_TYPE_OF_BILL = re.compile(r"^1[1-4]$")
+_REVENUE_CODE = re.compile(r"^0[1-9][0-9]{2}$")
+_PATIENT_STATUS = re.compile(r"^[0-9]{2}$")
+_ADMISSION_CODE = re.compile(r"^[0-9A-Z]$")
+_DRG = re.compile(r"^[0-9]{3}$")
+# Present on admission: Y, N, U, W, or 1 (exempt); absent only on an outpatient claim.
+_POA = frozenset({"Y", "N", "U", "W", "1"})
+MAX_INSTITUTIONAL_LINES = 999
+
+
+def type_of_bill(claim: ClaimContent, context: ScrubContext, today: date) -> Iterator[Finding]:
+    bill = claim.institutional
+    if bill is None:
+        return
+    if not _TYPE_OF_BILL.match(bill.type_of_bill):
+        yield _finding(TYPE_OF_BILL, "type_of_bill", "The type of bill is not a hospital's (11x-14x).")
+    if not _PATIENT_STATUS.match(bill.discharge_status):
+        yield _finding(TYPE_OF_BILL, "discharge_status", "The patient status (CL103) is not a 2-digit code.")
+    if not _ADMISSION_CODE.match(bill.admission_type) or not _ADMISSION_CODE.match(bill.admission_source):
+        yield _finding(
+            TYPE_OF_BILL, "admission_type", "The admission type and source (CL101, CL102) need one character."
+        )
+    if bill.statement_to < bill.statement_from:
+        yield _finding(STATEMENT_DATES, "statement_to", "The statement period ends before it starts.")
+
+
+def revenue_code(claim: ClaimContent, context: ScrubContext, today: date) -> Iterator[Finding]:
+    bill = claim.institutional
+    if bill is None:
+        return
+    if not bill.lines or not claim.lines:
+        yield _finding(REVENUE_CODE, "lines", "An institutional claim needs a revenue-code line.")
+    if len(bill.lines) > MAX_INSTITUTIONAL_LINES:
+        yield _finding(REVENUE_CODE, "lines", f"An 837I carries at most {MAX_INSTITUTIONAL_LINES} lines.")
+    for line in bill.lines:
+        field = f"lines.{line.line_number}"
+        if not _REVENUE_CODE.match(line.revenue_code):
+            yield _finding(REVENUE_CODE, f"{field}.revenue_code", "The revenue code is not 0100-0999.")
+        if line.hcpcs is not None and not _PROCEDURE.match(line.hcpcs):
+            yield _finding(REVENUE_CODE, f"{field}.hcpcs", "The HCPCS code is not 5 characters.")
+    for billed in claim.lines:
+        if billed.units < 1 or billed.charge_cents <= 0:
+            yield _finding(
+                REVENUE_CODE, f"lines.{billed.line_number}", "A line bills at least one unit, above zero."
+            )
+
+
+def principal_dx(claim: ClaimContent, context: ScrubContext, today: date) -> Iterator[Finding]:
+    bill = claim.institutional
+    if bill is None:
+        return
+    codes = [bill.principal_diagnosis.code, *(d.code for d in bill.diagnoses)]
+    if bill.admitting_diagnosis:
+        codes.append(bill.admitting_diagnosis)
+    for index, code in enumerate(codes):
+        if not _ICD10.match(code):
+            yield _finding(PRINCIPAL_DX, f"diagnoses.{index}", "The diagnosis is not an ICD-10-CM code.")
+    if bill.setting == "inpatient":
+        if not bill.admitting_diagnosis:
+            yield _finding(
+                PRINCIPAL_DX, "admitting_diagnosis", "An inpatient claim needs the admitting diagnosis."
+            )
+        for index, diagnosis in enumerate((bill.principal_diagnosis, *bill.diagnoses)):
+            if diagnosis.poa not in _POA:
+                yield _finding(
+                    POA,
+                    f"diagnoses.{index}.poa",
+                    "An inpatient diagnosis needs its present-on-admission indicator.",
+                )
+
+
+def drg(claim: ClaimContent, context: ScrubContext, today: date) -> Iterator[Finding]:
+    bill = claim.institutional
+    if bill is None or bill.setting != "inpatient":
+        return
+    if bill.drg is None or not _DRG.match(bill.drg.code):
+        yield _finding(DRG, "drg", "An inpatient claim needs its 3-digit MS-DRG.")
+
+
+INSTITUTIONAL_EDITS: tuple[Edit, ...] = (
+    billing_npi,
+    taxonomy,
+    tax_id,
+    zip9,
+    rendering_npi,  # the attending provider
+    patient,
+    subscriber,
+    coverage_dates,
+    payer_id,
+    clm02_sum,
+    type_of_bill,
+    revenue_code,
+    principal_dx,
+    drg,
+    timely_filing,
+    duplicate,
+)
+
+
 def scrub(claim: ClaimContent, context: ScrubContext, today: date) -> tuple[Finding, ...]:
-    """Every finding of every edit, in a stable order (empty: the claim may go)."""
-    return tuple(finding for edit in EDITS for finding in edit(claim, context, today))
+    """Every finding of every edit of the claim's form, in a stable order (empty: the claim may go)."""
+    edits = INSTITUTIONAL_EDITS if claim.institutional is not None else EDITS
+    return tuple(finding for edit in edits for finding in edit(claim, context, today))

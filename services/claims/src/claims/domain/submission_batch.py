@@ -52,9 +52,10 @@ class BatchState:
     file_name: str | None = None
 
 
-def file_name_for(batch_id: str, control_numbers: ControlNumbers) -> str:
-    """Derived from the batch alone, so writing the file again after a crash overwrites, never adds."""
-    return f"837P-{control_numbers.interchange}-{batch_id}.x12"
+def file_name_for(batch_id: str, control_numbers: ControlNumbers, form: str = "837P") -> str:
+    """Derived from the batch alone, so writing the file again after a crash overwrites, never adds.
+    `form` is the file's claim form: 837P, or 837I for a hospital's institutional claims."""
+    return f"{form}-{control_numbers.interchange}-{batch_id}.x12"
 
 
 def decide(command: SendBatch, state: BatchState) -> list[Event]:

@@ -8,6 +8,7 @@ from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
     EligibilityCheckRequested,
+    FacilityRegistered,
     PatientDemographicsUpdated,
     PatientForgotten,
     PatientRegistered,
@@ -25,6 +26,7 @@ from claims.application.eligibility import queue_inquiry
 from claims.application.handlers import (
     close_claims_for_invoice,
     create_claim_for_invoice,
+    replace_claims_for_invoice,
     void_claims_for_invoice,
 )
 from claims.application.reference import apply_reference_event
@@ -65,6 +67,15 @@ async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
     voided = envelope.event()
     assert isinstance(voided, InvoiceVoided)
     await session.serialize(REFERENCE_LOCK)
+    if voided.replaced_by_invoice_id is not None:
+        await replace_claims_for_invoice(
+            postgres_unit(session),
+            envelope.tenant,
+            voided.invoice_id,
+            voided.reason,
+            metadata_caused_by(envelope),
+        )
+        return
     await void_claims_for_invoice(
         postgres_unit(session),
         envelope.tenant,
@@ -121,9 +132,11 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                 ("registration", "provider"),
                 ("registration", "patient"),
                 ("registration", "coverage"),
+                ("registration", "facility"),
             ],
             handlers=handlers(
                 (PayerRegistered, on_reference),
+                (FacilityRegistered, on_reference),
                 (ProviderEnrolled, on_reference),
                 (PatientRegistered, on_reference),
                 (PatientDemographicsUpdated, on_reference),

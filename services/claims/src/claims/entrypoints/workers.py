@@ -14,7 +14,7 @@ from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.eligibility import eligibility_unit
 from claims.adapters.file_retention import purge_expired
 from claims.adapters.projections import postgres_unit
-from claims.adapters.x12_837 import X12ClaimFormat
+from claims.adapters.x12_837i import X12ClaimFormat
 from claims.adapters.x12_eligibility import render_270
 from claims.adapters.x12_pool import PooledReader
 from claims.application.eligibility import EligibilityConfig, EligibilitySender

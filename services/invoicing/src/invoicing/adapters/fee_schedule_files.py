@@ -1,7 +1,9 @@
-"""Reading fee-schedule files (CSV and JSON) into raw rows that know their line in the file.
+"""Reading price-list files (fee schedules and the chargemaster, CSV and JSON) into raw rows that
+know their line in the file.
 
-Nothing here decides whether a row is acceptable (domain.fee_schedule does); this only finds the rows
-and where they are, so an error can name the line a person has to fix.
+Nothing here decides whether a row is acceptable (domain.fee_schedule and domain.chargemaster do);
+this only finds the rows and where they are, so an error can name the line a person has to fix. The
+readers take the list's columns (`Columns`); `read_csv` and `read_json` read fee schedules.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from invoicing.domain.errors import FieldError
@@ -19,6 +22,38 @@ CSV_COLUMNS = ("code", "modifier", "amount_cents")
 _SPACE = re.compile(r"\s*")
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A price list's columns: all it may have, and those a row must have."""
+
+    names: tuple[str, ...]
+    required: tuple[str, ...]
+
+    @property
+    def header(self) -> str:
+        return ",".join(self.names)
+
+
+FEE_SCHEDULE = Columns(CSV_COLUMNS, ("code", "amount_cents"))
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A row's cells as the file gave them, and where the row is (see RawRow)."""
+
+    field_prefix: str
+    where: str
+    cells: Mapping[str, object]
+    from_text: bool = False
+
+
+@dataclass
+class ParsedRecords:
+    rows: list[RawRecord] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    effective_from: object = None
+
+
 @dataclass
 class ParsedFile:
     rows: list[RawRow] = field(default_factory=list)
@@ -26,10 +61,35 @@ class ParsedFile:
     effective_from: object = None
 
 
+def _fee_schedule(parsed: ParsedRecords) -> ParsedFile:
+    rows = [
+        RawRow(
+            field_prefix=record.field_prefix,
+            where=record.where,
+            code=record.cells.get("code"),
+            modifier=record.cells.get("modifier"),
+            amount_cents=record.cells.get("amount_cents"),
+            from_text=record.from_text,
+        )
+        for record in parsed.rows
+    ]
+    return ParsedFile(rows, parsed.errors, parsed.effective_from)
+
+
 def read_csv(text: str) -> ParsedFile:
-    """A CSV with the header code,modifier,amount_cents (modifier may be left out). Blank lines are
-    skipped; line numbers count them, as an editor does."""
-    parsed = ParsedFile()
+    """A fee schedule as CSV with the header code,modifier,amount_cents (modifier may be left out)."""
+    return _fee_schedule(read_csv_records(text, FEE_SCHEDULE))
+
+
+def read_json(text: str) -> ParsedFile:
+    """A fee schedule as a JSON object {effective_from, rows: [{code, modifier?, amount_cents}]}."""
+    return _fee_schedule(read_json_records(text, FEE_SCHEDULE))
+
+
+def read_csv_records(text: str, columns: Columns) -> ParsedRecords:
+    """A CSV whose header names some of `columns` (all the required ones). Blank lines are skipped;
+    line numbers count them, as an editor does."""
+    parsed = ParsedRecords()
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header: list[str] | None = None
     try:
@@ -39,7 +99,7 @@ def read_csv(text: str) -> ParsedFile:
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
-                parsed.errors += _header_errors(header, line)
+                parsed.errors += _header_errors(header, line, columns)
                 if parsed.errors:
                     return parsed
                 continue
@@ -51,36 +111,27 @@ def read_csv(text: str) -> ParsedFile:
                 )
                 continue
             cells = dict(zip(header, record, strict=True))
-            parsed.rows.append(
-                RawRow(
-                    field_prefix=f"line {line}",
-                    where=f"line {line}",
-                    code=cells["code"],
-                    modifier=cells.get("modifier"),
-                    amount_cents=cells["amount_cents"],
-                    from_text=True,
-                )
-            )
+            parsed.rows.append(RawRecord(f"line {line}", f"line {line}", cells, from_text=True))
     except csv.Error as error:
         parsed.errors.append(
             FieldError(f"line {reader.line_num}", f"line {reader.line_num}: not valid CSV ({error})")
         )
     if header is None:
-        parsed.errors.append(FieldError("line 1", "line 1: the header code,modifier,amount_cents is missing"))
+        parsed.errors.append(FieldError("line 1", f"line 1: the header {columns.header} is missing"))
     return parsed
 
 
-def _header_errors(header: list[str], line: int) -> list[FieldError]:
+def _header_errors(header: list[str], line: int, columns: Columns) -> list[FieldError]:
     errors = []
-    unknown = [name for name in header if name not in CSV_COLUMNS]
+    unknown = [name for name in header if name not in columns.names]
     if unknown:
         errors.append(
             FieldError(
                 f"line {line}",
-                f"line {line}: unknown column(s) {', '.join(unknown)}; expected code,modifier,amount_cents",
+                f"line {line}: unknown column(s) {', '.join(unknown)}; expected {columns.header}",
             )
         )
-    missing = [name for name in ("code", "amount_cents") if name not in header]
+    missing = [name for name in columns.required if name not in header]
     if missing:
         errors.append(FieldError(f"line {line}", f"line {line}: the header lacks {', '.join(missing)}"))
     if len(set(header)) != len(header):
@@ -88,9 +139,9 @@ def _header_errors(header: list[str], line: int) -> list[FieldError]:
     return errors
 
 
-def read_json(text: str) -> ParsedFile:
-    """A JSON object {effective_from, rows: [{code, modifier?, amount_cents}]}."""
-    parsed = ParsedFile()
+def read_json_records(text: str, columns: Columns) -> ParsedRecords:
+    """A JSON object {effective_from, rows: [{...columns}]}."""
+    parsed = ParsedRecords()
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -108,7 +159,7 @@ def read_json(text: str) -> ParsedFile:
     parsed.effective_from = document.get("effective_from")
     rows = document.get("rows")
     if not isinstance(rows, list):
-        parsed.errors.append(FieldError("rows", "must be a list of {code, modifier, amount_cents}"))
+        parsed.errors.append(FieldError("rows", f"must be a list of {{{', '.join(columns.names)}}}"))
         return parsed
     lines = _row_lines(text)
     for index, row in enumerate(rows):
@@ -117,20 +168,12 @@ def read_json(text: str) -> ParsedFile:
         if not isinstance(row, dict):
             parsed.errors.append(FieldError(f"rows.{index}", f"{where}: must be an object"))
             continue
-        unknown = sorted(set(row) - set(CSV_COLUMNS))
+        unknown = sorted(set(row) - set(columns.names))
         if unknown:
             parsed.errors.append(
                 FieldError(f"rows.{index}", f"{where}: unknown field(s) {', '.join(unknown)}")
             )
-        parsed.rows.append(
-            RawRow(
-                field_prefix=f"rows.{index}",
-                where=where,
-                code=row.get("code"),
-                modifier=row.get("modifier"),
-                amount_cents=row.get("amount_cents"),
-            )
-        )
+        parsed.rows.append(RawRecord(f"rows.{index}", where, row))
     return parsed
 
 

@@ -14,8 +14,19 @@ from typing import Any
 import asyncpg
 
 from billing_events.contracts.base import Sealed
-from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
+from billing_events.contracts.coding import InstitutionalEncounterCoded
+from billing_events.contracts.invoicing import (
+    CapturedCharge,
+    ChargemasterImported,
+    ChargemasterRow,
+    ChargemasterRowsStaged,
+    ChargesCaptured,
+    FeeScheduleImported,
+    FeeScheduleRow,
+)
 from billing_events.contracts.registration import (
+    AdmissionDischarged,
+    AdmissionOpened,
     CoverageAdded,
     CoverageTerminated,
     PatientDemographicsUpdated,
@@ -26,6 +37,8 @@ from billing_events.store import EventStore, Session
 from billing_events.unit_of_work import UnitOfWork
 from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, invoice, patient_account
+from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -44,6 +57,57 @@ CREATE TABLE IF NOT EXISTS invoicing_fee_schedules (
 );
 CREATE INDEX IF NOT EXISTS invoicing_fee_schedules_in_effect
     ON invoicing_fee_schedules (tenant, effective_from DESC, position DESC);
+
+-- The chargemaster: one row per version, its rows by charge code (a version replaces the whole list).
+CREATE TABLE IF NOT EXISTS invoicing_chargemaster_versions (
+    tenant text NOT NULL,
+    effective_from date NOT NULL,
+    row_count integer NOT NULL,
+    position bigint NOT NULL,
+    imported_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant, effective_from)
+);
+CREATE TABLE IF NOT EXISTS invoicing_chargemaster_rows (
+    tenant text NOT NULL,
+    effective_from date NOT NULL,
+    charge_code text NOT NULL,
+    description text NOT NULL,
+    revenue_code text NOT NULL,
+    hcpcs text,
+    amount_cents bigint NOT NULL,
+    PRIMARY KEY (tenant, effective_from, charge_code)
+);
+
+-- Charges captured on institutional encounters, line by line.
+CREATE TABLE IF NOT EXISTS invoicing_encounter_charges (
+    tenant text NOT NULL,
+    encounter_id text NOT NULL,
+    line_number integer NOT NULL,
+    capture_id text NOT NULL,
+    charge_code text NOT NULL,
+    revenue_code text NOT NULL,
+    hcpcs text,
+    units integer NOT NULL,
+    unit_price_cents bigint NOT NULL,
+    charge_cents bigint NOT NULL,
+    service_date date NOT NULL,
+    late boolean NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (tenant, encounter_id, line_number)
+);
+
+-- Institutional encounters: registration's admission and discharge, coding's latest institutional coding.
+CREATE TABLE IF NOT EXISTS invoicing_stays (
+    tenant text NOT NULL,
+    encounter_id text NOT NULL,
+    opened jsonb,
+    discharged jsonb,
+    coding jsonb,
+    coding_version integer,
+    PRIMARY KEY (tenant, encounter_id)
+);
+CREATE INDEX IF NOT EXISTS invoicing_stays_unbilled ON invoicing_stays (tenant)
+    WHERE discharged IS NOT NULL AND coding IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS invoicing_invoices (
     tenant text NOT NULL,
@@ -112,8 +176,25 @@ CREATE TABLE IF NOT EXISTS invoicing_payers (
 );
 """
 
-OWN_TABLES = ("invoicing_fee_schedules", "invoicing_invoices", "invoicing_patient_accounts")
+OWN_TABLES = (
+    "invoicing_fee_schedules",
+    "invoicing_invoices",
+    "invoicing_patient_accounts",
+    "invoicing_chargemaster_versions",
+    "invoicing_chargemaster_rows",
+    "invoicing_encounter_charges",
+)
+CHARGEMASTER_COLUMNS = (
+    "tenant",
+    "effective_from",
+    "charge_code",
+    "description",
+    "revenue_code",
+    "hcpcs",
+    "amount_cents",
+)
 REGISTRATION_TABLES = ["invoicing_coverages", "invoicing_payers", "invoicing_patients"]
+STAY_TABLES = ["invoicing_stays"]
 
 
 def _day(value: date | None) -> str | None:
@@ -185,6 +266,8 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
         "coverage_id": state.coverage_id,
         "payer_id": state.payer_id,
         "fee_schedule": state.fee_schedule,
+        "kind": "professional" if state.institutional is None else "institutional",
+        "institutional": None if state.institutional is None else state.institutional.model_dump(mode="json"),
         "lines": [line.model_dump(mode="json") for line in lines],
         "pricing_errors": [error.model_dump(mode="json") for error in state.pricing_errors],
         "denial_reasons": list(state.denial_reasons),
@@ -446,6 +529,151 @@ class PostgresViews:
             account_document(state),
         )
 
+    async def save_chargemaster_version(
+        self,
+        tenant: str,
+        effective_from: date,
+        rows: tuple[ChargemasterRow, ...],
+        position: int,
+        imported_at: datetime,
+    ) -> None:
+        # COPY: 60,000 rows in one round trip, where INSERTs would take one each.
+        await self.connection.execute(
+            "DELETE FROM invoicing_chargemaster_rows WHERE tenant = $1 AND effective_from = $2",
+            tenant,
+            effective_from,
+        )
+        await self.connection.copy_records_to_table(
+            "invoicing_chargemaster_rows",
+            records=[
+                (
+                    tenant,
+                    effective_from,
+                    r.charge_code,
+                    r.description,
+                    r.revenue_code,
+                    r.hcpcs,
+                    r.amount_cents,
+                )
+                for r in rows
+            ],
+            columns=CHARGEMASTER_COLUMNS,
+        )
+        await self.connection.execute(
+            "INSERT INTO invoicing_chargemaster_versions VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (tenant, effective_from) DO UPDATE SET row_count = excluded.row_count, "
+            "position = excluded.position, imported_at = excluded.imported_at",
+            tenant,
+            effective_from,
+            len(rows),
+            position,
+            imported_at,
+        )
+
+    async def charge_prices(
+        self, tenant: str, wanted: set[tuple[str, date]]
+    ) -> dict[tuple[str, date], ChargePrice]:
+        """Each (charge code, day) priced from the version in effect that day, when it has the code."""
+        if not wanted:
+            return {}
+        codes, days = zip(*sorted(wanted), strict=True)
+        records = await self.connection.fetch(
+            "SELECT q.code, q.day, r.revenue_code, r.hcpcs, r.amount_cents, r.effective_from "
+            "FROM unnest($2::text[], $3::date[]) AS q(code, day) "
+            "JOIN LATERAL (SELECT v.effective_from FROM invoicing_chargemaster_versions v "
+            "  WHERE v.tenant = $1 AND v.effective_from <= q.day "
+            "  ORDER BY v.effective_from DESC LIMIT 1) v ON true "
+            "JOIN invoicing_chargemaster_rows r ON r.tenant = $1 "
+            "  AND r.effective_from = v.effective_from AND r.charge_code = q.code",
+            tenant,
+            list(codes),
+            list(days),
+        )
+        return {
+            (record["code"], record["day"]): ChargePrice(
+                record["code"],
+                record["revenue_code"],
+                record["hcpcs"],
+                record["amount_cents"],
+                record["effective_from"],
+            )
+            for record in records
+        }
+
+    async def save_charges(self, tenant: str, captured: ChargesCaptured, position: int) -> None:
+        await self.connection.executemany(
+            "INSERT INTO invoicing_encounter_charges VALUES "
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+            [
+                (
+                    tenant,
+                    captured.encounter_id,
+                    line.line_number,
+                    captured.capture_id,
+                    line.charge_code,
+                    line.revenue_code,
+                    line.hcpcs,
+                    line.units,
+                    line.unit_price_cents,
+                    line.charge_cents,
+                    line.service_date,
+                    captured.late,
+                    position,
+                )
+                for line in captured.lines
+            ],
+        )
+
+    async def charges_of(self, tenant: str, encounter_id: str) -> list[tuple[CapturedCharge, bool]]:
+        records = await self.connection.fetch(
+            "SELECT * FROM invoicing_encounter_charges WHERE tenant = $1 AND encounter_id = $2 "
+            "ORDER BY line_number",
+            tenant,
+            encounter_id,
+        )
+        return [
+            (
+                CapturedCharge(
+                    line_number=r["line_number"],
+                    charge_code=r["charge_code"],
+                    revenue_code=r["revenue_code"],
+                    hcpcs=r["hcpcs"],
+                    units=r["units"],
+                    unit_price_cents=r["unit_price_cents"],
+                    charge_cents=r["charge_cents"],
+                    service_date=r["service_date"],
+                    chargemaster_effective_from=r["service_date"],
+                ),
+                r["late"],
+            )
+            for r in records
+        ]
+
+    async def stay(self, tenant: str, encounter_id: str) -> Stay | None:
+        record = await self.connection.fetchrow(
+            "SELECT opened, discharged, coding FROM invoicing_stays WHERE tenant = $1 AND encounter_id = $2",
+            tenant,
+            encounter_id,
+        )
+        if record is None or record["opened"] is None:
+            return None
+        return Stay(
+            AdmissionOpened.model_validate(record["opened"]),
+            AdmissionDischarged.model_validate(record["discharged"]) if record["discharged"] else None,
+            InstitutionalEncounterCoded.model_validate(record["coding"]) if record["coding"] else None,
+        )
+
+    async def stays_to_bill(self, tenant: str | None) -> list[tuple[str, str]]:
+        """(tenant, encounter) of discharged, coded stays without an institutional invoice yet."""
+        records = await self.connection.fetch(
+            "SELECT s.tenant, s.encounter_id FROM invoicing_stays s WHERE s.discharged IS NOT NULL "
+            "AND s.coding IS NOT NULL AND ($1::text IS NULL OR s.tenant = $1) AND NOT EXISTS ("
+            "SELECT 1 FROM invoicing_invoices i "
+            "WHERE i.tenant = s.tenant AND i.encounter_id = s.encounter_id)",
+            tenant,
+        )
+        return [(r["tenant"], r["encounter_id"]) for r in records]
+
     async def save_fee_schedule_version(
         self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None:
@@ -464,6 +692,48 @@ class PostgresViews:
             position,
             imported_at,
         )
+
+
+# Institutional encounters, from registration's and coding's events.
+
+
+async def save_admission(connection: asyncpg.Connection, tenant: str, event: AdmissionOpened) -> None:
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, opened) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET opened = excluded.opened",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+    )
+
+
+async def save_discharge(connection: asyncpg.Connection, tenant: str, event: AdmissionDischarged) -> None:
+    # Registration's and coding's topics are read in no set order: each part of a stay is kept as it
+    # comes, and the stay is billed when the last one arrives.
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, discharged) VALUES ($1, $2, $3) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET discharged = excluded.discharged",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+    )
+
+
+async def save_institutional_coding(
+    connection: asyncpg.Connection, tenant: str, event: InstitutionalEncounterCoded
+) -> None:
+    """The latest coding version wins, whatever order the versions arrive in."""
+    await connection.execute(
+        "INSERT INTO invoicing_stays (tenant, encounter_id, coding, coding_version) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (tenant, encounter_id) DO UPDATE SET coding = excluded.coding, "
+        "coding_version = excluded.coding_version "
+        "WHERE invoicing_stays.coding_version IS NULL "
+        "OR invoicing_stays.coding_version < excluded.coding_version",
+        tenant,
+        event.encounter_id,
+        event.model_dump(mode="json"),
+        event.coding_version,
+    )
 
 
 # Registration's data, as far as invoicing needs it (no patient identifiers: those stay sealed).
@@ -550,6 +820,9 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
     accounts: dict[str, tuple[str, PatientAccountState, int]] = {}
     imports: list[tuple[str, FeeScheduleVersion, int, datetime]] = []
     schedules: dict[str, fee_schedule.FeeScheduleState] = {}
+    staged_charges: dict[str, list[ChargemasterRow]] = {}
+    chargemasters: list[tuple[str, ChargemasterImported, tuple[ChargemasterRow, ...], int, datetime]] = []
+    captures: list[tuple[str, ChargesCaptured, int]] = []
     after, count = 0, 0
     while True:
         envelopes = await store.read_all(after, batch)
@@ -572,6 +845,14 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
                         schedule.versions[event.effective_from],
                     )
                     imports.append((envelope.tenant, version, position, envelope.occurred_at))
+            elif isinstance(event, ChargemasterRowsStaged):
+                staged = [] if event.part == 1 else staged_charges.get(envelope.stream_id, [])
+                staged_charges[envelope.stream_id] = [*staged, *event.rows]
+            elif isinstance(event, ChargemasterImported):
+                rows = tuple(staged_charges.pop(envelope.stream_id, [])) if event.parts else event.rows
+                chargemasters.append((envelope.tenant, event, rows, position, envelope.occurred_at))
+            elif isinstance(event, ChargesCaptured):
+                captures.append((envelope.tenant, event, position))
             elif event.aggregate == "invoice":
                 _, state, first, _ = invoices.get(
                     envelope.stream_id, (envelope.tenant, invoice.DECIDER.initial, position, position)
@@ -596,6 +877,10 @@ async def rebuild(store: EventStore, batch: int = 1000) -> int:
         views = PostgresViews(session.connection)
         for tenant, imported, position, at in imports:
             await views.save_fee_schedule_version(tenant, imported, position, at)
+        for tenant, cdm, rows, position, at in chargemasters:
+            await views.save_chargemaster_version(tenant, cdm.effective_from, rows, position, at)
+        for tenant, captured, position in captures:
+            await views.save_charges(tenant, captured, position)
         for tenant, state, first, last in invoices.values():
             await views.save_invoice(tenant, state, first, last)
         for tenant, account, last in accounts.values():

@@ -8,14 +8,19 @@ read models are brought up to date after the append (why: see execute).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.invoicing import (
+    CapturedCharge,
+    ChargemasterRow,
+    ChargesCaptured,
     FeeScheduleImported,
     FeeScheduleRow,
+    InstitutionalBill,
     InsurancePaymentPosted,
     InvoiceIssued,
     PatientPaymentApplied,
@@ -25,12 +30,21 @@ from billing_events.envelope import Metadata
 from billing_events.unit_of_work import EventSession
 from invoicing.application import accounting, streams
 from invoicing.application.ports import FeeScheduleVersion, Unit
-from invoicing.domain import fee_schedule, ids, invoice
-from invoicing.domain.errors import UnknownInvoice
+from invoicing.domain import (
+    chargemaster,
+    encounter_charges,
+    fee_schedule,
+    ids,
+    institutional_bill,
+    invoice,
+)
+from invoicing.domain.encounter_charges import EncounterChargesState
+from invoicing.domain.errors import InvalidInput, UnknownInvoice
 from invoicing.domain.invoice import (
     ApplyPatientPayment,
     Coding,
     InvoiceState,
+    IssueInstitutionalInvoice,
     IssueInvoice,
     RepriceHeldInvoice,
     VoidInvoice,
@@ -95,6 +109,205 @@ async def import_fee_schedule(
     return ImportResult(
         schedule_id, name, effective_from, len(rows), bool(outcome.appended), len(outcome.after.versions)
     )
+
+
+# The chargemaster and charge capture.
+
+
+@dataclass(frozen=True)
+class ChargemasterImport:
+    chargemaster_id: str
+    effective_from: date
+    row_count: int
+    created: bool
+
+
+async def import_chargemaster(
+    unit: Unit, metadata: Metadata, effective_from: date, rows: tuple[ChargemasterRow, ...]
+) -> ChargemasterImport:
+    cdm_id = ids.chargemaster_id(metadata.tenant)
+    command = chargemaster.ImportChargemaster(cdm_id, effective_from, rows)
+    outcome = await execute(unit.session, chargemaster.DECIDER, cdm_id, command, metadata)
+    if outcome.appended:
+        last = outcome.appended[-1]
+        await unit.views.save_chargemaster_version(
+            metadata.tenant,
+            effective_from,
+            chargemaster.canonical(rows),
+            last.position or 0,
+            last.occurred_at,
+        )
+    return ChargemasterImport(cdm_id, effective_from, len(rows), bool(outcome.appended))
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    lines: tuple[CapturedCharge, ...]
+    late: bool
+    encounter_total_charge_cents: int
+
+
+async def capture_charges(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    capture_id: str,
+    requested: tuple[encounter_charges.RequestedCharge, ...],
+) -> CaptureResult:
+    """Price the lines at their service dates and record them on the encounter; a line the chargemaster
+    lacks refuses the whole capture. Charges after the encounter's institutional invoice are late."""
+    prices = await unit.views.charge_prices(
+        metadata.tenant, {(line.charge_code.upper(), line.service_date) for line in requested}
+    )
+    billed = any(
+        found.status != "voided"
+        for found in await unit.views.invoices_of_encounter(metadata.tenant, encounter_id)
+    )
+
+    async def decide_on(state: EncounterChargesState) -> encounter_charges.CaptureCharges:
+        # Line numbers follow the encounter's earlier captures.
+        lines, errors = encounter_charges.price_charges(requested, prices, state.next_line_number)
+        if errors:
+            raise InvalidInput(errors)
+        return encounter_charges.CaptureCharges(encounter_id, capture_id, lines, late=billed)
+
+    outcome = await execute(unit.session, encounter_charges.DECIDER, encounter_id, decide_on, metadata)
+    lines: tuple[CapturedCharge, ...] = ()
+    for envelope in outcome.appended:
+        event = envelope.event()
+        if isinstance(event, ChargesCaptured):
+            await unit.views.save_charges(metadata.tenant, event, envelope.position or 0)
+            lines += event.lines
+    return CaptureResult(lines, billed, outcome.after.total_charge_cents)
+
+
+async def capture_and_bill(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    capture_id: str,
+    requested: tuple[encounter_charges.RequestedCharge, ...],
+    *,
+    today: date,
+    hold_days: int,
+    claim_for: Callable[[str | None], institutional_bill.LateChargeClaim],
+) -> CaptureResult:
+    """Capture charges, then bill what they make billable: a stay waiting only for its charges, or
+    late charges after the bill."""
+    result = await capture_charges(unit, metadata, encounter_id, capture_id, requested)
+    if result.lines and result.late:
+        captured = ChargesCaptured(
+            encounter_id=encounter_id,
+            capture_id=capture_id,
+            lines=result.lines,
+            total_charge_cents=sum(line.charge_cents for line in result.lines),
+            late=True,
+        )
+        await bill_late_charges(unit, metadata, encounter_id, captured, claim_for, today)
+    elif result.lines:
+        await bill_stay_if_ready(unit, metadata, encounter_id, today, hold_days)
+    return result
+
+
+# Institutional bills.
+
+
+async def bill_stay_if_ready(
+    unit: Unit, metadata: Metadata, encounter_id: str, today: date, hold_days: int
+) -> InvoiceState | None:
+    """Policy: a stay discharged, coded, with charges, and past its bill hold gets its institutional
+    invoice (once: the invoice id is the stay's first bill)."""
+    tenant = metadata.tenant
+    stay = await unit.views.stay(tenant, encounter_id)
+    if stay is None or stay.coding is None or not stay.ready(today, hold_days):
+        return None
+    charges = [charge for charge, _ in await unit.views.charges_of(tenant, encounter_id)]
+    if not charges:
+        return None  # nothing to bill yet: the first charge captured will bill the stay
+    bill = institutional_bill.bill_of(stay, charges)
+    existing = await unit.views.invoices_of_encounter(tenant, encounter_id)
+    live = [found for found in existing if found.status != "voided"]
+    if live:
+        latest = live[-1]
+        if latest.coding_version >= stay.coding.coding_version:
+            return None  # billed with this coding already: a redelivery changes nothing
+        billed = await _billed_institutional(unit, latest.invoice_id)
+        if billed is None or institutional_bill.same_coding(billed, bill.institutional):
+            return None  # a new coding version with the same codes (a provisional DRG made final)
+        previous, _ = await _load_invoice(unit.session, latest.invoice_id, tenant)
+        if any(posting.kind != "charge" for posting in previous.postings):
+            log.info("recoded stay with postings left for a biller", extra={"invoice_id": latest.invoice_id})
+            return None
+        # Recoded after the bill: the bill is voided (its claim too) and the stay billed again.
+        void = VoidInvoice(
+            reason=f"recoded: superseded by coding version {stay.coding.coding_version}",
+            superseded_by_coding_version=stay.coding.coding_version,
+        )
+        await _on_invoice(unit, latest.invoice_id, void, metadata)
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, len(existing) + 1)
+    coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
+    command = IssueInstitutionalInvoice(
+        invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage
+    )
+    outcome = await _on_invoice(unit, invoice_id, command, metadata)
+    if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+        await _statement_if_self_pay(unit, metadata, outcome.after, today)
+    return outcome.after
+
+
+async def _billed_institutional(unit: Unit, invoice_id: str) -> InstitutionalBill | None:
+    for envelope in await unit.session.load(invoice_id):
+        event = envelope.event()
+        if isinstance(event, InvoiceIssued) and event.institutional is not None:
+            return event.institutional
+    return None
+
+
+async def bill_late_charges(
+    unit: Unit,
+    metadata: Metadata,
+    encounter_id: str,
+    captured: ChargesCaptured,
+    claim_for: Callable[[str | None], institutional_bill.LateChargeClaim],
+    today: date,
+) -> InvoiceState | None:
+    """Policy: charges captured after the stay's bill go on a new bill: the late lines alone
+    (frequency 5) or every line, replacing the bill before (frequency 7), as the payer's setting says.
+    The replaced invoice is voided only while nothing was posted to it; otherwise a biller decides."""
+    tenant = metadata.tenant
+    stay = await unit.views.stay(tenant, encounter_id)
+    existing = [
+        i for i in await unit.views.invoices_of_encounter(tenant, encounter_id) if i.status != "voided"
+    ]
+    if stay is None or stay.coding is None or stay.discharged is None or not existing:
+        return None
+    latest = existing[-1]
+    previous, _ = await _load_invoice(unit.session, latest.invoice_id, tenant)
+    kind = claim_for(previous.payer_id)
+    everything = [charge for charge, _ in await unit.views.charges_of(tenant, encounter_id)]
+    number = len(await unit.views.invoices_of_encounter(tenant, encounter_id)) + 1
+    invoice_id = ids.institutional_invoice_id(tenant, encounter_id, number)
+    if kind == "late_charge":
+        bill = institutional_bill.bill_of(
+            stay, captured.lines, frequency="5", replaces_invoice_id=latest.invoice_id
+        )
+    else:
+        bill = institutional_bill.bill_of(
+            stay, everything, frequency="7", replaces_invoice_id=latest.invoice_id
+        )
+        if all(posting.kind == "charge" for posting in previous.postings):
+            void = VoidInvoice(
+                reason="replaced by a bill with late charges", replaced_by_invoice_id=invoice_id
+            )
+            await _on_invoice(unit, latest.invoice_id, void, metadata)
+    coverage = await unit.views.primary_coverage_on(tenant, stay.opened.patient_id, bill.service_date)
+    command = IssueInstitutionalInvoice(
+        invoice_id, encounter_id, stay.opened.patient_id, stay.coding.coding_version, bill, coverage
+    )
+    outcome = await _on_invoice(unit, invoice_id, command, metadata)
+    if any(isinstance(e, InvoiceIssued) for e in outcome.events):
+        await _statement_if_self_pay(unit, metadata, outcome.after, today)
+    return outcome.after
 
 
 async def reprice_held_invoices(

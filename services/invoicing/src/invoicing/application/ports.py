@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from billing_events.contracts.invoicing import FeeScheduleRow
+from billing_events.contracts.invoicing import (
+    CapturedCharge,
+    ChargemasterRow,
+    ChargesCaptured,
+    FeeScheduleRow,
+)
 from billing_events.unit_of_work import UnitOfWork
+from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
@@ -64,6 +71,25 @@ class Views(Protocol):
     async def save_fee_schedule_version(
         self, tenant: str, version: FeeScheduleVersion, position: int, imported_at: datetime
     ) -> None: ...
+
+    async def save_chargemaster_version(
+        self,
+        tenant: str,
+        effective_from: date,
+        rows: tuple[ChargemasterRow, ...],
+        position: int,
+        imported_at: datetime,
+    ) -> None: ...
+
+    async def charge_prices(
+        self, tenant: str, wanted: set[tuple[str, date]]
+    ) -> dict[tuple[str, date], ChargePrice]: ...
+
+    async def save_charges(self, tenant: str, captured: ChargesCaptured, position: int) -> None: ...
+
+    async def charges_of(self, tenant: str, encounter_id: str) -> list[tuple[CapturedCharge, bool]]: ...
+
+    async def stay(self, tenant: str, encounter_id: str) -> Stay | None: ...
 
 
 # One transaction's log and read models (billing_events.unit_of_work).

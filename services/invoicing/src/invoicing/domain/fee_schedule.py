@@ -16,6 +16,7 @@ from billing_events.contracts.base import Event
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow, FeeScheduleRowsStaged
 from billing_events.decider import Decider
 from invoicing.domain.errors import FieldError, InvalidInput
+from invoicing.domain.staging import parts_of, staged_after
 
 # CPT (five digits; category II/III end in F/T; 4 digits + U for PLA) or HCPCS Level II (letter + 4 digits).
 CODE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-V]\d{4})$")
@@ -45,10 +46,13 @@ class RawRow:
 
 
 def _amount(raw: RawRow) -> int | str:
-    """The amount in cents, or why it is refused."""
-    value = raw.amount_cents
+    return amount_cents_of(raw.amount_cents, from_text=raw.from_text)
+
+
+def amount_cents_of(value: object, *, from_text: bool) -> int | str:
+    """A price in cents, or why it is refused (text formats give it as a string)."""
     # ASCII digits only (\d would take Arabic-Indic digits), and few enough that int() never refuses.
-    if isinstance(value, str) and raw.from_text and re.fullmatch(r"\s*[0-9]{1,15}\s*", value):
+    if isinstance(value, str) and from_text and re.fullmatch(r"\s*[0-9]{1,15}\s*", value):
         value = int(value)
     if value is None or value == "":
         return "is required"
@@ -162,22 +166,18 @@ def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
         raise InvalidInput(errors)
     if state.versions.get(command.effective_from) == rows:
         return []
-    if len(rows) <= ROWS_PER_PART:
-        parts: list[Event] = []
-        inline = rows
-    else:
-        chunks = [rows[i : i + ROWS_PER_PART] for i in range(0, len(rows), ROWS_PER_PART)]
-        parts = [
-            FeeScheduleRowsStaged(
-                fee_schedule_id=command.fee_schedule_id,
-                effective_from=command.effective_from,
-                part=number,
-                parts=len(chunks),
-                rows=chunk,
-            )
-            for number, chunk in enumerate(chunks, start=1)
-        ]
-        inline = ()
+    chunks = parts_of(rows, ROWS_PER_PART)
+    parts: list[Event] = [
+        FeeScheduleRowsStaged(
+            fee_schedule_id=command.fee_schedule_id,
+            effective_from=command.effective_from,
+            part=number,
+            parts=len(chunks),
+            rows=chunk,
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+    inline = () if parts else rows
     return [
         *parts,
         FeeScheduleImported(
@@ -193,8 +193,7 @@ def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
 
 def evolve(state: FeeScheduleState, event: Event) -> FeeScheduleState:
     if isinstance(event, FeeScheduleRowsStaged):
-        staged = () if event.part == 1 else state.staged
-        return replace(state, staged=staged + event.rows)
+        return replace(state, staged=staged_after(state.staged, event.part, event.rows))
     if isinstance(event, FeeScheduleImported):
         rows = canonical(state.staged) if event.parts else canonical(event.rows)
         return FeeScheduleState(

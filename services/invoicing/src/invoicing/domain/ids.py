@@ -25,6 +25,16 @@ def fee_schedule_id(tenant: str, name: str) -> str:
     return _uuid("fee-schedule", tenant, name)
 
 
+def institutional_invoice_id(tenant: str, encounter_id: str, bill_number: int) -> str:
+    """A stay's bills: 1 the final bill, 2 onwards the late-charge or replacement bills after it."""
+    return _uuid("institutional-invoice", tenant, encounter_id, str(bill_number))
+
+
+def chargemaster_id(tenant: str) -> str:
+    """One chargemaster per tenant (the network), in versions by effective date."""
+    return _uuid("chargemaster", tenant)
+
+
 def adjudication_id(
     invoice_id: str, claim_id: str, remittance_id: str, payer_claim_control_number: str, status_code: str
 ) -> str:

@@ -24,6 +24,7 @@ from billing_events.contracts.claims import ClaimAdjudicated, ClaimSequence
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
 from billing_events.contracts.invoicing import (
     CodedInvoiceLine,
+    InstitutionalBill,
     InsurancePaymentPosted,
     InvoiceHeld,
     InvoiceIssued,
@@ -48,6 +49,7 @@ from invoicing.domain.errors import (
     NothingToReverse,
     UnknownInvoice,
 )
+from invoicing.domain.institutional_bill import Bill
 from invoicing.domain.pricing import PriceList, price
 from invoicing.domain.write_offs import PostWriteOff
 
@@ -69,6 +71,8 @@ OTHER_ADJUSTMENT_GROUPS = ("OA", "OI", "PI", "CR")
 # CARC 23, the impact of prior payers' adjudication: a secondary or tertiary payer reports under it
 # what the earlier ones paid and adjusted, which is already on the ledger; from it, it adjusts nothing.
 PRIOR_PAYER_IMPACT = "23"
+# The "fee schedule" an institutional invoice names: its lines were priced from the chargemaster.
+CHARGEMASTER = "chargemaster"
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class InvoiceState:
     settled_on: date | None = None
     void_reason: str | None = None
     superseded_by_coding_version: int | None = None
+    # A hospital's institutional invoice: the UB-04 part it was issued with.
+    institutional: InstitutionalBill | None = None
 
     # Everything below is derived from the postings.
 
@@ -285,6 +291,18 @@ class IssueInvoice:
 
 
 @dataclass(frozen=True)
+class IssueInstitutionalInvoice:
+    """Issue a stay's institutional invoice (priced from the chargemaster when captured), once."""
+
+    invoice_id: str
+    encounter_id: str
+    patient_id: str
+    coding_version: int
+    bill: Bill
+    coverage: PrimaryCoverage | None
+
+
+@dataclass(frozen=True)
 class RepriceHeldInvoice:
     price_list: PriceList | None
     coverage: PrimaryCoverage | None
@@ -294,6 +312,7 @@ class RepriceHeldInvoice:
 class VoidInvoice:
     reason: str
     superseded_by_coding_version: int | None = None
+    replaced_by_invoice_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +342,7 @@ class ApplyPatientPayment:
 
 Command = (
     IssueInvoice
+    | IssueInstitutionalInvoice
     | RepriceHeldInvoice
     | VoidInvoice
     | PostAdjudication
@@ -406,6 +426,8 @@ def adjudication_from(claim: ClaimAdjudicated) -> PostAdjudication:
 def decide(command: Command, state: InvoiceState) -> list[Event]:
     if isinstance(command, IssueInvoice):
         return _issue(command, state)
+    if isinstance(command, IssueInstitutionalInvoice):
+        return _issue_institutional(command, state)
     if isinstance(command, RepriceHeldInvoice):
         return _reprice(state, command.price_list, command.coverage)
     if isinstance(command, VoidInvoice):
@@ -444,6 +466,32 @@ def _issue(command: IssueInvoice, state: InvoiceState) -> list[Event]:
         coded_lines=coding.lines,
     )
     return _price(held, command.price_list, command.coverage, first=True)
+
+
+def _issue_institutional(command: IssueInstitutionalInvoice, state: InvoiceState) -> list[Event]:
+    if state.lifecycle != "new":
+        return []  # one invoice per bill: a redelivered discharge or coding changes nothing
+    bill, coverage = command.bill, command.coverage
+    return [
+        InvoiceIssued(
+            invoice_id=command.invoice_id,
+            encounter_id=command.encounter_id,
+            patient_id=command.patient_id,
+            coding_version=command.coding_version,
+            service_date=bill.service_date,
+            billing_provider_id=bill.institutional.facility_id,
+            rendering_provider_id=bill.institutional.attending_provider_id,
+            place_of_service=bill.place_of_service,
+            diagnoses=bill.diagnoses,
+            lines=bill.lines,
+            total_charge_cents=bill.total_charge_cents,
+            responsibility="insurance" if coverage else "self_pay",
+            coverage_id=coverage.coverage_id if coverage else None,
+            payer_id=coverage.payer_id if coverage else None,
+            fee_schedule=CHARGEMASTER,
+            institutional=bill.institutional,
+        )
+    ]
 
 
 def _reprice(
@@ -509,6 +557,7 @@ def _void(command: VoidInvoice, state: InvoiceState) -> list[Event]:
             encounter_id=state.encounter_id,
             reason=command.reason,
             superseded_by_coding_version=command.superseded_by_coding_version,
+            replaced_by_invoice_id=command.replaced_by_invoice_id,
         )
     ]
 
@@ -683,6 +732,7 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
             responsibility=event.responsibility,
             coverage_id=event.coverage_id,
             payer_id=event.payer_id,
+            institutional=event.institutional,
             postings=(*state.postings, charge),
         )
     if isinstance(event, InvoiceVoided):

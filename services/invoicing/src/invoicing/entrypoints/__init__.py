@@ -24,7 +24,8 @@ SERVICE = ServiceDefinition(
     title="Invoicing: fee schedules, invoices, payments and patient statements",
     routers=lambda: [router, accounting_router],
     subscriptions=subscriptions,
-    # The statement run (30/60/90-day reminders) on a timer; POST /statements/run runs it on demand.
+    # The statement run (30/60/90-day reminders) on a timer, POST /statements/run on demand; and the
+    # institutional bills whose bill hold has passed.
     workers=workers,
     schema_sql=PROJECTIONS_SQL,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other

@@ -20,13 +20,24 @@ from billing_service.pages import Page, PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from invoicing.adapters import accounting_queries, queries
-from invoicing.adapters.fee_schedule_files import ParsedFile, read_csv, read_json
+from invoicing.adapters.fee_schedule_files import (
+    Columns,
+    ParsedFile,
+    read_csv,
+    read_csv_records,
+    read_json,
+    read_json_records,
+)
 from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers
+from invoicing.domain import chargemaster
+from invoicing.domain.encounter_charges import MAX_LINES as MAX_CHARGE_LINES
+from invoicing.domain.encounter_charges import MAX_UNITS, RequestedCharge
 from invoicing.domain.fee_schedule import validate_name, validate_rows
 from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
 from invoicing.entrypoints import statements
 from invoicing.entrypoints.errors import domain_errors
+from invoicing.settings import invoicing_settings
 
 router = APIRouter()
 
@@ -53,6 +64,13 @@ def parse_day(value: object, field: str, errors: list[FieldError], *, required: 
             pass
     errors.append(FieldError(field, "must be a date as YYYY-MM-DD"))
     return None
+
+
+def _iso_text(value: object) -> object:
+    # JSON has no date type; refusing numbers here keeps pydantic from reading them as timestamps.
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("date_type", "must be a date as YYYY-MM-DD")
+    return value
 
 
 # Fee schedules.
@@ -145,6 +163,124 @@ async def get_fee_schedule(
     return found
 
 
+# The chargemaster and charge capture.
+
+# A 60,000-row chargemaster is about 9 MB of JSON; a bigger body is refused while it streams.
+MAX_CHARGEMASTER_BYTES = 32 * 1024 * 1024
+CHARGEMASTER_COLUMNS = Columns(chargemaster.COLUMNS, chargemaster.REQUIRED)
+CHARGE_TAKERS = Depends(require(Role.BILLER, Role.FRONT_DESK, Role.CODER))
+
+
+@router.put("/chargemaster", tags=["chargemaster"])
+async def import_chargemaster(
+    request: Request, principal: Annotated[Principal, ADMIN], effective_from: str | None = None
+) -> JSONResponse:
+    """Import a version of the chargemaster: JSON {effective_from, rows: [{charge_code, description,
+    revenue_code, hcpcs?, amount_cents}]} or text/csv (header charge_code,description,revenue_code,
+    hcpcs,amount_cents) with ?effective_from=YYYY-MM-DD. The version replaces the whole price list from
+    its date on. Any bad row refuses the whole file with its line, and nothing is imported."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(request, MAX_CHARGEMASTER_BYTES)
+    errors: list[FieldError] = []
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid([FieldError("body", "must be UTF-8 text")]) from None
+    if media in ("text/csv", "application/csv"):
+        parsed = read_csv_records(text, CHARGEMASTER_COLUMNS)
+        effective = parse_day(effective_from, "effective_from", errors)
+    elif media == "application/json" or media.endswith("+json"):
+        parsed = read_json_records(text, CHARGEMASTER_COLUMNS)
+        given = parsed.effective_from if parsed.effective_from is not None else effective_from
+        effective = parse_day(given, "effective_from", errors)
+    else:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            "Send the chargemaster as text/csv or application/json.",
+            "/problems/unsupported-media-type",
+        )
+    errors += parsed.errors
+    raw_rows = [
+        chargemaster.RawChargeRow(record.field_prefix, record.where, record.cells, record.from_text)
+        for record in parsed.rows
+    ]
+    rows, row_errors = chargemaster.validate_rows(raw_rows)
+    if parsed.rows or not parsed.errors:
+        errors += row_errors
+    if errors or effective is None:
+        raise invalid(errors, "The chargemaster was not imported: fix the listed lines and send it again.")
+    async with runtime_of(request).store.session() as session:
+        with domain_errors():
+            result = await handlers.import_chargemaster(
+                postgres_unit(session), metadata_from(request, principal), effective, rows
+            )
+    return JSONResponse(
+        {
+            "chargemaster_id": result.chargemaster_id,
+            "effective_from": result.effective_from.isoformat(),
+            "row_count": result.row_count,
+            "created": result.created,
+        }
+    )
+
+
+class ChargeLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    charge_code: str = Field(min_length=1, max_length=20)
+    units: StrictInt = Field(ge=1, le=MAX_UNITS)
+    service_date: Annotated[date, BeforeValidator(_iso_text)]
+
+
+class ChargesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[ChargeLineIn] = Field(min_length=1, max_length=MAX_CHARGE_LINES)
+
+
+@router.post("/encounters/{encounter_id}/charges", status_code=201, tags=["chargemaster"])
+async def capture_charges(
+    encounter_id: str, body: ChargesIn, request: Request, principal: Annotated[Principal, CHARGE_TAKERS]
+) -> JSONResponse:
+    """Charges on an institutional encounter, during or after the stay, each line priced from the
+    chargemaster in effect on its service date (a code it lacks refuses the capture with the line
+    named). Accepts an Idempotency-Key: the same key and body capture once."""
+    try:
+        uuid.UUID(encounter_id)
+    except ValueError:
+        raise invalid([FieldError("encounter_id", "must be a UUID")]) from None
+    capture_id = str(uuid.uuid4())
+    settings = invoicing_settings()
+    requested = tuple(
+        RequestedCharge(line.charge_code.strip().upper(), line.units, line.service_date)
+        for line in body.lines
+    )
+
+    async def action(session: Session) -> tuple[int, dict[str, Any]]:
+        with domain_errors():
+            captured = await handlers.capture_and_bill(
+                postgres_unit(session),
+                metadata_from(request, principal),
+                encounter_id,
+                capture_id,
+                requested,
+                today=datetime.now(UTC).date(),
+                hold_days=settings.bill_hold_days,
+                claim_for=settings.late_charge_claim_for,
+            )
+        return 201, {
+            "encounter_id": encounter_id,
+            "capture_id": capture_id,
+            "lines": [line.model_dump(mode="json") for line in captured.lines],
+            "total_charge_cents": sum(line.charge_cents for line in captured.lines),
+            "late": captured.late,
+            "encounter_total_charge_cents": captured.encounter_total_charge_cents,
+        }
+
+    return await idempotent(request, principal, action)
+
+
 # Invoices.
 
 
@@ -186,13 +322,6 @@ async def get_invoice(
     if found is None:
         raise not_found("invoice")
     return found
-
-
-def _iso_text(value: object) -> object:
-    # JSON has no date type; refusing numbers here keeps pydantic from reading them as timestamps.
-    if not isinstance(value, str | date):
-        raise PydanticCustomError("date_type", "must be a date as YYYY-MM-DD")
-    return value
 
 
 class PatientPayment(BaseModel):

@@ -9,9 +9,11 @@ from typing import TypeVar
 from billing_events.consumer import SafeError, Subscription, handlers
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated
-from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
+from billing_events.contracts.coding import EncounterCoded, EncounterRecoded, InstitutionalEncounterCoded
 from billing_events.contracts.invoicing import FeeScheduleImported
 from billing_events.contracts.registration import (
+    AdmissionDischarged,
+    AdmissionOpened,
     CoverageAdded,
     CoverageTerminated,
     PatientDemographicsUpdated,
@@ -28,6 +30,7 @@ from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers as app
 from invoicing.domain.errors import DomainError
 from invoicing.domain.invoice import coding_from
+from invoicing.settings import invoicing_settings
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Session, EventEnvelope], Awaitable[None]]
@@ -117,6 +120,35 @@ async def on_fee_schedule_imported(session: Session, envelope: EventEnvelope) ->
     )
 
 
+async def on_admission_opened(session: Session, envelope: EventEnvelope) -> None:
+    opened = _typed(envelope, AdmissionOpened)
+    await projections.save_admission(session.connection, envelope.tenant, opened)
+    await _bill(session, envelope, opened.encounter_id)
+
+
+async def on_admission_discharged(session: Session, envelope: EventEnvelope) -> None:
+    discharged = _typed(envelope, AdmissionDischarged)
+    await projections.save_discharge(session.connection, envelope.tenant, discharged)
+    await _bill(session, envelope, discharged.encounter_id)
+
+
+async def on_institutional_coding(session: Session, envelope: EventEnvelope) -> None:
+    coded = _typed(envelope, InstitutionalEncounterCoded)
+    await projections.save_institutional_coding(session.connection, envelope.tenant, coded)
+    await _bill(session, envelope, coded.encounter_id)
+
+
+async def _bill(session: Session, envelope: EventEnvelope, encounter_id: str) -> None:
+    await session.serialize(COVERAGE_LOCK)
+    await app.bill_stay_if_ready(
+        postgres_unit(session),
+        metadata_caused_by(envelope),
+        encounter_id,
+        envelope.occurred_at.date(),
+        invoicing_settings().bill_hold_days,
+    )
+
+
 def subscriptions(_runtime: Runtime) -> list[Subscription]:
     # The registration projection comes first: a test harness drains consumers in this order, so
     # coverage is known before the coding that needs it is priced.
@@ -136,8 +168,16 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
         ),
         Subscription(
             name="invoicing-policies",
-            topics=[("coding", "encounter-coding"), ("claims", "claim"), ("invoicing", "fee-schedule")],
+            topics=[
+                ("registration", "encounter"),
+                ("coding", "encounter-coding"),
+                ("claims", "claim"),
+                ("invoicing", "fee-schedule"),
+            ],
             handlers=handlers(
+                (AdmissionOpened, _safe(on_admission_opened)),
+                (AdmissionDischarged, _safe(on_admission_discharged)),
+                (InstitutionalEncounterCoded, _safe(on_institutional_coding)),
                 (EncounterCoded, _safe(on_encounter_coded)),
                 (EncounterRecoded, _safe(on_encounter_coded)),
                 (ClaimAdjudicated, _safe(on_claim_adjudicated)),

@@ -1,23 +1,30 @@
-"""Long-running work beside the consumers: the periodic statement run."""
+"""Invoicing's background work beside the consumers: the periodic statement run, and institutional
+bills whose bill hold has passed.
+
+A stay is billed by the event that completes it (discharge, coding or its first charge) when no hold
+applies; with a hold of N days nothing happens on that day, so a worker looks for discharged, coded,
+unbilled stays now and then and bills those whose hold is over.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from billing_events.consumer import describe_error
 from billing_events.envelope import Metadata
 from billing_service.runtime import Runtime
 from invoicing.adapters import accounting_queries
-from invoicing.adapters.projections import postgres_unit
-from invoicing.application import accounting
-from invoicing.settings import InvoicingSettings
+from invoicing.adapters.projections import PostgresViews, postgres_unit
+from invoicing.application import accounting, handlers
+from invoicing.settings import invoicing_settings
 
 log = logging.getLogger(__name__)
 ACTOR = "invoicing-statement-run"
+BILL_HOLD_ACTOR = "invoicing-bill-hold"
 
 
 async def statement_run_once(runtime: Runtime) -> int:
@@ -38,17 +45,52 @@ async def statement_run_once(runtime: Runtime) -> int:
     return issued
 
 
-def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
-    interval = InvoicingSettings().statement_run_interval_seconds
+async def release_held_bills(runtime: Runtime) -> int:
+    """Bill every stay whose hold is over; each in its own transaction. Returns the bills issued."""
+    settings = invoicing_settings()
+    today = datetime.now(UTC).date()
+    async with runtime.pool.acquire() as connection:
+        waiting = await PostgresViews(connection).stays_to_bill(None)
+    issued = 0
+    for tenant, encounter_id in waiting:
+        async with runtime.store.session() as session:
+            state = await handlers.bill_stay_if_ready(
+                postgres_unit(session),
+                Metadata(tenant=tenant, actor=BILL_HOLD_ACTOR),
+                encounter_id,
+                today,
+                settings.bill_hold_days,
+            )
+        issued += state is not None
+    return issued
 
-    async def statement_run(stop: asyncio.Event) -> None:
+
+Worker = Callable[[asyncio.Event], object]
+
+
+def every(name: str, seconds: float, action: Callable[[], Awaitable[object]]) -> Worker:
+    async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await statement_run_once(runtime)
+                await action()
             except Exception as error:
                 # The next round tries again; the reason names the error type only (no patient data).
-                log.warning("statement run failed", extra={"error": describe_error(error)})
+                log.warning("worker round failed", extra={"worker": name, "error": describe_error(error)})
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=seconds)
 
-    return [statement_run]
+    return run
+
+
+def workers(runtime: Runtime) -> list[Worker]:
+    settings = invoicing_settings()
+    return [
+        every(
+            "invoicing-statement-run",
+            settings.statement_run_interval_seconds,
+            lambda: statement_run_once(runtime),
+        ),
+        every(
+            "invoicing-bill-hold", settings.bill_release_interval_seconds, lambda: release_held_bills(runtime)
+        ),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ from billing_events.contracts.invoicing import (
     PatientStatementIssued,
     WriteOffPosted,
 )
-from billing_events.contracts.registration import PayerRegistered, ProviderEnrolled
+from billing_events.contracts.registration import FacilityRegistered, PayerRegistered, ProviderEnrolled
 from billing_events.envelope import EventEnvelope
 from billing_events.kafka import topics_carrying
 from billing_events.store import Session
@@ -51,6 +52,7 @@ from reporting.domain.facts import (
     ClaimStep,
     CreatedClaim,
     Facts,
+    HospitalBill,
     InsurancePosting,
     IssuedInvoice,
     PatientCredit,
@@ -112,6 +114,8 @@ CREATE TABLE IF NOT EXISTS reporting_insurance_postings (
     PRIMARY KEY (event_id)
 );
 ALTER TABLE reporting_insurance_postings ADD COLUMN IF NOT EXISTS sequence text NOT NULL DEFAULT 'primary';
+-- Hospital bills (added later): the institutional part of an invoice, as the facts need it.
+ALTER TABLE reporting_invoices ADD COLUMN IF NOT EXISTS hospital jsonb;
 ALTER TABLE reporting_insurance_postings ADD COLUMN IF NOT EXISTS awaiting_next_payer boolean NOT NULL
     DEFAULT false;
 CREATE TABLE IF NOT EXISTS reporting_patient_payments (
@@ -222,7 +226,43 @@ async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
             "fee_schedule",
         }
     )
-    await _insert(session, "reporting_invoices", envelope, values | {"lines": _dump(event.lines)})
+    hospital = None
+    bill = event.institutional
+    if bill is not None:
+        hospital = {
+            "facility_id": bill.facility_id,
+            "setting": bill.setting,
+            "frequency_code": bill.frequency_code,
+            "discharged_on": bill.discharged_at.date().isoformat(),
+            "drg_code": bill.drg.code if bill.drg else None,
+            # Weights are 4-decimal strings ("1.9000"): kept as an integer of ten-thousandths.
+            "drg_weight_ten_thousandths": int(Decimal(bill.drg.weight) * 10_000) if bill.drg else None,
+            "revenue_codes": {str(line.line_number): line.revenue_code for line in bill.lines},
+        }
+    values |= {"lines": _dump(event.lines), "hospital": hospital}
+    await _insert(session, "reporting_invoices", envelope, values)
+
+
+def _hospital(stored: dict[str, Any] | None) -> HospitalBill | None:
+    if not stored:
+        return None
+    return HospitalBill(
+        facility_id=stored["facility_id"],
+        setting=stored["setting"],
+        frequency_code=stored["frequency_code"],
+        discharged_on=date.fromisoformat(stored["discharged_on"]),
+        drg_code=stored["drg_code"],
+        drg_weight_ten_thousandths=stored["drg_weight_ten_thousandths"],
+        revenue_codes={int(number): code for number, code in stored["revenue_codes"].items()},
+    )
+
+
+async def on_facility_registered(session: Session, envelope: EventEnvelope) -> None:
+    """A facility is named in the reports as a provider is (revenue and A/R by facility)."""
+    event = envelope.event()
+    assert isinstance(event, FacilityRegistered)
+    values = {"provider_id": event.facility_id, "name": event.name}
+    await _insert(session, "reporting_providers", envelope, values, stamped=False)
 
 
 async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
@@ -395,6 +435,7 @@ def projection_handlers() -> dict[str, Handler]:
         (PayerRegistered, on_payer_registered),
         (ProviderEnrolled, on_provider_enrolled),
         (InvoiceIssued, on_invoice_issued),
+        (FacilityRegistered, on_facility_registered),
         (InvoiceVoided, on_invoice_voided),
         (InsurancePaymentPosted, on_insurance_payment_posted),
         (PatientPaymentReceived, on_patient_payment_received),
@@ -540,6 +581,7 @@ class FactsReader:
             total_charge_cents=r["total_charge_cents"],
             lines=tuple(ChargeLine(ln["line_number"], ln["code"], ln["charge_cents"]) for ln in r["lines"]),
             stamp=self._stamp(r),
+            hospital=_hospital(r["hospital"]),
         )
 
     def _posting(self, r: asyncpg.Record) -> InsurancePosting:

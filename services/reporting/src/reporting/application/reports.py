@@ -9,6 +9,7 @@ from typing import Protocol
 from reporting.domain.aging import AgingReport, ar_aging
 from reporting.domain.denials import DenialsReport, denials
 from reporting.domain.facts import Facts
+from reporting.domain.hospital import CaseMix, FacilityBalance, ar_by_facility, case_mix
 from reporting.domain.kpis import Kpis, kpis, window_start
 from reporting.domain.revenue import GroupBy, Period, RevenueReport, revenue
 
@@ -37,6 +38,14 @@ async def revenue_report(
     source: FactsSource, tenant: str, start: date, end: date, group_by: GroupBy, period: Period
 ) -> RevenueReport:
     return revenue(await source.load(tenant, end), start, end, group_by, period)
+
+
+async def case_mix_report(source: FactsSource, tenant: str, start: date, end: date) -> CaseMix:
+    return case_mix(await source.load(tenant, end), start, end)
+
+
+async def facility_ar_report(source: FactsSource, tenant: str, as_of: date) -> tuple[FacilityBalance, ...]:
+    return ar_by_facility(await source.load(tenant, as_of), as_of)
 
 
 async def denials_report(source: FactsSource, tenant: str, start: date, end: date) -> DenialsReport:

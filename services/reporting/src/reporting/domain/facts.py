@@ -54,6 +54,20 @@ class ChargeLine:
 
 
 @dataclass(frozen=True)
+class HospitalBill:
+    """What an institutional invoice adds: the facility, the stay's discharge and DRG (its relative
+    weight in ten-thousandths, an integer), and each line's revenue code."""
+
+    facility_id: str
+    setting: str
+    frequency_code: str
+    discharged_on: date
+    drg_code: str | None = None
+    drg_weight_ten_thousandths: int | None = None
+    revenue_codes: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class IssuedInvoice:
     invoice_id: str
     encounter_id: str
@@ -66,6 +80,7 @@ class IssuedInvoice:
     total_charge_cents: int
     lines: tuple[ChargeLine, ...]
     stamp: Stamp
+    hospital: HospitalBill | None = None
 
     @property
     def payer_key(self) -> str:

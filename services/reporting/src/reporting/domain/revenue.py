@@ -12,6 +12,8 @@ holds to the cent; the report carries both ends and says whether they reconcile.
   carry negated amounts). Patient payments: what was applied to the invoice, and the patient's credit
   moved onto (+) or released from (-) an invoice. Write-offs are other adjustments, under self-pay
   when of the patient's part and under the invoice's payer when of the payers'.
+- By revenue code: each institutional invoice line's UB-04 revenue code (professional lines are
+  unassigned); by facility: the facility of an institutional invoice (professional ones unassigned).
 - By payer: charges under the invoice's payer (self-pay when uninsured), insurance money under the
   payer that paid, patient money under self-pay. By provider: the rendering provider of the invoice.
   By code: each invoice line; payments and adjustments per posted line; what a posting or payment
@@ -33,7 +35,10 @@ from typing import Literal
 from reporting.domain.facts import PRIOR_PAYER_IMPACT, SELF_PAY, UNASSIGNED, Facts, IssuedInvoice
 from reporting.domain.ledger import total_ar_cents
 
-GroupBy = Literal["payer", "provider", "code"]
+GroupBy = Literal["payer", "provider", "code", "revenue_code", "facility"]
+# Groupings by invoice line: each line's procedure code, or its UB-04 revenue code (a professional
+# invoice's lines have none: they count as unassigned).
+LINE_GROUPS = ("code", "revenue_code")
 Period = Literal["day", "month"]
 
 
@@ -143,11 +148,19 @@ def period_starts(start: date, end: date, period: Period) -> list[date]:
 Entry = tuple[date, str, str, int]  # recorded on, group key, measure, cents
 
 
+def _line_keys(invoice: IssuedInvoice | None, group_by: GroupBy) -> dict[int, str]:
+    if invoice is None:
+        return {}
+    if group_by == "revenue_code":
+        return dict(invoice.hospital.revenue_codes) if invoice.hospital else {}
+    return {line.line_number: line.code for line in invoice.lines}
+
+
 def _line_split(
-    invoice: IssuedInvoice | None, per_line: dict[int, int], total: int
+    invoice: IssuedInvoice | None, per_line: dict[int, int], total: int, group_by: GroupBy = "code"
 ) -> Iterator[tuple[str, int]]:
     """Amounts by the code of the invoice line they belong to; the rest of `total` as unassigned."""
-    codes = {line.line_number: line.code for line in invoice.lines} if invoice else {}
+    codes = _line_keys(invoice, group_by)
     assigned = 0
     for line_number, cents in sorted(per_line.items()):
         code = codes.get(line_number)
@@ -164,13 +177,15 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
     def owner(invoice: IssuedInvoice | None, payer_key: str) -> str:
         if group_by == "payer":
             return payer_key
+        if group_by == "facility":
+            return invoice.hospital.facility_id if invoice and invoice.hospital else UNASSIGNED
         return invoice.rendering_provider_id if invoice else UNASSIGNED
 
     for invoice in facts.invoices:
         day = invoice.stamp.on
-        if group_by == "code":
+        if group_by in LINE_GROUPS:
             lines = {line.line_number: line.charge_cents for line in invoice.lines}
-            for code, cents in _line_split(invoice, lines, invoice.total_charge_cents):
+            for code, cents in _line_split(invoice, lines, invoice.total_charge_cents, group_by):
                 yield day, code, "gross_charges_cents", cents
         else:
             yield day, owner(invoice, invoice.payer_key), "gross_charges_cents", invoice.total_charge_cents
@@ -180,9 +195,9 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
         if voided is None:
             continue
         day = void.stamp.on
-        if group_by == "code":
+        if group_by in LINE_GROUPS:
             lines = {line.line_number: line.charge_cents for line in voided.lines}
-            for code, cents in _line_split(voided, lines, voided.total_charge_cents):
+            for code, cents in _line_split(voided, lines, voided.total_charge_cents, group_by):
                 yield day, code, "voided_charges_cents", cents
         else:
             yield day, owner(voided, voided.payer_key), "voided_charges_cents", voided.total_charge_cents
@@ -194,7 +209,7 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
             "contractual_adjustments_cents": posting.contractual_adjustment_cents,
             "other_adjustments_cents": posting.other_adjustment_cents,
         }
-        if group_by != "code":
+        if group_by not in LINE_GROUPS:
             for measure, cents in totals.items():
                 yield day, owner(posted_to, posting.payer_id), measure, cents
             continue
@@ -211,12 +226,12 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
                 )
                 per_line[measure][line.line_number] += adjustment.amount_cents
         for measure, total in totals.items():
-            for code, cents in _line_split(posted_to, per_line[measure], total):
+            for code, cents in _line_split(posted_to, per_line[measure], total, group_by):
                 yield day, code, measure, cents
 
     for payment in facts.patient_payments:
         paid = invoices.get(payment.invoice_id)
-        group = UNASSIGNED if group_by == "code" else owner(paid, SELF_PAY)
+        group = UNASSIGNED if group_by in LINE_GROUPS else owner(paid, SELF_PAY)
         yield payment.stamp.on, group, "patient_payments_cents", payment.applied_cents
 
     for credit in facts.patient_credits:
@@ -245,8 +260,8 @@ def revenue(facts: Facts, start: date, end: date, group_by: GroupBy, period: Per
     def label(key: str) -> str:
         if group_by == "payer":
             return facts.payer_label(key)
-        if group_by == "provider":
-            return facts.provider_label(key)
+        if group_by in ("provider", "facility"):
+            return "Unassigned" if key == UNASSIGNED else facts.provider_label(key)
         return "Unassigned" if key == UNASSIGNED else key
 
     rows = [

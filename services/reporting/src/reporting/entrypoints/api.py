@@ -131,6 +131,36 @@ async def ar_aging(
     return JSONResponse(formats.aging_json(report), headers=NO_STORE)
 
 
+@router.get("/reports/ar-by-facility", responses=CSV_RESPONSE, summary="A/R by facility as of a day")
+async def ar_by_facility(
+    request: Request,
+    principal: Reader,
+    as_of: Annotated[Day | None, Query(description="YYYY-MM-DD; default today")] = None,
+) -> Response:
+    """What each facility's institutional invoices still owe; professional invoices are unassigned."""
+    day = as_of or _today()
+    rows = await reports.facility_ar_report(_source(request), principal.tenant, day)
+    if wants_csv(request):
+        return _csv(formats.facility_ar_csv(rows), f"ar-by-facility-{day.isoformat()}.csv")
+    return JSONResponse(formats.facility_ar_json(rows), headers=NO_STORE)
+
+
+@router.get("/reports/case-mix", responses=CSV_RESPONSE, summary="Case-mix index of a window's discharges")
+async def case_mix(
+    request: Request,
+    principal: Reader,
+    start: Annotated[Day | None, Query(alias="from", description="first day; default 12 months back")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="last day, included; default today")] = None,
+) -> Response:
+    """The mean MS-DRG relative weight of the inpatient stays discharged in the window."""
+    end = end or _today()
+    start, end = _range(start, end, reports.months_back(end, reports.DASHBOARD_MONTHS), MAX_RANGE_DAYS)
+    report = await reports.case_mix_report(_source(request), principal.tenant, start, end)
+    if wants_csv(request):
+        return _csv(formats.case_mix_csv(report), f"case-mix-{start.isoformat()}-{end.isoformat()}.csv")
+    return JSONResponse(formats.case_mix_json(report), headers=NO_STORE)
+
+
 @router.get("/reports/revenue", responses=CSV_RESPONSE, summary="Charges, payments and adjustments")
 async def revenue(
     request: Request,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from reporting.domain.aging import BUCKETS, AgingReport, AgingRow
 from reporting.domain.denials import DenialCounts, DenialsReport
+from reporting.domain.hospital import CaseMix, FacilityBalance
 from reporting.domain.kpis import Kpis
 from reporting.domain.measures import Ratio
 from reporting.domain.revenue import MEASURES, RevenueFigures, RevenueReport
@@ -438,3 +439,36 @@ def kpis_csv(k: Kpis) -> str:
             for line in kpi_lines(k)
         ),
     )
+
+
+def case_mix_json(report: CaseMix) -> dict[str, Any]:
+    return {
+        "from": report.start.isoformat(),
+        "to": report.end.isoformat(),
+        "discharges": report.discharges,
+        "total_drg_weight": decimal_text(report.total_weight),
+        "case_mix_index": decimal_text(report.case_mix_index),
+    }
+
+
+def case_mix_csv(report: CaseMix) -> str:
+    row = case_mix_json(report)
+    return to_csv(list(row), [list(row.values())])
+
+
+FACILITY_AR_HEADER = ("facility_id", "facility", "insurance_cents", "self_pay_cents", "total_cents")
+
+
+def facility_ar_json(rows: tuple[FacilityBalance, ...]) -> dict[str, Any]:
+    return {
+        "rows": [dict(zip(FACILITY_AR_HEADER, _facility_row(row), strict=True)) for row in rows],
+        "total_cents": sum(row.total_cents for row in rows),
+    }
+
+
+def facility_ar_csv(rows: tuple[FacilityBalance, ...]) -> str:
+    return to_csv(FACILITY_AR_HEADER, [_facility_row(row) for row in rows])
+
+
+def _facility_row(row: FacilityBalance) -> tuple[Any, ...]:
+    return (row.facility_id, row.label, row.insurance_cents, row.self_pay_cents, row.total_cents)
