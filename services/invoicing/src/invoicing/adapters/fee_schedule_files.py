@@ -24,12 +24,15 @@ class ParsedFile:
     rows: list[RawRow] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     effective_from: object = None
+    extra: dict[str, object] = field(default_factory=dict)
 
 
-def read_csv(text: str) -> ParsedFile:
-    """A CSV with the header code,modifier,amount_cents (modifier may be left out). Blank lines are
-    skipped; line numbers count them, as an editor does."""
+def read_csv(text: str, amount_column: str = "amount_cents") -> ParsedFile:
+    """A CSV with the header code,modifier,amount_cents (modifier may be left out; payer contracts
+    name the amount allowed_cents). Blank lines are skipped; line numbers count them, as an editor
+    does."""
     parsed = ParsedFile()
+    columns = ("code", "modifier", amount_column)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header: list[str] | None = None
     try:
@@ -39,7 +42,7 @@ def read_csv(text: str) -> ParsedFile:
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
-                parsed.errors += _header_errors(header, line)
+                parsed.errors += _header_errors(header, line, columns)
                 if parsed.errors:
                     return parsed
                 continue
@@ -57,8 +60,9 @@ def read_csv(text: str) -> ParsedFile:
                     where=f"line {line}",
                     code=cells["code"],
                     modifier=cells.get("modifier"),
-                    amount_cents=cells["amount_cents"],
+                    amount_cents=cells[amount_column],
                     from_text=True,
+                    amount_field=amount_column,
                 )
             )
     except csv.Error as error:
@@ -66,21 +70,21 @@ def read_csv(text: str) -> ParsedFile:
             FieldError(f"line {reader.line_num}", f"line {reader.line_num}: not valid CSV ({error})")
         )
     if header is None:
-        parsed.errors.append(FieldError("line 1", "line 1: the header code,modifier,amount_cents is missing"))
+        parsed.errors.append(FieldError("line 1", f"line 1: the header {','.join(columns)} is missing"))
     return parsed
 
 
-def _header_errors(header: list[str], line: int) -> list[FieldError]:
+def _header_errors(header: list[str], line: int, columns: tuple[str, ...] = CSV_COLUMNS) -> list[FieldError]:
     errors = []
-    unknown = [name for name in header if name not in CSV_COLUMNS]
+    unknown = [name for name in header if name not in columns]
     if unknown:
         errors.append(
             FieldError(
                 f"line {line}",
-                f"line {line}: unknown column(s) {', '.join(unknown)}; expected code,modifier,amount_cents",
+                f"line {line}: unknown column(s) {', '.join(unknown)}; expected {','.join(columns)}",
             )
         )
-    missing = [name for name in ("code", "amount_cents") if name not in header]
+    missing = [name for name in (columns[0], columns[2]) if name not in header]
     if missing:
         errors.append(FieldError(f"line {line}", f"line {line}: the header lacks {', '.join(missing)}"))
     if len(set(header)) != len(header):
@@ -88,9 +92,13 @@ def _header_errors(header: list[str], line: int) -> list[FieldError]:
     return errors
 
 
-def read_json(text: str) -> ParsedFile:
-    """A JSON object {effective_from, rows: [{code, modifier?, amount_cents}]}."""
+def read_json(
+    text: str, amount_column: str = "amount_cents", extra_fields: tuple[str, ...] = ()
+) -> ParsedFile:
+    """A JSON object {effective_from, rows: [{code, modifier?, amount_cents}]} (payer contracts name
+    the amount allowed_cents). `extra_fields` are top-level fields the caller reads itself."""
     parsed = ParsedFile()
+    columns = ("code", "modifier", amount_column)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -106,9 +114,10 @@ def read_json(text: str) -> ParsedFile:
         parsed.errors.append(FieldError("body", "must be a JSON object with effective_from and rows"))
         return parsed
     parsed.effective_from = document.get("effective_from")
+    parsed.extra = {name: document[name] for name in extra_fields if name in document}
     rows = document.get("rows")
     if not isinstance(rows, list):
-        parsed.errors.append(FieldError("rows", "must be a list of {code, modifier, amount_cents}"))
+        parsed.errors.append(FieldError("rows", f"must be a list of {{{', '.join(columns)}}}"))
         return parsed
     lines = _row_lines(text)
     for index, row in enumerate(rows):
@@ -117,7 +126,7 @@ def read_json(text: str) -> ParsedFile:
         if not isinstance(row, dict):
             parsed.errors.append(FieldError(f"rows.{index}", f"{where}: must be an object"))
             continue
-        unknown = sorted(set(row) - set(CSV_COLUMNS))
+        unknown = sorted(set(row) - set(columns))
         if unknown:
             parsed.errors.append(
                 FieldError(f"rows.{index}", f"{where}: unknown field(s) {', '.join(unknown)}")
@@ -128,7 +137,8 @@ def read_json(text: str) -> ParsedFile:
                 where=where,
                 code=row.get("code"),
                 modifier=row.get("modifier"),
-                amount_cents=row.get("amount_cents"),
+                amount_cents=row.get(amount_column),
+                amount_field=amount_column,
             )
         )
     return parsed

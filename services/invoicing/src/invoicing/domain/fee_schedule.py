@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypeVar
 
 from billing_events.contracts.base import Event
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow, FeeScheduleRowsStaged
@@ -42,6 +43,8 @@ class RawRow:
     modifier: object
     amount_cents: object
     from_text: bool = False
+    # The amount's column as the file names it (payer contracts call it allowed_cents).
+    amount_field: str = "amount_cents"
 
 
 def _amount(raw: RawRow) -> int | str:
@@ -81,7 +84,7 @@ def validate_row(raw: RawRow) -> tuple[FeeScheduleRow | None, list[FieldError]]:
             refuse("modifier", "must be 2 letters or digits")
     amount = _amount(raw)
     if isinstance(amount, str):
-        refuse("amount_cents", amount)
+        refuse(raw.amount_field, amount)
     if errors or code is None or isinstance(amount, str):
         return None, errors
     return FeeScheduleRow(code=code, modifier=modifier, amount_cents=amount), []
@@ -128,6 +131,17 @@ def validate_name(name: str) -> list[FieldError]:
     ]
 
 
+T = TypeVar("T")
+
+
+def split_into_parts(rows: tuple[T, ...]) -> tuple[tuple[T, ...], list[tuple[T, ...]]]:
+    """A version's rows as (inline rows, staged parts): a small version travels inline in its one
+    event, a large one in parts of ROWS_PER_PART rows (one event each) and no inline rows."""
+    if len(rows) <= ROWS_PER_PART:
+        return rows, []
+    return (), [rows[i : i + ROWS_PER_PART] for i in range(0, len(rows), ROWS_PER_PART)]
+
+
 # The aggregate.
 
 
@@ -162,22 +176,17 @@ def decide(command: ImportFeeSchedule, state: FeeScheduleState) -> list[Event]:
         raise InvalidInput(errors)
     if state.versions.get(command.effective_from) == rows:
         return []
-    if len(rows) <= ROWS_PER_PART:
-        parts: list[Event] = []
-        inline = rows
-    else:
-        chunks = [rows[i : i + ROWS_PER_PART] for i in range(0, len(rows), ROWS_PER_PART)]
-        parts = [
-            FeeScheduleRowsStaged(
-                fee_schedule_id=command.fee_schedule_id,
-                effective_from=command.effective_from,
-                part=number,
-                parts=len(chunks),
-                rows=chunk,
-            )
-            for number, chunk in enumerate(chunks, start=1)
-        ]
-        inline = ()
+    inline, chunks = split_into_parts(rows)
+    parts: list[Event] = [
+        FeeScheduleRowsStaged(
+            fee_schedule_id=command.fee_schedule_id,
+            effective_from=command.effective_from,
+            part=number,
+            parts=len(chunks),
+            rows=chunk,
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
     return [
         *parts,
         FeeScheduleImported(

@@ -35,3 +35,12 @@ def adjudication_id(
 
 def statement_id(tenant: str, invoice_id: str, cause: str) -> str:
     return _uuid("statement", tenant, invoice_id, cause)
+
+
+def payer_contract_id(tenant: str, payer_id: str) -> str:
+    return _uuid("payer-contract", tenant, payer_id)
+
+
+def financial_assistance_policy_id(tenant: str) -> str:
+    # One policy per tenant (a hospital network), kept in versions by effective date.
+    return _uuid("financial-assistance-policy", tenant)
