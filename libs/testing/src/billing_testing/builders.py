@@ -47,10 +47,18 @@ from billing_events.contracts.invoicing import (
     InvoiceIssued,
     InvoiceLine,
     InvoiceVoided,
+    PatientCreditApplied,
+    PatientCreditReleased,
     PatientPaymentReceived,
+    PatientRefundIssued,
     PatientStatementIssued,
     PostedLine,
+    RefundMethod,
+    RefundReason,
     Responsibility,
+    WriteOffParty,
+    WriteOffPosted,
+    WriteOffReason,
 )
 from billing_events.contracts.registration import (
     Address,
@@ -588,6 +596,80 @@ def patient_payment_received(
         credit_cents=amount_cents - applied,
         method=method,
         received_on=received_on,
+    )
+
+
+def write_off_posted(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    reason: WriteOffReason = "small_balance",
+    party: WriteOffParty = "patient",
+    write_off_id: str | None = None,
+    written_off_on: date = date(2026, 5, 1),
+) -> WriteOffPosted:
+    return WriteOffPosted(
+        invoice_id=invoice_id,
+        write_off_id=write_off_id or f"write-off-{invoice_id}-{reason}",
+        patient_id=patient_id,
+        reason=reason,
+        party=party,
+        amount_cents=amount_cents,
+        written_off_on=written_off_on,
+    )
+
+
+def patient_credit_released(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    credit_id: str | None = None,
+    released_on: date = date(2026, 5, 1),
+) -> PatientCreditReleased:
+    return PatientCreditReleased(
+        invoice_id=invoice_id,
+        credit_id=credit_id or f"credit-out-{invoice_id}",
+        patient_id=patient_id,
+        amount_cents=amount_cents,
+        released_on=released_on,
+    )
+
+
+def patient_credit_applied(
+    invoice_id: str,
+    patient_id: str,
+    amount_cents: int,
+    *,
+    credit_id: str | None = None,
+    applied_on: date = date(2026, 5, 1),
+) -> PatientCreditApplied:
+    return PatientCreditApplied(
+        invoice_id=invoice_id,
+        credit_id=credit_id or f"credit-in-{invoice_id}",
+        patient_id=patient_id,
+        amount_cents=amount_cents,
+        applied_on=applied_on,
+    )
+
+
+def patient_refund_issued(
+    patient_id: str,
+    amount_cents: int,
+    *,
+    refund_id: str | None = None,
+    method: RefundMethod = "check",
+    reason: RefundReason = "overpayment",
+    issued_on: date = date(2026, 5, 1),
+) -> PatientRefundIssued:
+    return PatientRefundIssued(
+        patient_id=patient_id,
+        refund_id=refund_id or f"refund-{patient_id}-{amount_cents}",
+        amount_cents=amount_cents,
+        method=method,
+        reason=reason,
+        issued_on=issued_on,
     )
 
 

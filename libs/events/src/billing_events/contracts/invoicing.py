@@ -188,6 +188,15 @@ class PatientStatementIssued(Event):
     due_date: date
     amount_due_cents: int
     invoice_ids: tuple[str, ...]
+    # Dunning (optional: added later). The statement's place in the account's statement cycle: 0 is
+    # the first demand, 1, 2 and 3 the reminders sent 30, 60 and 90 days after it while a balance is
+    # due; cycle_started_on is the date of that first demand. None on statements issued before cycles.
+    cycle: int | None = None
+    cycle_started_on: date | None = None
+    # The invoices this statement bills to the patient for the first time: its statement_date is
+    # their first (post-discharge) statement, from which IRC 501(r) counts the 120 days before any
+    # extraordinary collection action.
+    first_statement_invoice_ids: tuple[str, ...] = ()
 
 
 @event(service=SERVICE, aggregate="patient-account", subject="patient_id")
@@ -359,3 +368,132 @@ class FinancialAssistanceDetermined(Event):
     received_on: date
     valid_from: date
     valid_until: date
+
+
+# Patient accounting: write-offs, credits, refunds, payment plans, dunning.
+
+WriteOffReason = Literal["small_balance", "bad_debt", "charity", "administrative"]
+# Whose part of the balance is written off: the patient's responsibility, or what a payer still owes.
+WriteOffParty = Literal["patient", "insurance"]
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class WriteOffPosted(Event):
+    """Part of an invoice's outstanding balance taken off the books, never more than the party owes.
+
+    An adjustment on the ledger (reporting counts it with the other adjustments): the balance falls by
+    amount_cents and charges = payments + adjustments + balance still holds. `charity` is a write-off
+    under the tenant's financial-assistance policy (IRC 501(r))."""
+
+    invoice_id: str
+    write_off_id: str
+    patient_id: str
+    reason: WriteOffReason
+    party: WriteOffParty
+    amount_cents: int
+    written_off_on: date
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class PatientCreditReleased(Event):
+    """What the patient paid on this invoice beyond what they owe on it (after the payers answered,
+    or after a void) leaves the invoice for the patient's account credit: the invoice's patient
+    payments fall by amount_cents (on a voided invoice its charge too), the account's credit rises
+    by the same amount (PatientCreditAdded, same credit_id)."""
+
+    invoice_id: str
+    credit_id: str
+    patient_id: str
+    amount_cents: int
+    released_on: date
+
+
+@event(service=SERVICE, aggregate="invoice", subject="invoice_id")
+class PatientCreditApplied(Event):
+    """The patient's account credit paying this invoice: counted as a patient payment on its ledger,
+    not new cash (the cash is the PatientPaymentReceived that made the credit). The account's side is
+    PatientCreditUsed with the same credit_id."""
+
+    invoice_id: str
+    credit_id: str
+    patient_id: str
+    amount_cents: int
+    applied_on: date
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PatientCreditAdded(Event):
+    """The account's side of a PatientCreditReleased (same credit_id)."""
+
+    patient_id: str
+    credit_id: str
+    invoice_id: str
+    amount_cents: int
+    added_on: date
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PatientCreditUsed(Event):
+    """The account's side of a PatientCreditApplied (same credit_id): the credit it took."""
+
+    patient_id: str
+    credit_id: str
+    invoice_id: str
+    amount_cents: int
+    used_on: date
+
+
+RefundMethod = Literal["check", "card", "ach", "other"]
+RefundReason = Literal["overpayment", "duplicate_payment", "patient_request", "other"]
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PatientRefundIssued(Event):
+    """Money paid back to the patient out of their unapplied credit (never more than it). Cash out."""
+
+    patient_id: str
+    refund_id: str
+    amount_cents: int
+    method: RefundMethod
+    reason: RefundReason
+    issued_on: date
+
+
+class Installment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    due_on: date
+    amount_cents: int
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PaymentPlanCreated(Event):
+    """The patient pays total_cents (their balance when the plan was agreed) in monthly installments."""
+
+    plan_id: str
+    patient_id: str
+    monthly_amount_cents: int
+    first_due_on: date
+    total_cents: int
+    installments: tuple[Installment, ...]
+    created_on: date
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class PaymentPlanCompleted(Event):
+    """The patient's balance reached zero while the plan was active."""
+
+    plan_id: str
+    patient_id: str
+    completed_on: date
+
+
+@event(service=SERVICE, aggregate="patient-account", subject="patient_id")
+class DunningCycleEnded(Event):
+    """Nothing is due from the patient any more: the statement cycle that began on cycle_started_on
+    stops; a later balance starts a new one at cycle 0."""
+
+    patient_id: str
+    cycle_started_on: date
+    ended_on: date
