@@ -65,6 +65,30 @@ class ModifierRule(_Model):
     rarc: str | None = "M20"
 
 
+class EligibilityRules(_Model):
+    """How the payer answers a 270 (with a 271): every member is active on a calendar-year plan
+    unless listed as inactive (EB01 6, the plan ended the year before) or unknown (AAA 75,
+    subscriber not found). The benefits come from the adjudication rules and the simulator's
+    state, so the answer matches what the 835s do: deductible remaining = annual deductible less
+    what the member's claims met this year; out-of-pocket remaining = out_of_pocket_max less the
+    same (the simulator keeps no other running total); the office visit copay (EB03 98, per visit)
+    and the coinsurance (EB08 as a decimal: 20% is 0.2)."""
+
+    plan_description: str = "DEMO PLAN"
+    # EB04 (C1 commercial, MB Medicare Part B, ...).
+    insurance_type: str = "C1"
+    out_of_pocket_max: Decimal = Decimal(0)
+    # Reported as the office visit copay; absent, the copay of 99213 in the rules, if any.
+    office_visit_copay: Decimal | None = None
+    inactive_members: frozenset[str] = frozenset()
+    unknown_members: frozenset[str] = frozenset()
+
+    @field_validator("out_of_pocket_max", "office_visit_copay")
+    @classmethod
+    def _amount(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _two_decimals(value, "an amount")
+
+
 class PayerRules(_Model):
     name: str
     tax_id: str = Field(pattern=r"^\d{9}$")
@@ -102,6 +126,8 @@ class PayerRules(_Model):
     # An original claim that leaves the patient a share is answered CLP02 19 with MOA MA18, and the
     # supplemental payer answers it as secondary under its cob_rule, in its own 835.
     crossover_to: str | None = None
+    # How the payer answers eligibility inquiries (270); the defaults answer every member active.
+    eligibility: EligibilityRules = Field(default_factory=EligibilityRules)
 
     @field_validator("allowed_percent", "coinsurance_percent")
     @classmethod

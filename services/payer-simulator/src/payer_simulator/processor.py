@@ -29,6 +29,7 @@ from billing_x12 import (
     Contact,
     Entity,
     EnvelopeRef,
+    Interchange,
     Party,
     PaymentInfo,
     ProfessionalClaim,
@@ -39,6 +40,7 @@ from billing_x12 import (
     StatusCode,
     StatusInfo,
     X12Error,
+    iter_transaction_sets,
     read_interchanges,
     write_277ca,
     write_835,
@@ -49,6 +51,7 @@ from billing_x12.professional_claim import PriorLinePayment
 from payer_simulator.acknowledgements import ReviewedInterchange, review_interchange
 from payer_simulator.adjudication import Denial, adjudicate, claim_parties, reversal
 from payer_simulator.config import PayerRules, Rules
+from payer_simulator.eligibility import answer_file
 from payer_simulator.state import (
     ProcessedFile,
     Rename,
@@ -177,6 +180,8 @@ class Simulator:
         except X12Error as error:
             self._report_once(path, digest, "not answering file=%s: not readable X12 (%s)", error)
             return None
+        if _all_eligibility_inquiries(interchanges):
+            return self._answer_inquiries(path, digest, interchanges, work)
         reviews = [review_interchange(interchange) for interchange in interchanges]
         payer_ids = frozenset(p for review in reviews for p in review.payer_ids)
         if not payer_ids & self.rules.payers.keys():
@@ -189,6 +194,27 @@ class Simulator:
         )
         log.info("answered file=%s outputs=%d", path.name, len(outputs))
         return outputs
+
+    def _answer_inquiries(
+        self, path: Path, digest: str, interchanges: tuple[Interchange, ...], work: SimulatorState
+    ) -> list[Output] | None:
+        """A file of 270s gets one 271 file (eligibility answers no 999 here: the inquirer matches
+        the 271 by its trace)."""
+        now = self.clock()
+        try:
+            answered = answer_file(interchanges, self.rules, work, now)
+        except X12Error as error:
+            self._report_once(path, digest, "not answering file=%s: not a readable 270 (%s)", error)
+            return None
+        if answered is None:
+            self._report_once(path, digest, "not answering file=%s: no inquiry to a configured payer")
+            return None
+        text, number = answered
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+        output = Output(f"{stem}.271.{number:09d}.x12", text)
+        work.processed[digest] = ProcessedFile(name=path.name, processed_at=now, outputs=[output.name])
+        log.info("answered eligibility file=%s", path.name)
+        return [output]
 
     # -------------------------------------------------------------------------------- the answers
 
@@ -479,6 +505,11 @@ class Simulator:
         if target.exists():
             target = self.processed_dir / f"{path.stem}.{int(time.time())}{path.suffix}"
         shutil.move(str(path), str(target))
+
+
+def _all_eligibility_inquiries(interchanges: tuple[Interchange, ...]) -> bool:
+    sets = [ts for _, _, ts in iter_transaction_sets(interchanges)]
+    return bool(sets) and all(ts.id == "270" for ts in sets)
 
 
 def _claim_ack(

@@ -218,3 +218,54 @@ class ClaimVoided(Event):
 class ClaimClosed(Event):
     claim_id: str
     reason: str
+
+
+EligibilityStatus = Literal["active", "inactive", "error"]
+
+
+@event(service=SERVICE, aggregate="eligibility-inquiry", subject="check_id")
+class EligibilityInquirySent(Event):
+    """Registration's eligibility check left as an X12 270 (005010X279A1) in `file_name`; BHT03 and
+    the patient's TRN02 carry the check id, which the 271 echoes."""
+
+    check_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    file_name: str
+    interchange_control_number: str
+    transaction_set_control_number: str
+
+
+@event(service=SERVICE, aggregate="eligibility-inquiry", subject="check_id")
+class EligibilityResponseReceived(Event):
+    """The payer's X12 271 to an inquiry. `status`: active (EB01 1-5), inactive (EB01 6-8, reasons
+    name the code) or error (an AAA request rejection, reasons name AAA03). Money in cents,
+    coinsurance in basis points (EB08 0.2 = 2000); a benefit the payer did not state is absent."""
+
+    check_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    status: EligibilityStatus
+    plan_begin_on: date | None = None
+    plan_end_on: date | None = None
+    deductible_remaining_cents: int | None = None
+    copay_cents: int | None = None
+    coinsurance_basis_points: int | None = None
+    out_of_pocket_remaining_cents: int | None = None
+    reasons: tuple[RejectionReason, ...] = ()
+    file_name: str | None = None
+    interchange_control_number: str | None = None
+
+
+@event(service=SERVICE, aggregate="eligibility-inquiry", subject="check_id")
+class EligibilityInquiryFailed(Event):
+    """The inquiry could not be sent (its coverage, patient, payer or provider is not on file, or the
+    patient's data was erased): the check ends in error with the reasons."""
+
+    check_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    reasons: tuple[RejectionReason, ...]

@@ -123,3 +123,54 @@ class EncounterOpened(Event):
     place_of_service: str
     patient_sex: Sex
     patient_age_years: int
+
+
+EligibilityStatus = Literal["active", "inactive", "error"]
+
+
+@event(service=SERVICE, aggregate="eligibility-check", subject="check_id")
+class EligibilityCheckRequested(Event):
+    """The front desk asks the payer whether a coverage is in force (an X12 270, sent by claims).
+
+    Ids only: claims writes the 270 from its own copy of the coverage, patient, payer and provider
+    (the sealed values of registration's events), as it writes the 837P. `provider_id` is the
+    information receiver (2100B); absent, claims uses the tenant's first enrolled billing provider.
+    """
+
+    check_id: str
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    service_date: date
+    provider_id: str | None = None
+
+
+class EligibilityReason(BaseModel):
+    """Why an answer is inactive or an error: an X12 code (AAA03 reject reason, EB01 inactive code)
+    and what it means. Never patient data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    description: str
+
+
+@event(service=SERVICE, aggregate="eligibility-check", subject="check_id")
+class EligibilityCheckAnswered(Event):
+    """The payer's answer (an X12 271, read by claims) recorded on the check and its coverage.
+
+    Money in cents; coinsurance in basis points (20% = 2000) so that it stays an integer. Each
+    benefit is absent when the payer did not state it.
+    """
+
+    check_id: str
+    coverage_id: str
+    patient_id: str
+    status: EligibilityStatus
+    plan_begin_on: date | None = None
+    plan_end_on: date | None = None
+    deductible_remaining_cents: int | None = None
+    copay_cents: int | None = None
+    coinsurance_basis_points: int | None = None
+    out_of_pocket_remaining_cents: int | None = None
+    reasons: tuple[EligibilityReason, ...] = ()
