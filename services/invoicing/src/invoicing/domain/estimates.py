@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from billing_events.contracts.invoicing import EstimateLine
+from billing_events.contracts.base import Event
+from billing_events.contracts.invoicing import EstimateIssued, EstimateLine
+from billing_events.decider import Decider
 from invoicing.domain import preventive
 from invoicing.domain.errors import FieldError, InvalidInput
 from invoicing.domain.payer_contract import ContractRates
@@ -107,7 +109,9 @@ def _charges(lines: Sequence[RequestedLine], price_list: PriceList | None, servi
     if len(lines) > MAX_LINES:
         errors.append(FieldError("lines", f"an estimate has at most {MAX_LINES} lines"))
     if price_list is None:
-        errors.append(FieldError("service_date", f"no fee schedule is in effect on {service_date.isoformat()}"))
+        errors.append(
+            FieldError("service_date", f"no fee schedule is in effect on {service_date.isoformat()}")
+        )
     unit_prices: list[int] = []
     for index, line in enumerate(lines):
         if not 1 <= line.units <= MAX_UNITS:
@@ -115,7 +119,9 @@ def _charges(lines: Sequence[RequestedLine], price_list: PriceList | None, servi
         price = price_list.unit_price(line.code, line.modifiers) if price_list else None
         if price_list is not None and price is None:
             errors.append(
-                FieldError(f"lines.{index}.code", f"{line.code} has no price in fee schedule '{price_list.name}'")
+                FieldError(
+                    f"lines.{index}.code", f"{line.code} has no price in fee schedule '{price_list.name}'"
+                )
             )
         unit_prices.append(price or 0)
     if errors:
@@ -213,3 +219,29 @@ def _capped(lines: list[EstimateLine], out_of_pocket_left: int | None) -> list[E
             }
         )
     return capped
+
+
+# The Estimate aggregate: an estimate, once given, is a fact (reporting compares it with the bill).
+
+
+@dataclass(frozen=True)
+class IssueEstimate:
+    issued: EstimateIssued
+
+
+@dataclass(frozen=True)
+class EstimateState:
+    issued: EstimateIssued | None = None
+
+
+def decide(command: IssueEstimate, state: EstimateState) -> list[Event]:
+    return [] if state.issued is not None else [command.issued]
+
+
+def evolve(state: EstimateState, event: Event) -> EstimateState:
+    return EstimateState(event) if isinstance(event, EstimateIssued) else state
+
+
+DECIDER: Decider[IssueEstimate, EstimateState] = Decider(
+    initial=EstimateState(), decide=decide, evolve=evolve, stream_type="estimate"
+)
