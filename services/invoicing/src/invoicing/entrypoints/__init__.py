@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing_service.runtime import Runtime, ServiceDefinition
+from invoicing.adapters.patient_side import PATIENT_SIDE_SQL, rebuild_patient_side
 from invoicing.adapters.projections import PROJECTIONS_SQL, rebuild
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
+from invoicing.entrypoints.patient_side_api import router as patient_side_router
 
 
 async def rebuild_own_views(runtime: Runtime, progress: Callable[[int, int], None]) -> int:
     applied = await rebuild(runtime.store)
+    await rebuild_patient_side(runtime.store)
     progress(applied, applied)
     return applied
 
@@ -20,10 +23,12 @@ SERVICE = ServiceDefinition(
     name="invoicing",
     port=8003,
     title="Invoicing: fee schedules, invoices, payments and patient statements",
-    routers=lambda: [router],
+    routers=lambda: [router, patient_side_router],
     subscriptions=subscriptions,
-    schema_sql=PROJECTIONS_SQL,
+    schema_sql=PROJECTIONS_SQL + PATIENT_SIDE_SQL,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.
     rebuild_from_log=rebuild_own_views,
+    # Financial-assistance applications seal the household's size and income under the patient's key.
+    decrypts_phi=True,
 )
