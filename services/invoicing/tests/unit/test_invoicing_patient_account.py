@@ -31,6 +31,10 @@ def test_a_statement_asks_for_the_sum_of_the_open_items_within_thirty_days() -> 
             due_date=date(2026, 5, 1),
             amount_due_cents=3500,
             invoice_ids=("inv-a", "inv-b"),
+            # The account's first statement opens a statement cycle and bills both invoices first.
+            cycle=0,
+            cycle_started_on=date(2026, 4, 1),
+            first_statement_invoice_ids=("inv-a", "inv-b"),
         )
     ]
 

@@ -20,7 +20,7 @@ from billing_events.unit_of_work import UnitOfWork
 from billing_testing import builders
 from billing_testing.fakes import InMemoryEventSession
 from invoicing.application import handlers
-from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
+from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import ids
 from invoicing.domain.invoice import Coding, InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
@@ -70,10 +70,21 @@ class InMemoryViews:
 
     async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]:
         return [
-            OpenItem(i, s.patient_responsibility_cents)
+            OpenItem(i, s.patient_responsibility_cents, s.service_date)
             for i, s in self.invoices.items()
             if s.patient_id == patient_id and s.patient_responsibility_cents > 0
         ]
+
+    async def credit_candidates(self, tenant: str, patient_id: str) -> CreditCandidates:
+        account = self.accounts.get(patient_id)
+        releasable = tuple(
+            i
+            for i, s in self.invoices.items()
+            if s.patient_id == patient_id
+            and (s.balance_cents < 0 or s.status == "voided")
+            and s.patient_paid_cents > 0
+        )
+        return CreditCandidates(account.credit_cents if account else 0, releasable)
 
     async def save_invoice(
         self, tenant: str, state: InvoiceState, first_position: int, last_position: int

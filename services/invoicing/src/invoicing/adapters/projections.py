@@ -18,7 +18,7 @@ from billing_events.contracts.registration import CoverageAdded, CoverageTermina
 from billing_events.store import EventStore, Session
 from billing_events.unit_of_work import UnitOfWork
 from invoicing.adapters.payer_contracts import IN_NETWORK_SQL
-from invoicing.application.ports import EncounterInvoice, FeeScheduleVersion, Unit
+from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, invoice, patient_account
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
@@ -144,6 +144,8 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
                 "payer_id": p.payer_id,
                 "method": p.method,
                 "reverses": p.reverses,
+                "write_off_reason": p.write_off_reason,
+                "write_off_party": p.write_off_party,
                 "reversed_by": reversed_by.get(p.posting_id),
                 "denial_reasons": list(p.denial_reasons),
                 "lines": [line.model_dump(mode="json") for line in p.lines],
@@ -182,6 +184,19 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
         "insurance_balance_cents": state.insurance_balance_cents,
         "awaiting_next_payer": state.awaiting_next_payer,
         "by_payer": by_payer(state),
+        "written_off_cents": sum(p.other_adjustment_cents for p in state.postings if p.kind == "write_off"),
+        "patient_written_off_cents": state.patient_written_off_cents,
+        "write_offs": [
+            {
+                "write_off_id": p.posting_id,
+                "reason": p.write_off_reason,
+                "party": p.write_off_party,
+                "amount_cents": p.other_adjustment_cents,
+                "written_off_on": _day(p.posted_on),
+            }
+            for p in state.postings
+            if p.kind == "write_off"
+        ],
         "balance_cents": state.balance_cents,
         "preventive_line_numbers": list(state.preventive_line_numbers),
         "in_network": state.in_network,
@@ -197,6 +212,44 @@ def account_document(state: PatientAccountState) -> dict[str, Any]:
     return {
         "credit_cents": state.credit_cents,
         "received_cents": state.received_cents,
+        "refunded_cents": state.refunded_cents,
+        "cycle_started_on": _day(state.cycle_started_on),
+        "cycle": state.cycle if state.cycle_started_on else None,
+        "first_statements": [
+            {"invoice_id": invoice_id, "statement_date": on.isoformat()}
+            for invoice_id, on in state.first_statements
+        ],
+        "credit_moves": [
+            {
+                "credit_id": m.credit_id,
+                "invoice_id": m.invoice_id,
+                "amount_cents": m.amount_cents,
+                "on": m.on.isoformat(),
+            }
+            for m in state.credit_moves
+        ],
+        "refunds": [
+            {
+                "refund_id": r.refund_id,
+                "amount_cents": r.amount_cents,
+                "method": r.method,
+                "reason": r.reason,
+                "issued_on": r.issued_on.isoformat(),
+            }
+            for r in state.refunds
+        ],
+        "payment_plans": [
+            {
+                "plan_id": plan.plan_id,
+                "monthly_amount_cents": plan.monthly_amount_cents,
+                "first_due_on": plan.first_due_on.isoformat(),
+                "total_cents": plan.total_cents,
+                "created_on": plan.created_on.isoformat(),
+                "completed_on": _day(plan.completed_on),
+                "installments": [i.model_dump(mode="json") for i in plan.installments],
+            }
+            for plan in state.plans
+        ],
         "statements": [
             {
                 "statement_id": s.statement_id,
@@ -204,6 +257,7 @@ def account_document(state: PatientAccountState) -> dict[str, Any]:
                 "due_date": s.due_date.isoformat(),
                 "amount_due_cents": s.amount_due_cents,
                 "invoice_ids": list(s.invoice_ids),
+                "cycle": s.cycle,
             }
             for s in state.statements
         ],
@@ -311,13 +365,26 @@ class PostgresViews:
 
     async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]:
         rows = await self.connection.fetch(
-            "SELECT invoice_id, patient_responsibility_cents FROM invoicing_invoices "
+            "SELECT invoice_id, patient_responsibility_cents, service_date FROM invoicing_invoices "
             "WHERE tenant = $1 AND patient_id = $2 AND patient_responsibility_cents > 0 "
             "ORDER BY first_position",
             tenant,
             patient_id,
         )
-        return [OpenItem(r["invoice_id"], r["patient_responsibility_cents"]) for r in rows]
+        return [OpenItem(r["invoice_id"], r["patient_responsibility_cents"], r["service_date"]) for r in rows]
+
+    async def credit_candidates(self, tenant: str, patient_id: str) -> CreditCandidates:
+        # One round trip: the policy runs after every adjudication, and usually finds nothing to do.
+        row = await self.connection.fetchrow(
+            "SELECT (SELECT credit_cents FROM invoicing_patient_accounts WHERE tenant = $1 "
+            "AND patient_id = $2) AS credit_cents, ARRAY(SELECT invoice_id FROM invoicing_invoices "
+            "WHERE tenant = $1 AND patient_id = $2 AND (balance_cents < 0 OR status = 'voided') "
+            "AND (document->>'patient_paid_cents')::bigint > 0 ORDER BY first_position) AS releasable",
+            tenant,
+            patient_id,
+        )
+        assert row is not None
+        return CreditCandidates(int(row["credit_cents"] or 0), tuple(row["releasable"]))
 
     async def save_invoice(
         self, tenant: str, state: InvoiceState, first_position: int, last_position: int

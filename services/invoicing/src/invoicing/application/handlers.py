@@ -20,11 +20,12 @@ from billing_events.contracts.invoicing import (
     InvoiceIssued,
     PatientPaymentApplied,
 )
-from billing_events.decider import Outcome, StreamOfAnotherTenant, execute
+from billing_events.decider import execute
 from billing_events.envelope import Metadata
 from billing_events.unit_of_work import EventSession
+from invoicing.application import accounting, streams
 from invoicing.application.ports import FeeScheduleVersion, Unit
-from invoicing.domain import fee_schedule, ids, invoice, patient_account
+from invoicing.domain import fee_schedule, ids, invoice
 from invoicing.domain.errors import UnknownInvoice
 from invoicing.domain.invoice import (
     ApplyPatientPayment,
@@ -35,7 +36,7 @@ from invoicing.domain.invoice import (
     VoidInvoice,
     adjudication_from,
 )
-from invoicing.domain.patient_account import IssueStatement, PatientAccountState, RecordPayment
+from invoicing.domain.patient_account import IssueStatement, RecordPayment
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +44,9 @@ C = TypeVar("C")
 S = TypeVar("S")
 
 
-async def _on_invoice(
-    unit: Unit, invoice_id: str, command: invoice.Command, metadata: Metadata
-) -> Outcome[InvoiceState]:
-    async def project(outcome: Outcome[InvoiceState]) -> None:
-        await unit.views.save_invoice(
-            metadata.tenant, outcome.after, outcome.first_position, outcome.last_position
-        )
-
-    try:
-        return await execute(unit.session, invoice.DECIDER, invoice_id, command, metadata, project=project)
-    except StreamOfAnotherTenant:
-        raise UnknownInvoice(invoice_id) from None
-
-
-async def _on_account(
-    unit: Unit, patient_id: str, command: patient_account.Command, metadata: Metadata
-) -> Outcome[PatientAccountState]:
-    async def project(outcome: Outcome[PatientAccountState]) -> None:
-        await unit.views.save_account(metadata.tenant, outcome.after, outcome.last_position)
-
-    return await execute(
-        unit.session, patient_account.DECIDER, patient_id, command, metadata, project=project
-    )
+# The one command path for invoices and accounts (kept in streams.py, shared with accounting.py).
+_on_invoice = streams.on_invoice
+_on_account = streams.on_account
 
 
 async def _send_statement(unit: Unit, metadata: Metadata, state: InvoiceState, cause: str, on: date) -> None:
@@ -145,6 +126,8 @@ async def _load_invoice(session: EventSession, invoice_id: str, tenant: str) -> 
 
 async def _statement_if_self_pay(unit: Unit, metadata: Metadata, state: InvoiceState, on: date) -> None:
     if state.responsibility == "self_pay" and state.patient_responsibility_cents > 0:
+        # The patient's credit (say, from a voided earlier coding's payment) pays first.
+        await accounting.settle_patient_credit(unit, metadata, state.patient_id, on)
         await _send_statement(unit, metadata, state, "issued", on)
 
 
@@ -182,6 +165,9 @@ async def invoice_coding(unit: Unit, metadata: Metadata, coding: Coding, on: dat
         )
     if any(isinstance(e, InvoiceIssued) for e in outcome.events):
         await _statement_if_self_pay(unit, metadata, outcome.after, on)
+    if any(other.invoice_id != invoice_id and other.status != "voided" for other in existing):
+        # What the patient paid on a voided coding's invoice becomes credit for what they owe now.
+        await accounting.settle_patient_credit(unit, metadata, coding.patient_id, on)
 
 
 async def reassign_to_late_coverage(unit: Unit, metadata: Metadata, patient_id: str) -> int:
@@ -232,6 +218,10 @@ async def post_adjudication(unit: Unit, metadata: Metadata, claim: ClaimAdjudica
     command = adjudication_from(claim)
     outcome = await _on_invoice(unit, claim.invoice_id, command, metadata)
     posted = [e for e in outcome.events if isinstance(e, InsurancePaymentPosted)]
+    if posted:
+        # A patient who paid more than the payers left them now has credit; one who owes has credit
+        # to pay with. Either moves before the statement is sent, so it asks for the right amount.
+        await accounting.settle_patient_credit(unit, metadata, outcome.after.patient_id, claim.adjudicated_on)
     if (
         posted
         and not posted[0].reversal
@@ -272,6 +262,9 @@ async def receive_patient_payment(
         received_on=command.received_on,
     )
     await _on_account(unit, patient_id, record, metadata)
+    if applied_cents < command.amount_cents:
+        await accounting.settle_patient_credit(unit, metadata, patient_id, command.received_on)
+    await accounting.after_patient_balance_fell(unit, metadata, patient_id, command.received_on)
     return PaymentReceipt(
         command.payment_id,
         command.invoice_id,

@@ -33,6 +33,14 @@ class FeeScheduleVersion:
     rows: tuple[FeeScheduleRow, ...]
 
 
+@dataclass(frozen=True)
+class CreditCandidates:
+    """A patient's unapplied account credit, and the invoices holding money of theirs they do not need."""
+
+    credit_cents: int
+    releasable_invoice_ids: tuple[str, ...]
+
+
 class Views(Protocol):
     """The service's own read models, in the caller's transaction."""
 
@@ -49,6 +57,8 @@ class Views(Protocol):
     async def self_pay_invoice_ids(self, tenant: str, patient_id: str) -> list[str]: ...
 
     async def open_items(self, tenant: str, patient_id: str) -> list[OpenItem]: ...
+
+    async def credit_candidates(self, tenant: str, patient_id: str) -> CreditCandidates: ...
 
     async def save_invoice(
         self, tenant: str, state: InvoiceState, first_position: int, last_position: int

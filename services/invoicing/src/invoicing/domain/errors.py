@@ -45,3 +45,11 @@ class NothingToReverse(DomainError):
 
     def __init__(self, invoice_id: str, claim_id: str) -> None:
         super().__init__(f"invoice {invoice_id} has no posting of claim {claim_id} to reverse")
+
+
+class PaymentPlanActive(DomainError):
+    """A patient has one payment plan at a time: the active one must complete first."""
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__(f"payment plan {plan_id} is still active")
+        self.plan_id = plan_id

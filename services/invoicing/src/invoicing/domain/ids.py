@@ -37,6 +37,16 @@ def statement_id(tenant: str, invoice_id: str, cause: str) -> str:
     return _uuid("statement", tenant, invoice_id, cause)
 
 
+def credit_id(scope: str, kind: str, sequence: int) -> str:
+    """A credit movement: the `sequence`-th posting of an invoice, or the n-th use of an account's credit."""
+    return _uuid("credit", scope, kind, str(sequence))
+
+
+def account_event_id(tenant: str, patient_id: str, kind: str, *parts: str) -> str:
+    """An account's statement, plan or refund named by what caused it."""
+    return _uuid(kind, tenant, patient_id, *parts)
+
+
 def payer_contract_id(tenant: str, payer_id: str) -> str:
     return _uuid("payer-contract", tenant, payer_id)
 

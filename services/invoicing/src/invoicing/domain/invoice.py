@@ -30,13 +30,17 @@ from billing_events.contracts.invoicing import (
     InvoiceLine,
     InvoiceSettled,
     InvoiceVoided,
+    PatientCreditApplied,
+    PatientCreditReleased,
     PatientPaymentApplied,
     PostedLine,
     PricingError,
     Responsibility,
+    WriteOffPosted,
 )
 from billing_events.decider import Decider
-from invoicing.domain import ids, preventive
+from invoicing.domain import credits, ids, preventive, write_offs
+from invoicing.domain.credits import ApplyPatientCredit, ReleasePatientCredit
 from invoicing.domain.errors import (
     FieldError,
     InvalidInput,
@@ -45,9 +49,20 @@ from invoicing.domain.errors import (
     UnknownInvoice,
 )
 from invoicing.domain.pricing import PriceList, price
+from invoicing.domain.write_offs import PostWriteOff
 
 Lifecycle = Literal["new", "held", "issued", "voided"]
-PostingKind = Literal["charge", "insurance_payment", "denial", "reversal", "patient_payment", "void"]
+PostingKind = Literal[
+    "charge",
+    "insurance_payment",
+    "denial",
+    "reversal",
+    "patient_payment",
+    "void",
+    "write_off",
+    "credit_released",
+    "credit_applied",
+]
 Status = Literal["new", "held", "open", "denied", "settled", "overpaid", "voided"]
 STATUSES: tuple[Status, ...] = ("held", "open", "denied", "settled", "overpaid", "voided")
 OTHER_ADJUSTMENT_GROUPS = ("OA", "OI", "PI", "CR")
@@ -79,6 +94,8 @@ class Posting:
     sequence: ClaimSequence = "primary"
     awaiting_next_payer: bool = False
     preventive_cost_sharing_cents: int = 0
+    write_off_reason: str | None = None
+    write_off_party: str | None = None
 
     @property
     def paid_cents(self) -> int:
@@ -155,6 +172,14 @@ class InvoiceState:
         return sum(p.balance_effect_cents for p in self.postings)
 
     @property
+    def patient_written_off_cents(self) -> int:
+        return sum(
+            p.other_adjustment_cents
+            for p in self.postings
+            if p.kind == "write_off" and p.write_off_party == "patient"
+        )
+
+    @property
     def patient_responsibility_cents(self) -> int:
         """What the patient owes now: never below zero and never more than the balance."""
         if self.lifecycle != "issued":
@@ -163,7 +188,9 @@ class InvoiceState:
         if self.responsibility == "self_pay":
             return outstanding
         assigned = patient_assigned_cents(self.payer_answers)
-        return patient_share_of_balance(outstanding, assigned, self.patient_paid_cents)
+        # What was written off the patient's part counts against it as their payments do.
+        settled_by_patient = self.patient_paid_cents + self.patient_written_off_cents
+        return patient_share_of_balance(outstanding, assigned, settled_by_patient)
 
     @property
     def payer_answers(self) -> list[PayerAnswer]:
@@ -307,7 +334,16 @@ class ApplyPatientPayment:
     received_on: date
 
 
-Command = IssueInvoice | RepriceHeldInvoice | VoidInvoice | PostAdjudication | ApplyPatientPayment
+Command = (
+    IssueInvoice
+    | RepriceHeldInvoice
+    | VoidInvoice
+    | PostAdjudication
+    | ApplyPatientPayment
+    | PostWriteOff
+    | ReleasePatientCredit
+    | ApplyPatientCredit
+)
 
 
 def coding_from(event: EncounterCoded | EncounterRecoded) -> Coding:
@@ -389,6 +425,15 @@ def decide(command: Command, state: InvoiceState) -> list[Event]:
         return _void(command, state)
     if isinstance(command, PostAdjudication):
         return _settle_if_zero(state, [_adjudication(command, state)], command.posted_on)
+    if isinstance(command, PostWriteOff):
+        _require_posted_to(command.invoice_id, state, allow_voided=False)
+        return _settle_if_zero(state, write_offs.decide_write_off(command, state), command.written_off_on)
+    if isinstance(command, ReleasePatientCredit):
+        _require_posted_to(command.invoice_id, state, allow_voided=True)
+        return _settle_if_zero(state, credits.decide_release(command, state), command.released_on)
+    if isinstance(command, ApplyPatientCredit):
+        _require_posted_to(command.invoice_id, state, allow_voided=False)
+        return _settle_if_zero(state, credits.decide_apply(command, state), command.applied_on)
     return _patient_payment(command, state)
 
 
@@ -717,6 +762,42 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
                 event.received_on,
                 patient_paid_cents=event.applied_cents,
                 method=event.method,
+            ),
+        )
+    if isinstance(event, WriteOffPosted):
+        return _posted(
+            state,
+            Posting(
+                event.write_off_id,
+                "write_off",
+                event.written_off_on,
+                other_adjustment_cents=event.amount_cents,
+                write_off_reason=event.reason,
+                write_off_party=event.party,
+            ),
+        )
+    if isinstance(event, PatientCreditReleased):
+        # On a voided invoice the charge the money paid for is taken back with it, so the voided
+        # invoice still owes nothing; on an issued one the release fills the negative balance.
+        voided = state.lifecycle == "voided"
+        return _posted(
+            state,
+            Posting(
+                event.credit_id,
+                "credit_released",
+                event.released_on,
+                charge_cents=-event.amount_cents if voided else 0,
+                patient_paid_cents=-event.amount_cents,
+            ),
+        )
+    if isinstance(event, PatientCreditApplied):
+        return _posted(
+            state,
+            Posting(
+                event.credit_id,
+                "credit_applied",
+                event.applied_on,
+                patient_paid_cents=event.amount_cents,
             ),
         )
     if isinstance(event, InvoiceSettled):

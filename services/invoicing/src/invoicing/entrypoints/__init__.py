@@ -7,6 +7,7 @@ from collections.abc import Callable
 from billing_service.runtime import Runtime, ServiceDefinition
 from invoicing.adapters.patient_side import PATIENT_SIDE_SQL, rebuild_patient_side
 from invoicing.adapters.projections import PROJECTIONS_SQL, rebuild
+from invoicing.entrypoints.accounting_api import router as accounting_router
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
 from invoicing.entrypoints.patient_side_api import router as patient_side_router
@@ -23,7 +24,7 @@ SERVICE = ServiceDefinition(
     name="invoicing",
     port=8003,
     title="Invoicing: fee schedules, invoices, payments and patient statements",
-    routers=lambda: [router, patient_side_router],
+    routers=lambda: [router, accounting_router, patient_side_router],
     subscriptions=subscriptions,
     schema_sql=PROJECTIONS_SQL + PATIENT_SIDE_SQL,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other

@@ -10,6 +10,7 @@ from invoicing.domain.errors import (
     DomainError,
     InvalidInput,
     InvoiceNotPayable,
+    PaymentPlanActive,
     UnknownInvoice,
 )
 
@@ -21,8 +22,13 @@ def problem_of(error: DomainError) -> Problem:
         return not_found("invoice")
     if isinstance(error, InvoiceNotPayable):
         return conflict(
-            f"The invoice is {error.status}; payments are posted only to issued invoices.",
+            f"The invoice is {error.status}; payments and write-offs are posted only to issued invoices.",
             "invoice-not-payable",
+        )
+    if isinstance(error, PaymentPlanActive):
+        return conflict(
+            "The patient has an active payment plan; it must complete before another is made.",
+            "payment-plan-active",
         )
     return conflict(str(error))
 

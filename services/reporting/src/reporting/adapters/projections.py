@@ -31,8 +31,11 @@ from billing_events.contracts.invoicing import (
     InsurancePaymentPosted,
     InvoiceIssued,
     InvoiceVoided,
+    PatientCreditApplied,
+    PatientCreditReleased,
     PatientPaymentReceived,
     PatientStatementIssued,
+    WriteOffPosted,
 )
 from billing_events.contracts.registration import PayerRegistered, ProviderEnrolled
 from billing_events.envelope import EventEnvelope
@@ -48,11 +51,13 @@ from reporting.domain.facts import (
     Facts,
     InsurancePosting,
     IssuedInvoice,
+    PatientCredit,
     PatientPayment,
     PostedLine,
     Stamp,
     Statement,
     VoidedInvoice,
+    WriteOff,
 )
 
 FACT_TABLES = [
@@ -64,6 +69,8 @@ FACT_TABLES = [
     "reporting_claims",
     "reporting_claim_steps",
     "reporting_adjudications",
+    "reporting_write_offs",
+    "reporting_patient_credits",
 ]
 OWNED_TABLES = ["reporting_payers", "reporting_providers", *FACT_TABLES]
 
@@ -129,6 +136,16 @@ CREATE TABLE IF NOT EXISTS reporting_adjudications (
     total_charge_cents bigint NOT NULL, paid_cents bigint NOT NULL,
     patient_responsibility_cents bigint NOT NULL, claim_adjustments jsonb NOT NULL, lines jsonb NOT NULL,
     adjudicated_on date NOT NULL, {_RECORDED},
+    PRIMARY KEY (event_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_write_offs (
+    tenant text NOT NULL, invoice_id text NOT NULL, write_off_id text NOT NULL, party text NOT NULL,
+    reason text NOT NULL, amount_cents bigint NOT NULL, written_off_on date NOT NULL, {_RECORDED},
+    PRIMARY KEY (event_id)
+);
+CREATE TABLE IF NOT EXISTS reporting_patient_credits (
+    tenant text NOT NULL, invoice_id text NOT NULL, credit_id text NOT NULL, amount_cents bigint NOT NULL,
+    moved_on date NOT NULL, {_RECORDED},
     PRIMARY KEY (event_id)
 );
 """ + "".join(
@@ -256,6 +273,32 @@ async def on_statement_issued(session: Session, envelope: EventEnvelope) -> None
     await _insert(session, "reporting_statements", envelope, values)
 
 
+async def on_write_off_posted(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    assert isinstance(event, WriteOffPosted)
+    values = event.model_dump(
+        include={"invoice_id", "write_off_id", "party", "reason", "amount_cents", "written_off_on"}
+    )
+    await _insert(session, "reporting_write_offs", envelope, values)
+
+
+async def on_patient_credit(session: Session, envelope: EventEnvelope) -> None:
+    """Credit onto an invoice counts as the patient's payment on it, credit released from it as less."""
+    event = envelope.event()
+    if isinstance(event, PatientCreditApplied):
+        amount, moved_on = event.amount_cents, event.applied_on
+    else:
+        assert isinstance(event, PatientCreditReleased)
+        amount, moved_on = -event.amount_cents, event.released_on
+    values = {
+        "invoice_id": event.invoice_id,
+        "credit_id": event.credit_id,
+        "amount_cents": amount,
+        "moved_on": moved_on,
+    }
+    await _insert(session, "reporting_patient_credits", envelope, values)
+
+
 async def on_claim_created(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     assert isinstance(event, ClaimCreated)
@@ -327,6 +370,9 @@ def projection_handlers() -> dict[str, Handler]:
         (InsurancePaymentPosted, on_insurance_payment_posted),
         (PatientPaymentReceived, on_patient_payment_received),
         (PatientStatementIssued, on_statement_issued),
+        (WriteOffPosted, on_write_off_posted),
+        (PatientCreditApplied, on_patient_credit),
+        (PatientCreditReleased, on_patient_credit),
         (ClaimCreated, on_claim_created),
         (ClaimScrubFailed, on_claim_step),
         (ClaimReady, on_claim_step),
@@ -380,6 +426,8 @@ class FactsReader:
             claims = await rows("reporting_claims")
             steps = await rows("reporting_claim_steps")
             adjudications = await rows("reporting_adjudications")
+            write_offs = await rows("reporting_write_offs")
+            credits = await rows("reporting_patient_credits")
         return Facts(
             invoices=tuple(self._invoice(r) for r in invoices),
             voids=tuple(VoidedInvoice(r["invoice_id"], self._stamp(r)) for r in voids),
@@ -412,6 +460,13 @@ class FactsReader:
             ),
             claim_steps=tuple(ClaimStep(r["claim_id"], r["step"], self._stamp(r)) for r in steps),
             adjudications=tuple(self._adjudication(r) for r in adjudications),
+            write_offs=tuple(
+                WriteOff(r["invoice_id"], r["party"], r["reason"], r["amount_cents"], self._stamp(r))
+                for r in write_offs
+            ),
+            patient_credits=tuple(
+                PatientCredit(r["invoice_id"], r["amount_cents"], self._stamp(r)) for r in credits
+            ),
             payer_names={r["payer_id"]: r["name"] for r in payers},
             provider_names={r["provider_id"]: r["name"] for r in providers},
         )

@@ -131,6 +131,28 @@ class PatientPayment:
 
 
 @dataclass(frozen=True)
+class WriteOff:
+    """Part of an invoice's balance written off (an other adjustment), from the patient's part or the
+    payers'."""
+
+    invoice_id: str
+    party: str  # patient | insurance
+    reason: str
+    amount_cents: int
+    stamp: Stamp
+
+
+@dataclass(frozen=True)
+class PatientCredit:
+    """The patient's credit moved onto an invoice (+, paying it) or off it (-, an overpayment released
+    to the account): a patient payment on that invoice's ledger, not new cash."""
+
+    invoice_id: str
+    amount_cents: int
+    stamp: Stamp
+
+
+@dataclass(frozen=True)
 class Statement:
     statement_id: str
     statement_date: date
@@ -206,6 +228,8 @@ class Facts:
     claims: tuple[CreatedClaim, ...] = ()
     claim_steps: tuple[ClaimStep, ...] = ()
     adjudications: tuple[Adjudication, ...] = ()
+    write_offs: tuple[WriteOff, ...] = ()
+    patient_credits: tuple[PatientCredit, ...] = ()
     payer_names: Mapping[str, str] = field(default_factory=dict)
     provider_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -223,6 +247,8 @@ class Facts:
             claims=upto(self.claims),
             claim_steps=upto(self.claim_steps),
             adjudications=upto(self.adjudications),
+            write_offs=upto(self.write_offs),
+            patient_credits=upto(self.patient_credits),
         )
 
     def payer_label(self, key: str) -> str:

@@ -1,7 +1,8 @@
 """Each invoice's open balance at the end of a day, split between its payer and the patient.
 
     balance = charge - voided charge - insurance paid - contractual and other adjustments
-              - patient payments applied
+              - write-offs - patient payments applied (credit moved onto the invoice included,
+              credit released from it deducted)
 
 Patient responsibility (deductible, coinsurance, copay) moves part of the balance from the payer to
 the patient; it does not reduce the balance. A reversal posts negated amounts, so it simply adds back.
@@ -55,6 +56,15 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
     applied: dict[str, int] = defaultdict(int)
     for payment in known.patient_payments:
         applied[payment.invoice_id] += payment.applied_cents
+    for credit in known.patient_credits:
+        applied[credit.invoice_id] += credit.amount_cents
+    # A write-off lowers the balance; one of the patient's part counts against what the payers
+    # assigned them, as their payments do.
+    patient_written_off: dict[str, int] = defaultdict(int)
+    for write_off in known.write_offs:
+        posted[write_off.invoice_id] += write_off.amount_cents
+        if write_off.party == "patient":
+            patient_written_off[write_off.invoice_id] += write_off.amount_cents
 
     result = []
     for invoice in sorted(known.invoices, key=lambda i: i.invoice_id):
@@ -68,7 +78,8 @@ def balances(facts: Facts, as_of: date) -> list[InvoiceBalance]:
         else:
             # The one rule invoicing's ledger applies too (billing_events.balances).
             assigned = patient_assigned_cents(answers[key])
-            self_pay = patient_share_of_balance(total, assigned, applied[key])
+            settled = applied[key] + patient_written_off[key]
+            self_pay = patient_share_of_balance(total, assigned, settled)
             insurance = total - self_pay
         result.append(InvoiceBalance(invoice, insurance, self_pay))
     return result

@@ -9,7 +9,9 @@ holds to the cent; the report carries both ends and says whether they reconcile.
 
 - Charges: an issued invoice's charge; a void reverses it on the day of the void (`voided_charges`).
 - Insurance payments and contractual/other adjustments: from the postings, reversals included (they
-  carry negated amounts). Patient payments: what was applied to the invoice.
+  carry negated amounts). Patient payments: what was applied to the invoice, and the patient's credit
+  moved onto (+) or released from (-) an invoice. Write-offs are other adjustments, under self-pay
+  when of the patient's part and under the invoice's payer when of the payers'.
 - By payer: charges under the invoice's payer (self-pay when uninsured), insurance money under the
   payer that paid, patient money under self-pay. By provider: the rendering provider of the invoice.
   By code: each invoice line; payments and adjustments per posted line; what a posting or payment
@@ -190,6 +192,21 @@ def _entries(facts: Facts, group_by: GroupBy) -> Iterator[Entry]:
         paid = invoices.get(payment.invoice_id)
         group = UNASSIGNED if group_by == "code" else owner(paid, SELF_PAY)
         yield payment.stamp.on, group, "patient_payments_cents", payment.applied_cents
+
+    for credit in facts.patient_credits:
+        credited = invoices.get(credit.invoice_id)
+        group = UNASSIGNED if group_by == "code" else owner(credited, SELF_PAY)
+        yield credit.stamp.on, group, "patient_payments_cents", credit.amount_cents
+
+    for write_off in facts.write_offs:
+        written = invoices.get(write_off.invoice_id)
+        if group_by == "code":
+            group = UNASSIGNED
+        elif write_off.party == "patient":
+            group = owner(written, SELF_PAY)
+        else:
+            group = owner(written, written.payer_key if written else UNASSIGNED)
+        yield write_off.stamp.on, group, "other_adjustments_cents", write_off.amount_cents
 
 
 def revenue(facts: Facts, start: date, end: date, group_by: GroupBy, period: Period) -> RevenueReport:
