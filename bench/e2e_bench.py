@@ -50,6 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import probes
 
 KEEP_UP = 0.9  # posted rate / offered insured rate
+# How visits reach the platform: "batch" as a hospital's interface engine sends them (POST /intake and
+# POST /codings every FLUSH_S), or "single" as a front desk types them (four requests per visit).
+INTAKE = os.environ.get("BENCH_INTAKE", "batch")
+FLUSH_S = float(os.environ.get("BENCH_FLUSH_S", "0.1"))
 WANTED = {
     "EncounterCoded", "EncounterRecoded", "ClaimCreated", "ClaimSubmitted", "InvoiceIssued",
     "InsurancePaymentPosted",
@@ -243,11 +247,40 @@ async def offer(
             except Exception as error:
                 level.failures.append(f"{type(error).__name__}: {str(error)[:200]}")
 
-        for n in range(round(level.rate * level.seconds)):
-            visit = Visit(level.started + n / level.rate)
-            level.visits.append(visit)
-            await asyncio.sleep(max(0.0, visit.due - time.time()))
-            tasks.append(asyncio.create_task(one(seed * 1_000_000 + n, visit)))
+        async def batch(numbers: list[int], visits: list[Visit]) -> None:
+            try:
+                done = await demo.simulate_batch(
+                    client, platform.endpoints, reference, platform.tenant, random.Random(rng.random()),
+                    numbers, result, tokens,
+                )  # fmt: skip
+                for visit, simulated in zip(visits, done, strict=True):
+                    visit.encounter_id, visit.insured = simulated.encounter_id, simulated.insured
+            except Exception as error:
+                level.failures.append(f"{type(error).__name__}: {str(error)[:200]}")
+
+        total = round(level.rate * level.seconds)
+        if INTAKE == "single":
+            for n in range(total):
+                visit = Visit(level.started + n / level.rate)
+                level.visits.append(visit)
+                await asyncio.sleep(max(0.0, visit.due - time.time()))
+                tasks.append(asyncio.create_task(one(seed * 1_000_000 + n, visit)))
+        else:
+            # An interface engine: visits arrive at the offered rate and are sent every FLUSH_S in one
+            # batch; each visit's latency still counts from its own arrival.
+            n = 0
+            while n < total:
+                flush_at = min(level.started + n / level.rate + FLUSH_S, level.window[1])
+                await asyncio.sleep(max(0.0, flush_at - time.time()))
+                numbers, visits = [], []
+                while n < total and level.started + n / level.rate <= time.time():
+                    visit = Visit(level.started + n / level.rate)
+                    level.visits.append(visit)
+                    numbers.append(seed * 1_000_000 + n)
+                    visits.append(visit)
+                    n += 1
+                if numbers:
+                    tasks.append(asyncio.create_task(batch(numbers, visits)))
         await asyncio.sleep(max(0.0, level.window[1] - time.time()))
         _, pending = await asyncio.wait(tasks, timeout=drain) if tasks else (set(), set())
         for task in pending:
@@ -422,6 +455,12 @@ async def main(quick: bool = False) -> dict[str, Any]:
         await start_up(platform)
         await meter.start()
         print(f"PostgreSQL: {meter.pg.durability}; round trips from {meter.pg.round_trip_source}", flush=True)
+        sent = (
+            f"batches every {FLUSH_S:g} s (POST /intake, POST /codings)"
+            if INTAKE == "batch"
+            else "one by one"
+        )
+        print(f"intake: {INTAKE}, visits sent {sent}", flush=True)
         topics = Topics(platform)
         background += [asyncio.create_task(topics.run()), asyncio.create_task(meter.sample())]
         reference = await demo.seed(platform.endpoints, platform.tenant)
@@ -471,6 +510,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
         else None
     )
     return {
+        "intake": INTAKE,
         "idle_per_s": idle,
         "levels": figures,
         "postgresql": meter.pg.settings,

@@ -25,7 +25,7 @@ The billing platform is running (tenant "demo"):
   dashboard     http://127.0.0.1:8005/#token=$manager
   interop       http://127.0.0.1:8007/docs   (FHIR R4 under /fhir, Bulk Data at /fhir/\$export)
 A token:  .venv/bin/billing token --tenant demo --role biller   (roles: front_desk coder biller auditor admin finance)
-More load: .venv/bin/billing simulate --encounters 200
+More load: .venv/bin/billing simulate --encounters 200 (add --batch 50 to send visits as an interface engine does)
 Logs: this terminal and $root/.cache/logs/. Ctrl-C stops everything.
 TXT
 exec sleep infinity

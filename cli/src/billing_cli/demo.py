@@ -189,6 +189,48 @@ def synthetic_patient(rng: random.Random, n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@dataclass
+class PlannedVisit:
+    """One synthetic visit as the front desk and the coder would send it."""
+
+    patient: dict[str, Any]
+    coverage: dict[str, Any] | None
+    encounter: dict[str, Any]  # without patient_id: the visit's patient
+    coding: dict[str, Any]
+
+
+def plan_visit(reference: Reference, rng: random.Random, n: int) -> PlannedVisit:
+    patient = synthetic_patient(rng, n)
+    service_date = date.today() - timedelta(days=rng.randint(0, 100))
+    born = date.fromisoformat(patient["birth_date"])
+    age = service_date.year - born.year - ((service_date.month, service_date.day) < (born.month, born.day))
+    coverage = None
+    if rng.random() < 0.8:
+        coverage = {
+            "payer_id": rng.choice(reference.payer_ids),
+            "member_id": f"M{rng.randrange(10**9):09d}",
+            "group_number": f"G{rng.randrange(10**5):05d}",
+            "priority": "primary",
+            "relationship_to_subscriber": "self",
+            "effective_from": (service_date - timedelta(days=400)).isoformat(),
+        }
+    encounter = {
+        "billing_provider_id": reference.billing_provider_id,
+        "rendering_provider_id": rng.choice(reference.rendering_provider_ids),
+        "service_date": service_date.isoformat(),
+        "place_of_service": "11",
+    }
+    visit = visit_for(rng, age)
+    coding = {
+        "diagnoses": visit["diagnoses"],
+        "lines": [
+            {"code": code, "modifiers": mods, "units": units, "diagnosis_pointers": pointers}
+            for code, mods, units, pointers in visit["lines"]
+        ],
+    }
+    return PlannedVisit(patient, coverage, encounter, coding)
+
+
 async def simulate_one(
     client: httpx.AsyncClient,
     endpoints: Endpoints,
@@ -199,64 +241,91 @@ async def simulate_one(
     result: SimulationResult,
     tokens: Tokens | None = None,
 ) -> Simulated:
+    """One visit the way a front desk enters it: patient, coverage, encounter, then the coding."""
     tokens = tokens or Tokens.mint(tenant)
     desk, coder = tokens.desk, tokens.coder
-    patient = synthetic_patient(rng, n)
+    plan = plan_visit(reference, rng, n)
     patient_id = (
-        await _post(client, f"{endpoints.registration}/patients", patient, desk, f"sim-p-{patient['mrn']}")
-    )["patient_id"]
-    service_date = date.today() - timedelta(days=rng.randint(0, 100))
-    born = date.fromisoformat(patient["birth_date"])
-    age = service_date.year - born.year - ((service_date.month, service_date.day) < (born.month, born.day))
-    insured = rng.random() < 0.8
-    if insured:
-        coverage = {
-            "payer_id": rng.choice(reference.payer_ids),
-            "member_id": f"M{rng.randrange(10**9):09d}",
-            "group_number": f"G{rng.randrange(10**5):05d}",
-            "priority": "primary",
-            "relationship_to_subscriber": "self",
-            "effective_from": (service_date - timedelta(days=400)).isoformat(),
-        }
         await _post(
-            client, f"{endpoints.registration}/patients/{patient_id}/coverages", coverage, desk, f"sim-c-{n}"
+            client, f"{endpoints.registration}/patients", plan.patient, desk, f"sim-p-{plan.patient['mrn']}"
+        )
+    )["patient_id"]
+    if plan.coverage is not None:
+        await _post(
+            client,
+            f"{endpoints.registration}/patients/{patient_id}/coverages",
+            plan.coverage,
+            desk,
+            f"sim-c-{n}",
         )
         result.insured += 1
     else:
         result.self_pay += 1
-    encounter = {
-        "patient_id": patient_id,
-        "billing_provider_id": reference.billing_provider_id,
-        "rendering_provider_id": rng.choice(reference.rendering_provider_ids),
-        "service_date": service_date.isoformat(),
-        "place_of_service": "11",
-    }
-    encounter_id = (
-        await _post(client, f"{endpoints.registration}/encounters", encounter, desk, f"sim-e-{n}")
-    )["encounter_id"]
+    encounter = {**plan.encounter, "patient_id": patient_id}
+    opened = await _post(client, f"{endpoints.registration}/encounters", encounter, desk, f"sim-e-{n}")
+    encounter_id = opened["encounter_id"]
     result.encounters += 1
-    visit = visit_for(rng, age)
-    coding = {
-        "diagnoses": visit["diagnoses"],
-        "lines": [
-            {"code": code, "modifiers": mods, "units": units, "diagnosis_pointers": pointers}
-            for code, mods, units, pointers in visit["lines"]
-        ],
-    }
     # Coding learns of the encounter from registration's events: wait until it has.
     started = time.perf_counter()
     deadline = started + 60
     while True:
         response = await client.put(
-            f"{endpoints.coding}/encounters/{encounter_id}/coding", json=coding, headers=coder
+            f"{endpoints.coding}/encounters/{encounter_id}/coding", json=plan.coding, headers=coder
         )
         if response.status_code == 200:
             result.coded += 1
             result.coding_latencies.append(time.perf_counter() - started)
-            return Simulated(encounter_id, insured)
+            return Simulated(encounter_id, plan.coverage is not None)
         if response.status_code not in (404, 409) or time.perf_counter() > deadline:
             raise RuntimeError(f"coding answered {response.status_code}: {response.text[:500]}")
         await asyncio.sleep(0.2)
+
+
+async def simulate_batch(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    reference: Reference,
+    tenant: str,
+    rng: random.Random,
+    numbers: list[int],
+    result: SimulationResult,
+    tokens: Tokens | None = None,
+) -> list[Simulated]:
+    """Visits the way a hospital's interface engine sends them: one `POST /intake` for the batch, then
+    one `POST /codings` for every encounter coding has received, again for the rest until it has."""
+    tokens = tokens or Tokens.mint(tenant)
+    plans = [plan_visit(reference, rng, n) for n in numbers]
+    visits = [
+        {"patient": p.patient, "coverages": [p.coverage] if p.coverage else [], "encounter": p.encounter}
+        for p in plans
+    ]
+    taken = (
+        await _post(client, f"{endpoints.registration}/intake", {"visits": visits}, tokens.desk,
+                    f"sim-batch-{numbers[0]}-{len(numbers)}")
+    )["visits"]  # fmt: skip
+    insured = sum(p.coverage is not None for p in plans)
+    result.insured += insured
+    result.self_pay += len(plans) - insured
+    result.encounters += len(plans)
+    pending = {t["encounter_id"]: plan.coding for t, plan in zip(taken, plans, strict=True)}
+    started = time.perf_counter()
+    while pending:
+        body = {"codings": [{"encounter_id": e, **coding} for e, coding in pending.items()]}
+        response = await client.post(f"{endpoints.coding}/codings", json=body, headers=tokens.coder)
+        if response.status_code != 200:
+            raise RuntimeError(f"coding answered {response.status_code}: {response.text[:500]}")
+        for answer in response.json()["results"]:
+            if answer["status"] == 200:
+                del pending[answer["encounter_id"]]
+                result.coded += 1
+                result.coding_latencies.append(time.perf_counter() - started)
+            elif answer["status"] != 404:
+                raise RuntimeError(f"coding answered {answer['status']}: {str(answer)[:500]}")
+        if pending:
+            if time.perf_counter() > started + 60:
+                raise RuntimeError(f"coding never received {len(pending)} encounters")
+            await asyncio.sleep(0.2)
+    return [Simulated(t["encounter_id"], p.coverage is not None) for t, p in zip(taken, plans, strict=True)]
 
 
 async def simulate(
@@ -266,6 +335,7 @@ async def simulate(
     tenant: str = DEMO_TENANT,
     concurrency: int = 8,
     seed_value: int | None = None,
+    batch: int = 1,
     on_progress: Any = None,
 ) -> SimulationResult:
     reference = await seed(endpoints, tenant)
@@ -279,15 +349,29 @@ async def simulate(
 
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
-            n = queue.get_nowait()
+            numbers = [queue.get_nowait() for _ in range(min(batch, queue.qsize()))]
             try:
-                await simulate_one(
-                    client, endpoints, reference, tenant, random.Random(rng.random()), n, result, tokens
-                )
-            except Exception as error:  # one failed encounter must not stop the workload
-                result.failures.append(f"encounter {n}: {error}")
-            if on_progress:
-                on_progress()
+                if batch == 1:
+                    await simulate_one(
+                        client, endpoints, reference, tenant, random.Random(rng.random()), numbers[0], result,
+                        tokens,
+                    )  # fmt: skip
+                else:
+                    await simulate_batch(
+                        client,
+                        endpoints,
+                        reference,
+                        tenant,
+                        random.Random(rng.random()),
+                        numbers,
+                        result,
+                        tokens,
+                    )
+            except Exception as error:  # one failed encounter (or batch) must not stop the workload
+                result.failures.append(f"encounters {numbers[0]}-{numbers[-1]}: {error}")
+            for _ in numbers:
+                if on_progress:
+                    on_progress()
 
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))

@@ -309,6 +309,15 @@ def simulate(
     seed_value: Annotated[
         int | None, typer.Option("--seed", help="Random seed for a repeatable run.")
     ] = None,
+    batch: Annotated[
+        int,
+        typer.Option(
+            help="Visits per request, as an interface engine sends them (POST /intake, /codings); "
+            "1 sends each visit as a front desk would.",
+            min=1,
+            max=500,
+        ),
+    ] = 1,
 ) -> None:
     """Drive realistic synthetic encounters (patients, coverage, visits, codes) through the APIs."""
     with Progress(
@@ -322,6 +331,7 @@ def simulate(
                 tenant=tenant,
                 concurrency=concurrency,
                 seed_value=seed_value,
+                batch=batch,
                 on_progress=lambda: progress.advance(task),
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,13 @@ def service_topics(service: str) -> list[tuple[str, str]]:
 
 def all_topics() -> list[tuple[str, str]]:
     return sorted({(c.service, c.aggregate) for c in registered().values()})
+
+
+def topics_carrying(event_types: Iterable[str]) -> list[tuple[str, str]]:
+    """(service, aggregate) of the topics on which these event types are published: a consumer reads
+    those and no others (every record of a topic read costs a fetch and a delivery, handled or not)."""
+    wanted = set(event_types)
+    return sorted({(c.service, c.aggregate) for c in registered().values() if c.event_type in wanted})
 
 
 async def ensure_topics(settings: KafkaSettings, names: list[str]) -> None:

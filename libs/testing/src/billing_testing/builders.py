@@ -37,6 +37,8 @@ from billing_events.contracts.claims import (
     ClaimScrubFailed,
     ClaimSequence,
     ClaimSubmitted,
+    EligibilityInquiryFailed,
+    EligibilityResponseReceived,
     Finding,
     RejectionReason,
 )
@@ -63,6 +65,9 @@ from billing_events.contracts.invoicing import (
 from billing_events.contracts.registration import (
     Address,
     CoverageAdded,
+    EligibilityCheckAnswered,
+    EligibilityCheckRequested,
+    EligibilityReason,
     EncounterOpened,
     PatientDemographicsUpdated,
     PatientRegistered,
@@ -889,4 +894,110 @@ def claim_adjudicated(
         sequence=sequence,
         next_payer_id=next_payer_id,
         crossover=crossover,
+    )
+
+
+# eligibility (registration asks, claims answers) --------------------------------------------------
+
+
+def eligibility_check_requested(
+    check_id: str,
+    *,
+    coverage_id: str = "cov-1",
+    patient_id: str = "pat-1",
+    payer_id: str = "payer-1",
+    service_date: date = SERVICE_DATE,
+    provider_id: str | None = None,
+) -> EligibilityCheckRequested:
+    return EligibilityCheckRequested(
+        check_id=check_id,
+        coverage_id=coverage_id,
+        patient_id=patient_id,
+        payer_id=payer_id,
+        service_date=service_date,
+        provider_id=provider_id,
+    )
+
+
+def eligibility_response_received(
+    check_id: str,
+    *,
+    coverage_id: str = "cov-1",
+    patient_id: str = "pat-1",
+    payer_id: str = "payer-1",
+    status: Literal["active", "inactive", "error"] = "active",
+    plan_begin_on: date | None = date(2026, 1, 1),
+    plan_end_on: date | None = date(2026, 12, 31),
+    deductible_remaining_cents: int | None = 15000,
+    copay_cents: int | None = 3000,
+    coinsurance_basis_points: int | None = 2000,
+    out_of_pocket_remaining_cents: int | None = 250000,
+    reasons: tuple[tuple[str, str], ...] = (),
+    file_name: str | None = "270-000000001.271.000000001.x12",
+) -> EligibilityResponseReceived:
+    """An active answer with every benefit stated by default: $150.00 deductible left, a $30.00
+    copay, 20% coinsurance, $2,500.00 out of pocket left, on a 2026 calendar-year plan."""
+    return EligibilityResponseReceived(
+        check_id=check_id,
+        coverage_id=coverage_id,
+        patient_id=patient_id,
+        payer_id=payer_id,
+        status=status,
+        plan_begin_on=plan_begin_on,
+        plan_end_on=plan_end_on,
+        deductible_remaining_cents=deductible_remaining_cents,
+        copay_cents=copay_cents,
+        coinsurance_basis_points=coinsurance_basis_points,
+        out_of_pocket_remaining_cents=out_of_pocket_remaining_cents,
+        reasons=tuple(RejectionReason(code=code, description=text) for code, text in reasons),
+        file_name=file_name,
+        interchange_control_number="000000001",
+    )
+
+
+def eligibility_inquiry_failed(
+    check_id: str,
+    *,
+    coverage_id: str = "cov-1",
+    patient_id: str = "pat-1",
+    payer_id: str = "payer-1",
+    reasons: tuple[tuple[str, str], ...] = (("PHI:erased", "the patient's data was erased"),),
+) -> EligibilityInquiryFailed:
+    return EligibilityInquiryFailed(
+        check_id=check_id,
+        coverage_id=coverage_id,
+        patient_id=patient_id,
+        payer_id=payer_id,
+        reasons=tuple(RejectionReason(code=code, description=text) for code, text in reasons),
+    )
+
+
+def eligibility_check_answered(
+    check_id: str,
+    *,
+    coverage_id: str = "cov-1",
+    patient_id: str = "pat-1",
+    status: Literal["active", "inactive", "error"] = "active",
+    plan_begin_on: date | None = date(2026, 1, 1),
+    plan_end_on: date | None = date(2026, 12, 31),
+    deductible_remaining_cents: int | None = 15000,
+    copay_cents: int | None = 3000,
+    coinsurance_basis_points: int | None = 2000,
+    out_of_pocket_remaining_cents: int | None = 250000,
+    reasons: tuple[tuple[str, str], ...] = (),
+) -> EligibilityCheckAnswered:
+    """Registration's record of the payer's answer (what estimates read): by default active with
+    $150.00 deductible left, a $30.00 copay, 20% coinsurance and $2,500.00 out of pocket left."""
+    return EligibilityCheckAnswered(
+        check_id=check_id,
+        coverage_id=coverage_id,
+        patient_id=patient_id,
+        status=status,
+        plan_begin_on=plan_begin_on,
+        plan_end_on=plan_end_on,
+        deductible_remaining_cents=deductible_remaining_cents,
+        copay_cents=copay_cents,
+        coinsurance_basis_points=coinsurance_basis_points,
+        out_of_pocket_remaining_cents=out_of_pocket_remaining_cents,
+        reasons=tuple(EligibilityReason(code=code, description=text) for code, text in reasons),
     )

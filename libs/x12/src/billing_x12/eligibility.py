@@ -129,15 +129,9 @@ def _d8(value: dt.date) -> str:
 
 def _member_segments(member: Member, entity: str, *, dependent: bool) -> list[SegmentOut]:
     out = [nm1_segment(member.party if member.party.entity_code == entity else _as(member.party, entity))]
-    if member.birth_date is not None or member.sex:
-        out.append(
-            seg(
-                "DMG",
-                "D8" if member.birth_date else None,
-                _d8(member.birth_date) if member.birth_date else None,
-                member.sex or None,
-            )
-        )
+    if member.birth_date is not None:
+        # DMG03 of the 270/271 is F or M; an unknown sex is left out.
+        out.append(seg("DMG", "D8", _d8(member.birth_date), member.sex or None))
     if dependent and member.relationship_code:
         out.append(seg("INS", "N", member.relationship_code))
     return out

@@ -27,3 +27,6 @@ class ClaimsSettings(BaseSettings):
     # A crossover (the payer forwarded the claim to the next payer itself) whose next payer has not
     # answered after this many days is listed for a biller (GET /crossovers/overdue).
     crossover_wait_days: int = 30
+    # An eligibility inquiry whose coverage, patient, payer or provider has not reached this service
+    # after this long is answered with an error rather than left pending.
+    eligibility_reference_wait_seconds: float = 600.0

@@ -217,7 +217,7 @@ def test_several_payments_in_one_interchange() -> None:
             x12("HC", "005010X222A1", [["BHT*0019*00*1*20260320*0900*CH"]])
             .replace("ST*999", "ST*837")
             .encode(),
-            "not an 835, 999 or 277CA",
+            "not an 835, 999, 277CA or 271",
         ),
     ],
 )

@@ -294,3 +294,50 @@ async def test_an_admin_imports_the_tenants_cpt_list_and_coders_search_codes(
     assert {"ICD-INVALID", "NCCI-PTP", "MUE", "AGE-MATERNITY"} <= {
         e["edit_id"] for e in edits.json()["items"]
     }
+
+
+async def test_a_batch_of_codings_answers_each_encounter_on_its_own(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    first, second, refused = opened(), opened(), opened(sex="M", age=30)
+    unknown = str(uuid.uuid4())
+    bad = {"diagnoses": ["O80"], "lines": [{"code": "99213", "units": 1, "diagnosis_pointers": [1]}]}
+    async with ServiceHarness.start(
+        service(tmp_path), database_url, kafka_bootstrap, topic_prefix, tmp_path
+    ) as svc:
+        await publish_events(kafka_bootstrap, topic_prefix, [first, second, refused], tenant=svc.tenant)
+        await svc.drain()
+        coder = svc.client(["coder"], subject="coder-7")
+        batch = {
+            "codings": [
+                {"encounter_id": first.encounter_id, **VISIT},
+                {"encounter_id": unknown, **VISIT},
+                {"encounter_id": refused.encounter_id, **bad},
+                {"encounter_id": second.encounter_id, **VISIT},
+            ]
+        }
+        answer = await coder.post("/codings", json=batch)
+        again = await coder.post("/codings", json={"codings": batch["codings"][:1]})
+        biller = await svc.client(["biller"]).post("/codings", json=batch)
+        too_many = await coder.post("/codings", json={"codings": batch["codings"][:1] * 501})
+        read = await coder.get(f"/encounters/{second.encounter_id}/coding")
+        await svc.published()
+    events = await coding_events(kafka_bootstrap, topic_prefix, expect=2)
+
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [(r["encounter_id"], r["status"]) for r in results] == [
+        (first.encounter_id, 200),
+        (unknown, 404),
+        (refused.encounter_id, 422),
+        (second.encounter_id, 200),
+    ]
+    assert (results[0]["coding_version"], results[0]["changed"]) == (1, True)
+    assert [e["edit_id"] for e in results[2]["errors"]] == ["SEX-CONFLICT"]
+    # The refused and the unknown encounter stored nothing; the two others one EncounterCoded each.
+    assert sorted(e.stream_id for e in events) == sorted([first.encounter_id, second.encounter_id])
+    assert [e.event_type for e in events] == ["EncounterCoded", "EncounterCoded"]
+    assert again.json()["results"][0] | {"status": 200, "changed": False} == again.json()["results"][0]
+    assert read.json()["diagnoses"] == VISIT["diagnoses"]
+    assert biller.status_code == 403
+    assert too_many.status_code == 422

@@ -1,6 +1,7 @@
 """`payer-simulator --dir CLEARINGHOUSE_DIR --config rules.yaml [--once]`
 
-Watches `<dir>/outbound` for 837P files and answers them in `<dir>/inbound` (see processor). The
+Watches `<dir>/outbound` for 837P and 270 files and answers them in `<dir>/inbound` (999, 277CA and
+835 for claims, see processor; a 271 for eligibility inquiries, see eligibility). The
 folder defaults to $CLEARINGHOUSE_DIR and the rule table to $PAYER_SIMULATOR_RULES, else the demo
 rules shipped beside this package (services/payer-simulator/demo-rules.yaml).
 """
@@ -28,7 +29,8 @@ DEMO_RULES = Path(__file__).resolve().parents[2] / "demo-rules.yaml"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="payer-simulator",
-        description="Answer 837P files in a clearinghouse folder with 999, 277CA and 835 files.",
+        description="Answer 837P files in a clearinghouse folder with 999, 277CA and 835 files, and 270 "
+        "eligibility inquiries with 271s.",
     )
     parser.add_argument(
         "--dir", type=Path, default=os.environ.get("CLEARINGHOUSE_DIR"), help="clearinghouse folder"

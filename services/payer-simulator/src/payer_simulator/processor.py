@@ -1,6 +1,6 @@
 """One pass over the clearinghouse folder: each new 837 file in `<dir>/outbound` gets a 999, a
-277CA per claim and an 835 per payer written to `<dir>/inbound`, then moves to
-`<dir>/outbound/processed`.
+277CA per claim and an 835 per payer written to `<dir>/inbound`, a file of 270s one 271 file
+(payer_simulator.eligibility), then moves to `<dir>/outbound/processed`.
 
 Crash safety: answers are written to `<dir>/.simulator-tmp` first; the state file then records
 the file as answered together with the renames still to do; the renames into inbound follow. A run
@@ -121,32 +121,44 @@ class Simulator:
         self.temp_dir = directory / TEMP_DIR
         # Files left in place (unreadable, or for payers not configured) are reported once per run.
         self._reported: set[str] = set()
+        # The committed state, read from disk once: this process is its only writer. Reloading,
+        # deep-copying and re-serialising it every pass cost a core once it held a few thousand
+        # claims.
+        self._state: SimulatorState | None = None
 
     # ----------------------------------------------------------------------------------- the pass
 
     def run_once(self) -> list[Path]:
         """Answer every new file once; return the paths written into inbound.
 
-        All the files of one pass are answered against one copy of the state and committed together
-        (one journal write), so a pass costs one state save however many files arrived: the state
-        grows with every claim ever answered, and saving it per file made a busy folder quadratic.
+        All the files of one pass are answered against the state and committed together (one journal
+        write), so a pass costs one state save however many files arrived. A pass that fails
+        half-way leaves the in-memory state changed: it is dropped, and the next pass starts again
+        from the last committed state on disk.
         """
         for folder in (self.outbound, self.processed_dir, self.inbound, self.temp_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        state = load_state(self.directory)
-        written = self._finish_pending(state)
-        work = state.model_copy(deep=True)
-        outputs: list[Output] = []
-        answered: list[Path] = []
-        for path in self._candidates():
-            produced = self._process(path, work)
-            if produced is not None:
-                outputs.extend(produced)
-                answered.append(path)
-        if answered:
-            written.extend(self._commit(work, outputs))
-            for path in answered:
-                self._move_processed(path)
+        written: list[Path] = []
+        if self._state is None:
+            self._state = load_state(self.directory)
+            # Answers a stopped run committed but had not all moved into inbound yet.
+            written = self._finish_pending(self._state, recovering=True)
+        work = self._state
+        try:
+            outputs: list[Output] = []
+            answered: list[Path] = []
+            for path in self._candidates():
+                produced = self._process(path, work)
+                if produced is not None:
+                    outputs.extend(produced)
+                    answered.append(path)
+            if answered:
+                written.extend(self._commit(work, outputs))
+                for path in answered:
+                    self._move_processed(path)
+        except BaseException:
+            self._state = None
+            raise
         return written
 
     def _candidates(self) -> list[Path]:
@@ -481,16 +493,19 @@ class Simulator:
             renames.append(Rename(source=str(temporary), target=str(self.inbound / output.name)))
         work.pending = renames
         save_state(self.directory, work)
-        return self._finish_pending(work)
+        return self._finish_pending(work, recovering=False)
 
-    def _finish_pending(self, state: SimulatorState) -> list[Path]:
+    def _finish_pending(self, state: SimulatorState, *, recovering: bool) -> list[Path]:
+        """Move the committed answers into inbound. The journal keeps naming them until the next
+        commit replaces it (moving one already moved does nothing), so a normal pass saves the state
+        once; only a run recovering a stopped one's answers saves the emptied journal."""
         written = []
         for rename in state.pending:
             source, target = Path(rename.source), Path(rename.target)
             if source.exists():
                 os.replace(source, target)
                 written.append(target)
-        if state.pending:
+        if state.pending and recovering:
             state.pending = []
             save_state(self.directory, state)
         # Temporary files not in the journal come from a run stopped before it saved the state:

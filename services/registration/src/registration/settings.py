@@ -23,6 +23,10 @@ class RegistrationSettings(BaseSettings):
     # (REGISTRATION_PATIENT_RETENTION_DAYS): six years by default, as HIPAA keeps documentation; a
     # state's medical-record law may ask more. A legal order overrides it.
     patient_retention_days: int = Field(default=6 * 365, ge=0)
+    # Opening an encounter checks eligibility of each coverage in force on its date that has no
+    # answer (nor a pending check) from the last this many days
+    # (REGISTRATION_ELIGIBILITY_CHECK_ON_ENCOUNTER_DAYS); unset, encounters check nothing.
+    eligibility_check_on_encounter_days: int | None = Field(default=None, ge=0, le=3650)
 
 
 @lru_cache(maxsize=1)

@@ -674,3 +674,107 @@ async def test_a_patient_is_found_by_mrn_in_the_body_and_the_read_is_audited(svc
         "/audit/patient-reads", params={"patient_id": ids["patient_id"]}
     )
     assert [(r["actor"], r["access"]) for r in audit.json()["items"]] == [("desk-7", "patient_by_mrn")]
+
+
+# batched intake (POST /intake): many visits in one request and one transaction, all or nothing
+
+
+async def reference(svc: ServiceHarness) -> dict[str, str]:
+    admin = svc.client(["admin"], subject="admin-1")
+    payer = await admin.post("/payers", json=PAYER)
+    billing = await admin.post("/providers", json=BILLING)
+    rendering = await admin.post("/providers", json=RENDERING)
+    return {
+        "payer_id": payer.json()["payer_id"],
+        "billing_provider_id": billing.json()["provider_id"],
+        "rendering_provider_id": rendering.json()["provider_id"],
+    }
+
+
+def visit(ref: dict[str, str], n: int, *, insured: bool = True, **patient: Any) -> dict[str, Any]:
+    coverage = {
+        "payer_id": ref["payer_id"],
+        "member_id": f"M{n:06d}",
+        "priority": "primary",
+        "relationship_to_subscriber": "self",
+        "effective_from": "2024-01-01",
+    }
+    return {
+        "patient": {
+            "mrn": f"MRN-{n}",
+            "name": {"given": "Pat", "family": f"Visitor{n}"},
+            "birth_date": "1990-06-15",
+            "sex": "M",
+            "address": ADDRESS,
+        }
+        | patient,
+        "coverages": [coverage] if insured else [],
+        "encounter": {
+            "billing_provider_id": ref["billing_provider_id"],
+            "rendering_provider_id": ref["rendering_provider_id"],
+            "service_date": "2025-03-10",
+            "place_of_service": "11",
+        },
+    }
+
+
+async def test_a_batch_of_visits_registers_every_patient_coverage_and_encounter(svc: ServiceHarness) -> None:
+    ref = await reference(svc)
+    desk = svc.client(["front_desk"], subject="desk-1")
+    response = await desk.post("/intake", json={"visits": [visit(ref, 1), visit(ref, 2, insured=False)]})
+    assert response.status_code == 201, response.text
+    first, second = response.json()["visits"]
+    assert len(first["coverage_ids"]) == 1 and second["coverage_ids"] == []
+
+    encounter = (await desk.get(f"/encounters/{first['encounter_id']}")).json()
+    assert encounter["patient_id"] == first["patient_id"]
+    assert encounter["patient_age_years"] == 34  # born 1990-06-15, seen 2025-03-10: birthday not yet reached
+    coverages = (await desk.get(f"/patients/{first['patient_id']}/coverages")).json()["items"]
+    assert [c["coverage_id"] for c in coverages] == first["coverage_ids"]
+    assert (await desk.get(f"/encounters/{second['encounter_id']}")).json()["patient_id"] == second[
+        "patient_id"
+    ]
+    # 2 patients + 1 coverage + 2 encounters, published like single commands' events.
+    assert await svc.published() == 3 + 5
+
+
+async def test_one_bad_visit_refuses_the_batch_naming_its_field_and_stores_nothing(
+    svc: ServiceHarness,
+) -> None:
+    ref = await reference(svc)
+    desk = svc.client(["front_desk"], subject="desk-1")
+    before = await count(svc, "SELECT count(*) FROM events")
+    bad = visit(ref, 2, birth_date="1990-13-45")
+    response = await desk.post("/intake", json={"visits": [visit(ref, 1), bad]})
+    assert response.status_code == 422, response.text
+    assert "visits[1].patient.birth_date" in problem(response)
+    assert "1990-13-45" not in response.text
+
+    unknown_payer = visit(ref, 3)
+    unknown_payer["coverages"][0]["payer_id"] = "00000000-0000-4000-8000-000000000000"
+    response = await desk.post("/intake", json={"visits": [unknown_payer]})
+    assert response.status_code == 422, response.text
+    assert any(field.startswith("visits[0].coverages[0].") for field in problem(response))
+    assert await count(svc, "SELECT count(*) FROM events") == before
+
+
+async def test_a_batch_is_limited_and_needs_the_front_desk_role(svc: ServiceHarness) -> None:
+    ref = await reference(svc)
+    coder = svc.client(["coder"], subject="coder-1")
+    assert (await coder.post("/intake", json={"visits": [visit(ref, 1)]})).status_code == 403
+    desk = svc.client(["front_desk"], subject="desk-1")
+    too_many = await desk.post("/intake", json={"visits": [visit(ref, n) for n in range(501)]})
+    assert too_many.status_code == 422
+    assert "visits" in problem(too_many)
+    assert (await desk.post("/intake", json={"visits": []})).status_code == 422
+
+
+async def test_an_idempotency_key_replays_the_batch_and_creates_nothing_twice(svc: ServiceHarness) -> None:
+    ref = await reference(svc)
+    desk = svc.client(["front_desk"], subject="desk-1")
+    body = {"visits": [visit(ref, 1), visit(ref, 2)]}
+    first = await desk.post("/intake", json=body, headers={"Idempotency-Key": "batch-1"})
+    again = await desk.post("/intake", json=body, headers={"Idempotency-Key": "batch-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert await count(svc, "SELECT count(*) FROM events WHERE event_type = 'EncounterOpened'") == 2

@@ -134,7 +134,9 @@ class EligibilityCheckRequested(Event):
 
     Ids only: claims writes the 270 from its own copy of the coverage, patient, payer and provider
     (the sealed values of registration's events), as it writes the 837P. `provider_id` is the
-    information receiver (2100B); absent, claims uses the tenant's first enrolled billing provider.
+    information receiver (2100B): the provider given, else the tenant's first enrolled billing
+    provider (registration fills it); were it absent, claims would take a billing provider of the
+    tenant (the lowest NPI).
     """
 
     check_id: str

@@ -20,6 +20,7 @@ from billing_x12 import (
     read_interchanges,
 )
 
+from claims.adapters.x12_eligibility import read_271
 from claims.application.ports import FileRefused
 from claims.domain.inbound import (
     Adjustment,
@@ -34,7 +35,7 @@ from claims.domain.inbound import (
     TransactionSetAnswer,
 )
 
-KINDS: dict[str, InboundKind] = {"835": "835", "999": "999", "277": "277CA"}
+KINDS: dict[str, InboundKind] = {"835": "835", "999": "999", "277": "277CA", "271": "271"}
 
 # IK502 / AK905: why a transaction set or group was rejected.
 SET_ERRORS = {
@@ -106,9 +107,9 @@ def read_inbound(data: bytes) -> InboundDocument:
         raise FileRefused("the file holds no transaction set")
     kinds = {KINDS.get(ts.id) for _, _, ts in sets}
     if None in kinds:
-        raise FileRefused("the file holds a transaction set that is not an 835, 999 or 277CA")
+        raise FileRefused("the file holds a transaction set that is not an 835, 999, 277CA or 271")
     if len(kinds) > 1:
-        raise FileRefused("the file mixes 835, 999 and 277CA transaction sets")
+        raise FileRefused("the file mixes 835, 999, 277CA and 271 transaction sets")
     receivers = {interchange.receiver_id for interchange in interchanges}
     if len(receivers) > 1:
         raise FileRefused("the file's interchanges are addressed to different receivers")
@@ -122,6 +123,11 @@ def read_inbound(data: bytes) -> InboundDocument:
         if kind == "999":
             groups = tuple(_group(a) for a in parse_999(data))
             return InboundDocument(kind, first.receiver_id, first.control_number, groups=groups)
+        if kind == "271":
+            responses = read_271(data)
+            return InboundDocument(
+                kind, first.receiver_id, first.control_number, eligibility_responses=responses
+            )
         statuses = tuple(answer for ack in parse_277ca(data) for answer in _claim_statuses(ack))
         return InboundDocument(kind, first.receiver_id, first.control_number, claim_statuses=statuses)
     except X12Error as error:

@@ -20,6 +20,7 @@ from billing_events.contracts.claims import RejectionReason, RemittanceReceived
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
+from claims.application.eligibility import record_responses
 from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
 from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
@@ -105,6 +106,12 @@ class Ingestion:
         elif document.kind == "999":
             for group in document.groups:
                 await self._implementation_ack(unit, tenant, group, file_name, metadata, result)
+        elif document.kind == "271":
+            matched = await record_responses(
+                unit.session, document.eligibility_responses, file_name, metadata
+            )
+            result.matched_claims += matched
+            result.unmatched_claims += len(document.eligibility_responses) - matched
         else:
             await self._claim_acks(unit, tenant, document, file_name, metadata, result)
         return result

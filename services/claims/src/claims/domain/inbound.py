@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-InboundKind = Literal["835", "999", "277CA"]
+from claims.domain.eligibility import EligibilityResponseRead
+
+InboundKind = Literal["835", "999", "277CA", "271"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +113,4 @@ class InboundDocument:
     remittances: tuple[RemittanceAdvice, ...] = ()
     groups: tuple[GroupAnswer, ...] = ()
     claim_statuses: tuple[ClaimStatusAnswer, ...] = ()
+    eligibility_responses: tuple[EligibilityResponseRead, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing_service.runtime import ServiceDefinition
+from claims.adapters.eligibility import ELIGIBILITY_SQL
 from claims.adapters.projections import PROJECTIONS_SQL
 from claims.adapters.rebuild import rebuild_claims_view
 from claims.entrypoints.api import router
@@ -16,7 +17,7 @@ SERVICE = ServiceDefinition(
     title="Claims",
     routers=lambda: [router],
     subscriptions=subscriptions,
-    schema_sql=PROJECTIONS_SQL,
+    schema_sql=PROJECTIONS_SQL + ELIGIBILITY_SQL,
     workers=workers,
     rebuild_from_log=rebuild_claims_view,
 )

@@ -7,6 +7,7 @@ from billing_events.contracts.invoicing import InvoiceIssued, InvoiceSettled, In
 from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
+    EligibilityCheckRequested,
     PatientDemographicsUpdated,
     PatientRegistered,
     PayerRegistered,
@@ -16,7 +17,9 @@ from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
 from billing_service.runtime import Runtime
+from claims.adapters.eligibility import PostgresInquiries
 from claims.adapters.projections import postgres_unit
+from claims.application.eligibility import queue_inquiry
 from claims.application.handlers import (
     close_claims_for_invoice,
     create_claim_for_invoice,
@@ -81,6 +84,14 @@ async def on_invoice_settled(session: Session, envelope: EventEnvelope) -> None:
     )
 
 
+async def on_eligibility_check(session: Session, envelope: EventEnvelope) -> None:
+    requested = envelope.event()
+    assert isinstance(requested, EligibilityCheckRequested)
+    await queue_inquiry(
+        PostgresInquiries(session.connection), envelope.tenant, requested, envelope.occurred_at
+    )
+
+
 def subscriptions(_runtime: Runtime) -> list[Subscription]:
     return [
         Subscription(
@@ -109,5 +120,11 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 (InvoiceVoided, on_invoice_voided),
                 (InvoiceSettled, on_invoice_settled),
             ),
+        ),
+        # Registration's eligibility checks, queued for the eligibility worker (its 270 files).
+        Subscription(
+            name="claims-eligibility",
+            topics=[("registration", "eligibility-check")],
+            handlers=handlers((EligibilityCheckRequested, on_eligibility_check)),
         ),
     ]

@@ -6,13 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
 from claims.adapters.clearinghouse import FolderClearinghouse
+from claims.adapters.eligibility import eligibility_unit
 from claims.adapters.projections import postgres_unit
 from claims.adapters.x12_837 import X12ClaimFormat
+from claims.adapters.x12_eligibility import render_270
 from claims.adapters.x12_inbound import read_inbound
+from claims.application.eligibility import EligibilityConfig, EligibilitySender
 from claims.application.ingestion import InboundFolder, Ingestion
 from claims.application.submission import Submission, SubmissionConfig
 from claims.settings import ClaimsSettings
@@ -51,6 +55,22 @@ def submission(runtime: Runtime) -> Submission:
     )
 
 
+def eligibility_sender(runtime: Runtime) -> EligibilitySender:
+    settings = settings_of(runtime)
+    return EligibilitySender(
+        store=runtime.store,
+        unit_for=eligibility_unit,
+        vault=runtime.vault,
+        outbox=FolderClearinghouse(settings.clearinghouse_dir),
+        render=render_270,
+        config=EligibilityConfig(
+            usage=settings.x12_usage,
+            submitter_id=settings.submitter_id,
+            reference_wait=timedelta(seconds=settings.eligibility_reference_wait_seconds),
+        ),
+    )
+
+
 def inbound_folder(runtime: Runtime) -> InboundFolder:
     settings = settings_of(runtime)
     return InboundFolder(
@@ -76,7 +96,13 @@ def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
     settings = settings_of(runtime)
     FolderClearinghouse(settings.clearinghouse_dir).ensure_folders()
     sender, reader = submission(runtime), inbound_folder(runtime)
+    inquiries = eligibility_sender(runtime)
     return [
         every("claims-submission", settings.submission_interval_seconds, sender.run_once),
         every("claims-inbound", settings.inbound_poll_seconds, reader.run_once),
+        every(
+            "claims-eligibility",
+            settings.submission_interval_seconds,
+            lambda: inquiries.run_once(datetime.now(UTC)),
+        ),
     ]

@@ -28,7 +28,7 @@ from coding.domain.edits import CATALOGUE
 from coding.domain.encounter_coding import EncounterCoding
 from coding.domain.errors import CodingRejected, DomainError, NotCoded
 from coding.domain.values import ProposedCoding, ProposedLine
-from coding.entrypoints.errors import problem_of, rejected
+from coding.entrypoints.errors import problem_of, rejected, rejection
 from coding.metrics import CODINGS, EDIT_FINDINGS
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,19 @@ class CodingIn(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+MAX_BATCH = 500
+
+
+class EncounterCodingIn(CodingIn):
+    encounter_id: str = Field(max_length=64)
+
+
+class CodingBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    codings: list[EncounterCodingIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class CptListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -75,6 +88,24 @@ def _coding_json(encounter_id: str, state: EncounterCoding) -> dict[str, Any]:
         "warnings": [w.model_dump(mode="json") for w in state.warnings],
         "reason": state.reason,
     }
+
+
+def _proposed(body: CodingIn) -> ProposedCoding:
+    return ProposedCoding.normalized(
+        body.diagnoses,
+        [
+            ProposedLine(line.code, tuple(line.modifiers), line.units, tuple(line.diagnosis_pointers))
+            for line in body.lines
+        ],
+        body.reason,
+    )
+
+
+def _count(outcome_changed: bool, state: EncounterCoding) -> None:
+    if outcome_changed:
+        CODINGS.labels("EncounterCoded" if state.version == 1 else "EncounterRecoded").inc()
+        for warning in state.warnings:
+            EDIT_FINDINGS.labels(warning.edit_id, warning.severity, "stored").inc()
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -100,14 +131,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
         """Code (or recode) an encounter. 200 {coding_version, ...} with the warnings kept; 422 with
         every failed edit and nothing stored; 404 while coding has not received the encounter."""
         expected = _expected_version(if_match)
-        coding = ProposedCoding.normalized(
-            body.diagnoses,
-            [
-                ProposedLine(line.code, tuple(line.modifiers), line.units, tuple(line.diagnosis_pointers))
-                for line in body.lines
-            ],
-            body.reason,
-        )
+        coding = _proposed(body)
         reference = await provider.get()
         runtime = runtime_of(request)
         try:
@@ -139,14 +163,65 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
                 "warnings": [w.edit_id for w in state.warnings],
             },
         )
-        if outcome.changed:
-            CODINGS.labels("EncounterCoded" if state.version == 1 else "EncounterRecoded").inc()
-            for warning in state.warnings:
-                EDIT_FINDINGS.labels(warning.edit_id, warning.severity, "stored").inc()
+        _count(outcome.changed, state)
         return JSONResponse(
             {**_coding_json(encounter_id, state), "changed": outcome.changed},
             headers={"ETag": f'"{state.version}"'},
         )
+
+    @router.post("/codings")
+    async def code_many(
+        body: CodingBatchIn,
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Role.CODER))],
+    ) -> JSONResponse:
+        """Code up to 500 encounters in one request and one transaction (an interface engine's batch).
+        Each encounter is answered on its own, in the order sent, with the status its own
+        `PUT /encounters/{id}/coding` would have: 200 with the coding, 404 while coding has not
+        received the encounter (send it again later), 422 with its failed edits; a refused one
+        stores nothing and does not hold back the others."""
+        reference = await provider.get()
+        runtime = runtime_of(request)
+        metadata = metadata_from(request, principal)
+        results: list[dict[str, Any]] = []
+        async with runtime.store.session() as session:
+            for item in body.codings:
+                try:
+                    # Domain errors are decided before anything is written, so the transaction
+                    # goes on for the next encounter.
+                    outcome = await handlers.code_encounter(
+                        UnitOfWork(session, PostgresViews(session.connection)),
+                        reference,
+                        principal.tenant,
+                        item.encounter_id,
+                        _proposed(item),
+                        metadata,
+                    )
+                except CodingRejected as error:
+                    results.append({"encounter_id": item.encounter_id, **rejection(error)})
+                    continue
+                except DomainError as error:
+                    problem = problem_of(error)
+                    results.append(
+                        {
+                            "encounter_id": item.encounter_id,
+                            "status": problem.status,
+                            "detail": problem.detail,
+                        }
+                    )
+                    continue
+                _count(outcome.changed, outcome.state)
+                results.append(
+                    {
+                        "status": 200,
+                        **_coding_json(item.encounter_id, outcome.state),
+                        "changed": outcome.changed,
+                    }
+                )
+        log.info(
+            "codings batch", extra={"count": len(results), "coded": sum(r["status"] == 200 for r in results)}
+        )
+        return JSONResponse({"results": results})
 
     @router.get("/encounters/{encounter_id}/coding")
     async def get_coding(

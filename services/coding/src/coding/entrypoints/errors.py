@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import JSONResponse
 
 from billing_service.problems import PROBLEM_JSON, Problem, not_found
@@ -12,6 +14,10 @@ from coding.metrics import EDIT_FINDINGS
 def rejected(error: CodingRejected) -> JSONResponse:
     """422 with every failed edit in `errors` (the API's {field, message} plus edit_id and severity)
     and the warnings beside them, so the coder fixes everything in one pass."""
+    return JSONResponse(rejection(error), status_code=422, media_type=PROBLEM_JSON)
+
+
+def rejection(error: CodingRejected) -> dict[str, Any]:
     for finding in error.findings:
         EDIT_FINDINGS.labels(finding.edit_id, finding.severity, "rejected").inc()
     body = {
@@ -22,7 +28,7 @@ def rejected(error: CodingRejected) -> JSONResponse:
         "errors": [f.as_json() for f in error.errors],
         "warnings": [f.as_json() for f in error.warnings],
     }
-    return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
+    return body
 
 
 def problem_of(error: DomainError) -> Problem:

@@ -24,8 +24,10 @@ from billing_events.contracts.registration import (
 )
 from billing_events.envelope import EventEnvelope
 from billing_events.store import EventStore
+from registration.adapters.eligibility import ELIGIBILITY_SQL, ELIGIBILITY_TABLES, apply_eligibility
 
-PROJECTIONS_SQL = """
+PROJECTIONS_SQL = (
+    """
 CREATE TABLE IF NOT EXISTS reg_payers (
     payer_id text PRIMARY KEY,
     seq bigserial UNIQUE,
@@ -124,9 +126,18 @@ CREATE TABLE IF NOT EXISTS reg_patient_reads (
 CREATE INDEX IF NOT EXISTS reg_patient_reads_by_tenant ON reg_patient_reads (tenant, seq);
 CREATE INDEX IF NOT EXISTS reg_patient_reads_by_patient ON reg_patient_reads (tenant, patient_id, seq);
 """
+    + ELIGIBILITY_SQL
+)
 
 # Derived from the event log; `rebuild` empties and refills them.
-PROJECTION_TABLES = ("reg_payers", "reg_providers", "reg_patients", "reg_coverages", "reg_encounters")
+PROJECTION_TABLES = (
+    "reg_payers",
+    "reg_providers",
+    "reg_patients",
+    "reg_coverages",
+    "reg_encounters",
+    *ELIGIBILITY_TABLES,
+)
 
 
 def _sealed(value: Any) -> dict[str, Any] | None:
@@ -253,6 +264,8 @@ async def apply(connection: asyncpg.Connection, envelope: EventEnvelope) -> None
             event.patient_age_years,
             at,
         )
+    else:
+        await apply_eligibility(connection, envelope)
 
 
 async def rebuild(

@@ -3,7 +3,7 @@ the read's transaction). Every query is scoped to a tenant."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -137,6 +137,43 @@ class PostgresViews:
         return tuple(CoverageSpan(r["coverage_id"], r["effective_from"], r["effective_to"]) for r in records)
 
     # encounters
+
+    # eligibility checks
+
+    async def eligibility_check(self, tenant: str, check_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND check_id = $2", tenant, check_id
+        )
+
+    async def latest_eligibility(self, tenant: str, coverage_id: str) -> Row | None:
+        return await self._one(
+            "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND coverage_id = $2 "
+            "AND answered_at IS NOT NULL ORDER BY answered_at DESC, seq DESC LIMIT 1",
+            tenant,
+            coverage_id,
+        )
+
+    async def first_billing_provider(self, tenant: str) -> str | None:
+        value = await self.connection.fetchval(
+            "SELECT provider_id FROM reg_providers WHERE tenant = $1 AND role = 'billing' "
+            "ORDER BY seq LIMIT 1",
+            tenant,
+        )
+        return None if value is None else str(value)
+
+    async def coverages_to_check(self, tenant: str, patient_id: str, on: date, since: datetime) -> list[Row]:
+        records = await self.connection.fetch(
+            "SELECT c.* FROM reg_coverages c WHERE c.tenant = $1 AND c.patient_id = $2 "
+            "AND c.effective_from <= $3 AND (c.effective_to IS NULL OR c.effective_to >= $3) "
+            "AND NOT EXISTS (SELECT 1 FROM reg_eligibility_checks e WHERE e.tenant = c.tenant "
+            "AND e.coverage_id = c.coverage_id AND coalesce(e.answered_at, e.requested_at) >= $4) "
+            "ORDER BY c.seq",
+            tenant,
+            patient_id,
+            on,
+            since,
+        )
+        return [dict(record) for record in records]
 
     async def encounter(self, tenant: str, encounter_id: str) -> Row | None:
         return await self._one(

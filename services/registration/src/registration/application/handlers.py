@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from billing_events.contracts.base import Event, Sealed
-from billing_events.decider import Outcome, Seal, execute
+from billing_events.contracts.registration import EncounterOpened
+from billing_events.decider import Outcome, Seal, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
 from billing_events.phi import BlindIndex
 from billing_events.unit_of_work import UnitOfWork
 from registration.application.ports import Phi, Views
 from registration.application.sealing import DeferredSealer
-from registration.domain import coverage, encounter, patient, payer, provider
+from registration.domain import coverage, eligibility_check, encounter, patient, payer, provider
 from registration.domain.errors import NotRegistered
 from registration.domain.validation import PRIORITIES
 from registration.domain.values import (
@@ -316,6 +317,7 @@ async def open_encounter(
     rendering_provider_id: str | None,
     service_date: str | None,
     place_of_service: str | None,
+    check_eligibility_after_days: int | None = None,
 ) -> str:
     encounter_id = new_id()
     patient_facts = billing = rendering = None
@@ -338,5 +340,81 @@ async def open_encounter(
         billing_provider=billing,
         rendering_provider=rendering,
     )
-    await execute(ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project)
+    outcome = await execute(
+        ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project
+    )
+    if check_eligibility_after_days is not None:
+        opened = outcome.appended[0].event()
+        assert isinstance(opened, EncounterOpened)
+        await _check_eligibility_at_encounter(ctx, opened, check_eligibility_after_days)
     return encounter_id
+
+
+async def _check_eligibility_at_encounter(ctx: CommandContext, opened: EncounterOpened, days: int) -> None:
+    """Ask about each coverage in force on the encounter's date whose eligibility is not known from the
+    last `days` days, for the encounter's billing provider, in the encounter's transaction."""
+    since = datetime.combine(ctx.today - timedelta(days=days), time.min, UTC)
+    for row in await ctx.views.coverages_to_check(ctx.tenant, opened.patient_id, opened.service_date, since):
+        check_id = new_id()
+        command = eligibility_check.RequestCheck(
+            check_id=check_id,
+            coverage_id=row["coverage_id"],
+            service_date=opened.service_date.isoformat(),
+            provider_id=opened.billing_provider_id,
+            today=ctx.today,
+            coverage=eligibility_check.CoverageFacts(row["patient_id"], row["payer_id"]),
+            provider_known=True,
+            default_provider_id=None,
+        )
+        await execute(
+            ctx.session,
+            eligibility_check.eligibility_check,
+            check_id,
+            command,
+            ctx.metadata,
+            project=ctx.project,
+        )
+
+
+async def request_eligibility_check(
+    ctx: CommandContext, coverage_id: str, *, provider_id: str | None, service_date: str | None
+) -> str:
+    """Ask the coverage's payer (through claims' 270) whether it is in force; the answer arrives later
+    on the check (GET /eligibility-checks/{id}) and on the coverage."""
+    check_id = new_id()
+    row = await ctx.views.coverage(ctx.tenant, coverage_id)
+    facts = None if row is None else eligibility_check.CoverageFacts(row["patient_id"], row["payer_id"])
+    provider_known = bool(provider_id) and await ctx.views.provider(ctx.tenant, provider_id or "") is not None
+    command = eligibility_check.RequestCheck(
+        check_id=check_id,
+        coverage_id=coverage_id,
+        service_date=service_date,
+        provider_id=provider_id,
+        today=ctx.today,
+        coverage=facts,
+        provider_known=provider_known,
+        default_provider_id=None if provider_id else await ctx.views.first_billing_provider(ctx.tenant),
+    )
+    await execute(
+        ctx.session, eligibility_check.eligibility_check, check_id, command, ctx.metadata, project=ctx.project
+    )
+    return check_id
+
+
+async def record_eligibility_answer(
+    unit: UnitOfWork[Views], check_id: str, answer: eligibility_check.RecordAnswer, metadata: Metadata
+) -> bool:
+    """Claims' reading of the payer's 271 (or its failure to ask), recorded on the check once. False
+    when the check is not one of this tenant's: nothing to record."""
+
+    async def project(outcome: Outcome[Any]) -> None:
+        for envelope in outcome.appended:
+            await unit.views.apply(envelope)
+
+    try:
+        outcome = await execute(
+            unit.session, eligibility_check.eligibility_check, check_id, answer, metadata, project=project
+        )
+    except (NotRegistered, StreamOfAnotherTenant):
+        return False
+    return outcome.changed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from billing_events.envelope import EventEnvelope
@@ -35,6 +35,17 @@ class Views(Protocol):
     async def coverage_spans(
         self, tenant: str, patient_id: str, priority: str
     ) -> tuple[CoverageSpan, ...]: ...
+
+    async def eligibility_check(self, tenant: str, check_id: str) -> Row | None: ...
+    async def latest_eligibility(self, tenant: str, coverage_id: str) -> Row | None:
+        """The coverage's check answered last, if any."""
+        ...
+
+    async def first_billing_provider(self, tenant: str) -> str | None: ...
+    async def coverages_to_check(self, tenant: str, patient_id: str, on: date, since: datetime) -> list[Row]:
+        """The patient's coverages in force on `on` with no eligibility answered, nor a check asked
+        and still pending, since `since`."""
+        ...
 
     async def encounter(self, tenant: str, encounter_id: str) -> Row | None: ...
     async def last_service_date(self, tenant: str, patient_id: str) -> date | None: ...

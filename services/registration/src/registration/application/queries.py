@@ -166,7 +166,59 @@ async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
         "status": "terminated" if terminated else "active",
         "terminated_at": _json(row["terminated_at"]),
         "added_at": _json(row["added_at"]),
+        # The payer's latest answer to an eligibility check of this coverage (null before one).
+        "eligibility": await _latest_eligibility(ctx, row["coverage_id"]),
     }
+
+
+def _percent(basis_points: int | None) -> int | float | None:
+    """Coinsurance for people: 2000 basis points is 20, 1250 is 12.5."""
+    if basis_points is None:
+        return None
+    whole, rest = divmod(basis_points, 100)
+    return whole if rest == 0 else basis_points / 100
+
+
+def eligibility_json(row: Row) -> dict[str, Any]:
+    status = row["status"]
+    benefits = None
+    if status == "active":
+        benefits = {
+            "deductible_remaining_cents": row["deductible_remaining_cents"],
+            "copay_cents": row["copay_cents"],
+            "coinsurance_percent": _percent(row["coinsurance_basis_points"]),
+            "coinsurance_basis_points": row["coinsurance_basis_points"],
+            "out_of_pocket_remaining_cents": row["out_of_pocket_remaining_cents"],
+        }
+    return {
+        "check_id": row["check_id"],
+        "coverage_id": row["coverage_id"],
+        "patient_id": row["patient_id"],
+        "payer_id": row["payer_id"],
+        "provider_id": row["provider_id"],
+        "service_date": _json(row["service_date"]),
+        "status": status,
+        "requested_at": _json(row["requested_at"]),
+        "answered_at": _json(row["answered_at"]),
+        "plan_begin_on": _json(row["plan_begin_on"]),
+        "plan_end_on": _json(row["plan_end_on"]),
+        "benefits": benefits,
+        "reasons": list(row["reasons"] or []),
+    }
+
+
+async def _latest_eligibility(ctx: QueryContext, coverage_id: str) -> dict[str, Any] | None:
+    row = await ctx.views.latest_eligibility(ctx.tenant, coverage_id)
+    return None if row is None else eligibility_json(row)
+
+
+async def get_eligibility_check(ctx: QueryContext, check_id: str) -> dict[str, Any]:
+    row = await ctx.views.eligibility_check(ctx.tenant, check_id)
+    if row is None:
+        raise NotRegistered("eligibility check")
+    # Whether a person is insured is about that person: audited like a read of the coverage.
+    await ctx.audit(row["patient_id"], "eligibility_check")
+    return eligibility_json(row)
 
 
 async def coverages_of(ctx: QueryContext, patient_id: str, page: PageRequest) -> Page[dict[str, Any]]:

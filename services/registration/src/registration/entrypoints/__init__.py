@@ -7,8 +7,9 @@ from collections.abc import Callable
 from billing_service.runtime import Runtime, ServiceDefinition
 from registration.adapters.adt_log import HL7_SQL
 from registration.adapters.projections import PROJECTIONS_SQL, rebuild
-from registration.entrypoints import hl7
+from registration.entrypoints import hl7, intake
 from registration.entrypoints.api import router
+from registration.entrypoints.consumers import subscriptions
 
 
 async def rebuild_views(runtime: Runtime, progress: Callable[[int, int], None]) -> int:
@@ -20,10 +21,12 @@ SERVICE = ServiceDefinition(
     name="registration",
     port=8001,
     title="Registration: patients, coverages, providers, payers, encounters",
-    routers=lambda: [router, hl7.router],
+    routers=lambda: [router, intake.router, hl7.router],
     schema_sql=PROJECTIONS_SQL + HL7_SQL,
+    # Claims' answers to eligibility checks, recorded as events of registration's own log.
+    subscriptions=subscriptions,
     # The HL7 v2 MLLP listener, when REGISTRATION_HL7_MLLP_PORT is set.
     workers=hl7.workers,
-    # Registration consumes no topics: its views come from its own log.
+    # Its views come from its own log (the eligibility answers it consumes become its own events).
     rebuild_from_log=rebuild_views,
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -17,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
-from billing_service.commands import idempotent, metadata_from
+from billing_service.commands import idempotent
 from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, Problem, invalid
 from billing_service.runtime import runtime_of
@@ -33,9 +32,12 @@ from registration.adapters.queries import (
 from registration.application import handlers, queries
 from registration.application.handlers import CommandContext
 from registration.application.queries import QueryContext, Reader
+from registration.entrypoints.context import command_context
 from registration.entrypoints.errors import domain_errors
+from registration.entrypoints.intake import add_coverage_from, open_encounter_from, register_patient_from
 from registration.entrypoints.schemas import (
     CoverageIn,
+    EligibilityCheckIn,
     EncounterIn,
     ForgetIn,
     PatientIn,
@@ -62,6 +64,8 @@ Anyone = Annotated[
     Principal, Depends(require(Role.FRONT_DESK, Role.CODER, Role.BILLER, Role.AUDITOR, Role.ADMIN))
 ]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
+# Checking eligibility writes no patient data: the front desk at check-in, the biller before a claim.
+EligibilityAsker = Annotated[Principal, Depends(require(Role.FRONT_DESK, Role.BILLER))]
 PayersPage = Annotated[PageRequest, Depends(PAYERS.request)]
 ProvidersPage = Annotated[PageRequest, Depends(PROVIDERS.request)]
 PatientsPage = Annotated[PageRequest, Depends(PATIENTS.request)]
@@ -71,28 +75,12 @@ ReadsPage = Annotated[PageRequest, Depends(PATIENT_READS.request)]
 Action = Callable[[CommandContext], Awaitable[tuple[int, dict[str, Any]]]]
 
 
-def _today() -> datetime:
-    return datetime.now(UTC)
-
-
-def _command_context(request: Request, principal: Principal, session: Session) -> CommandContext:
-    runtime = runtime_of(request)
-    return CommandContext(
-        session=session,
-        views=PostgresViews(session.connection),
-        vault=runtime.vault,
-        blind_index=runtime.blind_index,
-        metadata=metadata_from(request, principal),
-        today=_today().date(),
-    )
-
-
 async def _create(request: Request, principal: Principal, action: Action) -> JSONResponse:
     """Run a command in one transaction with its Idempotency-Key record."""
 
     async def run(session: Session) -> tuple[int, dict[str, Any]]:
         with domain_errors():
-            return await action(_command_context(request, principal, session))
+            return await action(command_context(request, principal, session))
 
     return await idempotent(request, principal, run)
 
@@ -209,15 +197,7 @@ async def get_provider(request: Request, provider_id: str, principal: Anyone) ->
 @router.post("/patients", status_code=201, tags=["patients"])
 async def register_patient(request: Request, body: PatientIn, principal: FrontDesk) -> JSONResponse:
     async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
-        patient_id = await handlers.register_patient(
-            ctx,
-            mrn=body.mrn,
-            name=name_input(body.name),
-            birth_date=body.birth_date,
-            sex=body.sex,
-            address=address_input(body.address),
-            phone=body.phone,
-        )
+        patient_id = await register_patient_from(ctx, body)
         return 201, {"patient_id": patient_id}
 
     return await _create(request, principal, action)
@@ -264,7 +244,7 @@ async def update_demographics(
     async with runtime_of(request).store.session() as session:
         with domain_errors():
             version = await handlers.update_demographics(
-                _command_context(request, principal, session),
+                command_context(request, principal, session),
                 patient_id,
                 expected_version=expected,
                 name=name_input(body.name),
@@ -285,7 +265,7 @@ async def forget_patient(request: Request, patient_id: str, body: ForgetIn, prin
     async with runtime_of(request).store.session() as session:
         with domain_errors():
             forgotten_now = await handlers.forget_patient(
-                _command_context(request, principal, session),
+                command_context(request, principal, session),
                 patient_id,
                 reason=body.reason,
                 legal_order=body.legal_order,
@@ -302,18 +282,7 @@ async def add_coverage(
     request: Request, patient_id: str, body: CoverageIn, principal: FrontDesk
 ) -> JSONResponse:
     async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
-        coverage_id = await handlers.add_coverage(
-            ctx,
-            patient_id,
-            payer_id=body.payer_id,
-            member_id=body.member_id,
-            group_number=body.group_number,
-            priority=body.priority,
-            relationship_to_subscriber=body.relationship_to_subscriber,
-            subscriber=body.subscriber.domain() if body.subscriber is not None else None,
-            effective_from=body.effective_from,
-            effective_to=body.effective_to,
-        )
+        coverage_id = await add_coverage_from(ctx, patient_id, body)
         return 201, {"coverage_id": coverage_id}
 
     return await _create(request, principal, action)
@@ -343,20 +312,38 @@ async def terminate_coverage(
     return await _create(request, principal, action)
 
 
+# eligibility checks (answered by the payer's 271 through claims' clearinghouse exchange)
+
+
+@router.post("/coverages/{coverage_id}/eligibility-checks", status_code=202, tags=["eligibility"])
+async def request_eligibility_check(
+    request: Request, coverage_id: str, principal: EligibilityAsker, body: EligibilityCheckIn | None = None
+) -> JSONResponse:
+    """202 {check_id}: the question is recorded and goes to the payer as a 270; read the answer with
+    `GET /eligibility-checks/{check_id}` (status pending until the 271 arrives) or on the coverage."""
+    given = body or EligibilityCheckIn()
+
+    async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
+        check_id = await handlers.request_eligibility_check(
+            ctx, coverage_id, provider_id=given.provider_id, service_date=given.service_date
+        )
+        return 202, {"check_id": check_id, "status": "pending"}
+
+    return await _create(request, principal, action)
+
+
+@router.get("/eligibility-checks/{check_id}", tags=["eligibility"])
+async def get_eligibility_check(request: Request, check_id: str, principal: PatientReader) -> Any:
+    return await _read(request, principal, lambda ctx: queries.get_eligibility_check(ctx, check_id))
+
+
 # encounters
 
 
 @router.post("/encounters", status_code=201, tags=["encounters"])
 async def open_encounter(request: Request, body: EncounterIn, principal: FrontDesk) -> JSONResponse:
     async def action(ctx: CommandContext) -> tuple[int, dict[str, Any]]:
-        encounter_id = await handlers.open_encounter(
-            ctx,
-            patient_id=body.patient_id,
-            billing_provider_id=body.billing_provider_id,
-            rendering_provider_id=body.rendering_provider_id,
-            service_date=body.service_date,
-            place_of_service=body.place_of_service,
-        )
+        encounter_id = await open_encounter_from(ctx, body)
         return 201, {"encounter_id": encounter_id}
 
     return await _create(request, principal, action)

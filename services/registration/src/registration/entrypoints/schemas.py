@@ -118,6 +118,14 @@ class CoverageIn(Body):
     effective_to: str | None = Field(None, description=DATE)
 
 
+class EligibilityCheckIn(Body):
+    provider_id: str | None = Field(
+        None,
+        description="the provider asking (2100B of the 270); default: the first enrolled billing provider",
+    )
+    service_date: str | None = Field(None, description=f"{DATE}; default: today")
+
+
 class TerminationIn(Body):
     effective_to: str | None = Field(None, description=f"{DATE}, the last day covered")
 

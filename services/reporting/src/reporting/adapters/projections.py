@@ -39,7 +39,7 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.contracts.registration import PayerRegistered, ProviderEnrolled
 from billing_events.envelope import EventEnvelope
-from billing_events.kafka import all_topics
+from billing_events.kafka import topics_carrying
 from billing_events.store import Session
 from reporting.domain.facts import (
     AdjudicatedLine,
@@ -540,10 +540,11 @@ SUBSCRIPTION_NAME = "reporting"
 
 
 def projection_subscription() -> Subscription:
-    """One consumer group over every topic of the platform; each event type it reports on becomes facts."""
+    """One consumer group over the topics of the event types it reports on; each becomes facts."""
+    handled = projection_handlers()
     return Subscription(
         name=SUBSCRIPTION_NAME,
-        topics=all_topics(),
-        handlers=projection_handlers(),
+        topics=topics_carrying(handled),
+        handlers=handled,
         owned_tables=OWNED_TABLES,
     )
