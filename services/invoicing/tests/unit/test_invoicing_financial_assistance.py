@@ -71,6 +71,13 @@ def test_the_charity_write_off_counts_what_was_already_paid() -> None:
     assert charity_write_off_cents(100000, 50000, 50000, 4500, 5000) == 50000
 
 
+def test_a_second_run_after_the_charity_write_off_takes_nothing_more() -> None:
+    # Self-pay gross 12500, discount 40%, AGB 45%: charged min(12500 - 5000, 5625) = 5625, so 6875
+    # was written off. Run again on what is left (5625 open, 6875 charity): nothing more.
+    assert charity_write_off_cents(12500, 12500, 0, 4500, 4000) == 6875
+    assert charity_write_off_cents(12500, 5625, 0, 4500, 4000, charity_written_off_cents=6875) == 0
+
+
 def test_free_care_writes_off_everything() -> None:
     assert charity_write_off_cents(100000, 100000, 0, 4500, 10000) == 100000
 

@@ -26,6 +26,7 @@ from invoicing.adapters.projections import PostgresViews
 from invoicing.application.ports import (
     CoverageOnFile,
     Determination,
+    PatientBalance,
     PatientSideUnit,
     ProviderOnFile,
 )
@@ -252,6 +253,20 @@ class PostgresPatientSideViews(PostgresViews):
             on,
         )
         return Determination(**dict(row)) if row else None
+
+    async def patient_balances(self, tenant: str, patient_id: str) -> list[PatientBalance]:
+        rows = await self.connection.fetch(
+            "SELECT invoice_id, service_date, total_charge_cents, patient_responsibility_cents, "
+            "(document->>'patient_paid_cents')::bigint AS patient_paid_cents, "
+            "(SELECT coalesce(sum((w->>'amount_cents')::bigint), 0) FROM jsonb_array_elements("
+            "coalesce(document->'write_offs', '[]'::jsonb)) w WHERE w->>'reason' = 'charity')::bigint "
+            "AS charity_written_off_cents FROM invoicing_invoices "
+            "WHERE tenant = $1 AND patient_id = $2 AND patient_responsibility_cents > 0 "
+            "AND status <> 'voided' ORDER BY first_position",
+            tenant,
+            patient_id,
+        )
+        return [PatientBalance(**dict(row)) for row in rows]
 
 
 def patient_side_unit(session: Session) -> PatientSideUnit:

@@ -189,22 +189,6 @@ async def estimates_accuracy(
     }
 
 
-async def patient_open_invoices(
-    connection: asyncpg.Connection, tenant: str, patient_id: str
-) -> list[asyncpg.Record]:
-    """The patient's invoices with something still due from them: gross charges, share, what they paid."""
-    return list(
-        await connection.fetch(
-            "SELECT invoice_id, service_date, total_charge_cents, patient_responsibility_cents, "
-            "(document->>'patient_paid_cents')::bigint AS patient_paid_cents FROM invoicing_invoices "
-            "WHERE tenant = $1 AND patient_id = $2 AND patient_responsibility_cents > 0 "
-            "ORDER BY first_position",
-            tenant,
-            patient_id,
-        )
-    )
-
-
 async def determinations(
     connection: asyncpg.Connection, tenant: str, patient_id: str
 ) -> list[dict[str, Any]]:

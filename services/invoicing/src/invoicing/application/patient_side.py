@@ -19,11 +19,14 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.decider import Outcome, execute
 from billing_events.envelope import EventEnvelope, Metadata
-from invoicing.application.ports import PatientSideUnit, Sealer
+from billing_events.unit_of_work import UnitOfWork
+from invoicing.application import accounting
+from invoicing.application.ports import Determination, PatientBalance, PatientSideUnit, Sealer, Unit
 from invoicing.domain import estimates, financial_assistance, ids, payer_contract
 from invoicing.domain.errors import FieldError, InvalidInput
 from invoicing.domain.estimates import Estimate, RequestedLine
 from invoicing.domain.financial_assistance import AssistancePolicy, DetermineAssistance, SetPolicy
+from invoicing.domain.write_offs import PostWriteOff
 
 # Writes the read models of what a command appended (adapters.patient_side.project_envelopes).
 Projector = Callable[[list[EventEnvelope]], Awaitable[None]]
@@ -249,18 +252,55 @@ async def determine_assistance(
     return determined
 
 
-def charity_due(
-    determination_discount_bp: int,
-    agb_bp: int,
-    invoices: Sequence[tuple[str, int, int, int]],
-) -> list[tuple[str, int]]:
-    """Per open invoice (id, gross charges, patient responsibility, patient paid): the charity write-off
-    that brings it to what the eligible patient may be charged (only those above zero)."""
+@dataclass(frozen=True)
+class CharityWriteOff:
+    invoice_id: str
+    write_off_id: str
+    amount_cents: int
+
+
+def charity_due(determination: Determination, balances: Sequence[PatientBalance]) -> list[CharityWriteOff]:
+    """The charity write-offs that bring each open invoice of an eligible patient down to what they may
+    be charged (the lower of AGB and the discounted amount). Care up to the end of the determination's
+    validity is covered, earlier care included (501(r) applications reach back to bills already sent)."""
+    if not determination.eligible:
+        return []
     due = []
-    for invoice_id, gross, responsibility, paid in invoices:
+    for balance in balances:
+        if balance.service_date > determination.valid_until:
+            continue
         amount = financial_assistance.charity_write_off_cents(
-            gross, responsibility, paid, agb_bp, determination_discount_bp
+            balance.total_charge_cents,
+            balance.patient_responsibility_cents,
+            balance.patient_paid_cents,
+            determination.agb_basis_points,
+            determination.discount_basis_points,
+            balance.charity_written_off_cents,
         )
         if amount > 0:
-            due.append((invoice_id, amount))
+            charged = (
+                balance.patient_responsibility_cents
+                + balance.patient_paid_cents
+                + balance.charity_written_off_cents
+            )
+            write_off_id = ids.charity_write_off_id(determination.application_id, balance.invoice_id, charged)
+            due.append(CharityWriteOff(balance.invoice_id, write_off_id, amount))
+    return due
+
+
+async def apply_charity(
+    unit: PatientSideUnit, metadata: Metadata, patient_id: str, on: date
+) -> list[CharityWriteOff]:
+    """Policy: an eligible patient is never charged more than AGB. Write off (reason charity) what
+    their open invoices ask above it, under the determination in force on `on`."""
+    determination = await unit.views.assistance_on(metadata.tenant, patient_id, on)
+    if determination is None or not determination.eligible:
+        return []
+    due = charity_due(determination, await unit.views.patient_balances(metadata.tenant, patient_id))
+    ledger: Unit = UnitOfWork(unit.session, unit.views)
+    for write_off in due:
+        command = PostWriteOff(
+            write_off.invoice_id, write_off.write_off_id, "charity", "patient", write_off.amount_cents, on
+        )
+        await accounting.write_off(ledger, metadata, command)
     return due

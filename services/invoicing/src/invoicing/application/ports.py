@@ -109,6 +109,19 @@ class Determination:
     valid_until: date
 
 
+@dataclass(frozen=True)
+class PatientBalance:
+    """An invoice with something due from the patient: its gross charges, the patient's share still
+    open and what the patient paid on it."""
+
+    invoice_id: str
+    service_date: date
+    total_charge_cents: int
+    patient_responsibility_cents: int
+    patient_paid_cents: int
+    charity_written_off_cents: int = 0
+
+
 class PatientSideViews(Views, Protocol):
     """Invoicing's read models that estimates, contracts and financial assistance need."""
 
@@ -123,6 +136,8 @@ class PatientSideViews(Views, Protocol):
     async def assistance_policy_on(self, tenant: str, on: date) -> tuple[str, AssistancePolicy] | None: ...
 
     async def assistance_on(self, tenant: str, patient_id: str, on: date) -> Determination | None: ...
+
+    async def patient_balances(self, tenant: str, patient_id: str) -> list[PatientBalance]: ...
 
 
 class Sealer(Protocol):

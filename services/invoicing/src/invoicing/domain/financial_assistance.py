@@ -141,13 +141,16 @@ def charity_write_off_cents(
     patient_paid_cents: int,
     agb_basis_points: int,
     discount_basis_points: int,
+    charity_written_off_cents: int = 0,
 ) -> int:
     """The charity write-off that brings an invoice's patient share down to what an eligible patient
-    may be charged. What the patient already paid counts as charged; the write-off never exceeds what
-    is still open (a patient who paid more than the limit is owed a refund, not a negative balance)."""
-    charged = responsibility_cents + patient_paid_cents
+    may be charged. The patient was charged what is still open, what they paid and what charity
+    already took off; the limit applies to that whole, so a second run writes off nothing more. The
+    write-off never exceeds what is still open (a patient who paid more than the limit is owed a
+    refund, not a negative balance)."""
+    charged = responsibility_cents + patient_paid_cents + charity_written_off_cents
     limit = amount_to_charge_cents(gross_charges_cents, charged, agb_basis_points, discount_basis_points)
-    return max(0, min(responsibility_cents, charged - limit))
+    return max(0, min(responsibility_cents, charged - limit - charity_written_off_cents))
 
 
 # Extraordinary collection actions.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -419,22 +419,29 @@ async def post_assistance_application(
     errors = financial_assistance.validate_household(body.household_size, body.household_income_cents)
     if errors:
         raise invalid(errors)
-    received_on = body.received_on or date.today()
+    today = datetime.now(UTC).date()
+    received_on = body.received_on or today
+    if received_on > today + timedelta(days=1):
+        raise invalid([FieldError("received_on", "must not be in the future")])
 
     async def action(session: Session) -> tuple[int, dict[str, Any]]:
+        unit = patient_side_unit(session)
+        metadata = metadata_from(request, principal)
         with domain_errors():
             determined = await patient_side.determine_assistance(
-                patient_side_unit(session),
+                unit,
                 Projection(session.connection),
                 runtime_of(request).vault,
-                metadata_from(request, principal),
+                metadata,
                 str(uuid.uuid4()),
                 patient_id,
                 body.household_size,
                 body.household_income_cents,
                 received_on,
             )
-        open_invoices = await queries.patient_open_invoices(session.connection, principal.tenant, patient_id)
+            written_off = await patient_side.apply_charity(
+                unit, metadata, patient_id, max(today, received_on)
+            )
         return 201, {
             "application_id": determined.application_id,
             "patient_id": patient_id,
@@ -443,36 +450,19 @@ async def post_assistance_application(
             "agb_percent": determined.agb_basis_points / 100,
             "valid_from": determined.valid_from.isoformat(),
             "valid_until": determined.valid_until.isoformat(),
-            "charity_write_offs_due": _charity_due(
-                determined.eligible,
-                determined.discount_basis_points,
-                determined.agb_basis_points,
-                open_invoices,
-            ),
+            "charity_write_offs": [_write_off_json(w) for w in written_off],
         }
 
     return await idempotent(request, principal, action)
 
 
-def _charity_due(eligible: bool, discount_bp: int, agb_bp: int, rows: list[Any]) -> list[dict[str, Any]]:
-    if not eligible:
-        return []
-    due = patient_side.charity_due(
-        discount_bp,
-        agb_bp,
-        [
-            (
-                r["invoice_id"],
-                r["total_charge_cents"],
-                r["patient_responsibility_cents"],
-                r["patient_paid_cents"],
-            )
-            for r in rows
-        ],
-    )
-    return [
-        {"invoice_id": invoice_id, "reason": "charity", "amount_cents": amount} for invoice_id, amount in due
-    ]
+def _write_off_json(write_off: patient_side.CharityWriteOff) -> dict[str, Any]:
+    return {
+        "invoice_id": write_off.invoice_id,
+        "write_off_id": write_off.write_off_id,
+        "reason": "charity",
+        "amount_cents": write_off.amount_cents,
+    }
 
 
 @router.get("/patients/{patient_id}/financial-assistance", tags=["financial assistance"])
@@ -483,16 +473,17 @@ async def get_patient_assistance(
     invoices under the one in force today, and the first day an extraordinary collection action is
     allowed (120 days after the first statement, 501(r)-6)."""
     _id(patient_id, "patient_id")
-    today = date.today()
-    async with runtime_of(request).pool.acquire() as connection:
+    today = datetime.now(UTC).date()
+    async with runtime_of(request).store.session() as session:
+        connection = session.connection
         found = await queries.determinations(connection, principal.tenant, patient_id)
-        open_invoices = await queries.patient_open_invoices(connection, principal.tenant, patient_id)
+        views = patient_side_unit(session).views
+        determination = await views.assistance_on(principal.tenant, patient_id, today)
+        balances = await views.patient_balances(principal.tenant, patient_id)
         first_statement = await queries.first_statement_on(connection, principal.tenant, patient_id)
-    current = next(
-        (d for d in reversed(found) if d["valid_from"] <= today <= d["valid_until"]),
-        None,
+    free_care = bool(
+        determination and determination.eligible and determination.discount_basis_points == 10_000
     )
-    free_care = bool(current and current["eligible"] and current["discount_basis_points"] == 10_000)
     return {
         "patient_id": patient_id,
         "determinations": [
@@ -507,12 +498,12 @@ async def get_patient_assistance(
             }
             for d in found
         ],
-        "charity_write_offs_due": _charity_due(
-            bool(current and current["eligible"]),
-            current["discount_basis_points"] if current else 0,
-            current["agb_basis_points"] if current else 0,
-            open_invoices,
-        ),
+        # Applied when the application is decided and as new balances arrive; what is listed here is
+        # what those policies have not caught up with yet.
+        "charity_write_offs_due": [
+            _write_off_json(w)
+            for w in (patient_side.charity_due(determination, balances) if determination else [])
+        ],
         "first_statement_on": first_statement.isoformat() if first_statement else None,
         "extraordinary_collection_allowed_from": (
             financial_assistance.earliest_extraordinary_collection(first_statement).isoformat()
