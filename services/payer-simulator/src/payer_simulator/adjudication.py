@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from billing_x12 import Adjustment, Amount, ClaimPayment, Party, ProfessionalClaim, ServicePayment
 from billing_x12.professional_claim import ProfessionalServiceLine
@@ -124,6 +125,15 @@ def claim_filing_indicator(claim: ProfessionalClaim, rules: PayerRules) -> str:
     return indicator if indicator in CLP06_CODES else rules.claim_filing_indicator
 
 
+def allowed_cents(line: ProfessionalServiceLine, rules: PayerRules) -> int:
+    """The contracted rate x units where the payer's contract has the code, else the charge x
+    allowed_percent (both before the cap at the charge)."""
+    rate = rules.contract_rate_cents(line.code, line.modifiers)
+    if rate is None:
+        return percent_of(line.charge_cents, rules.allowed_basis_points)
+    return int((Decimal(rate) * line.units).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def adjudicate(
     claim: ProfessionalClaim,
     rules: PayerRules,
@@ -145,13 +155,16 @@ def adjudicate(
             )
             continue
         charge = line.charge_cents
-        allowed = min(charge, percent_of(charge, rules.allowed_basis_points))
-        copay = min(rules.copay_cents(line.code), allowed)
+        allowed = min(charge, allowed_cents(line, rules))
         year = (line.service_date_from or today).year
-        deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
-        deductible = min(allowed - copay, deductible_left)
-        used[year] = used.get(year, 0) + deductible
-        coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
+        if line.code in rules.no_cost_sharing_codes:
+            copay = deductible = coinsurance = 0
+        else:
+            copay = min(rules.copay_cents(line.code), allowed)
+            deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
+            deductible = min(allowed - copay, deductible_left)
+            used[year] = used.get(year, 0) + deductible
+            coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
         paid = allowed - copay - deductible - coinsurance
         adjustments = [
             Adjustment(group, reason, amount)
