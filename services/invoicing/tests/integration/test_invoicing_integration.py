@@ -175,8 +175,13 @@ async def test_an_adjudication_updates_the_balances_a_statement_follows_and_a_re
         "InvoiceSettled",
         "InsurancePaymentPosted",
     ]
-    accounts = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.patient-account", expect=2)
-    assert [e.event_type for e in envelopes(accounts)] == ["PatientStatementIssued", "PatientPaymentReceived"]
+    accounts = await read_topic(kafka_bootstrap, f"{topic_prefix}billing.invoicing.patient-account", expect=3)
+    # The payment left nothing due, so the statement cycle the adjudication's statement opened ends.
+    assert [e.event_type for e in envelopes(accounts)] == [
+        "PatientStatementIssued",
+        "PatientPaymentReceived",
+        "DunningCycleEnded",
+    ]
 
 
 async def test_a_denied_claim_leaves_the_balance_open_with_its_reasons(

@@ -80,3 +80,7 @@ def test_a_plan_needs_a_balance_a_positive_amount_and_at_most_sixty_months() -> 
         DECIDER.decide(create(monthly=10000, balance=600100), DECIDER.initial)
     assert [e.field for e in too_long.value.errors] == ["monthly_amount_cents"]
     assert payment_plans.installment_count(600000, 10000) == payment_plans.MAX_INSTALLMENTS
+    far = CreatePaymentPlan("pat-1", "plan-1", 5000, date(2030, 1, 1), 12000, TODAY)
+    with pytest.raises(InvalidInput) as too_far:
+        DECIDER.decide(far, DECIDER.initial)
+    assert [e.field for e in too_far.value.errors] == ["first_due_on"]

@@ -13,8 +13,15 @@ from typing import Any
 
 import asyncpg
 
+from billing_events.contracts.base import Sealed
 from billing_events.contracts.invoicing import FeeScheduleImported, FeeScheduleRow
-from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
+from billing_events.contracts.registration import (
+    CoverageAdded,
+    CoverageTerminated,
+    PatientDemographicsUpdated,
+    PatientRegistered,
+    PayerRegistered,
+)
 from billing_events.store import EventStore, Session
 from billing_events.unit_of_work import UnitOfWork
 from invoicing.adapters.payer_contracts import IN_NETWORK_SQL
@@ -87,6 +94,16 @@ CREATE TABLE IF NOT EXISTS invoicing_coverages (
 );
 CREATE INDEX IF NOT EXISTS invoicing_coverages_patient ON invoicing_coverages (tenant, patient_id);
 
+-- The patient's name and address, still sealed under the patient's key: opened only to print a
+-- statement (crypto-shredding the key leaves them unreadable here too).
+CREATE TABLE IF NOT EXISTS invoicing_patients (
+    tenant text NOT NULL,
+    patient_id text NOT NULL,
+    name jsonb,
+    address jsonb,
+    PRIMARY KEY (tenant, patient_id)
+);
+
 CREATE TABLE IF NOT EXISTS invoicing_payers (
     tenant text NOT NULL,
     payer_id text NOT NULL,
@@ -97,7 +114,7 @@ CREATE TABLE IF NOT EXISTS invoicing_payers (
 """
 
 OWN_TABLES = ("invoicing_fee_schedules", "invoicing_invoices", "invoicing_patient_accounts")
-REGISTRATION_TABLES = ["invoicing_coverages", "invoicing_payers"]
+REGISTRATION_TABLES = ["invoicing_coverages", "invoicing_payers", "invoicing_patients"]
 
 
 def _day(value: date | None) -> str | None:
@@ -494,6 +511,27 @@ async def save_payer(connection: asyncpg.Connection, tenant: str, event: PayerRe
         event.payer_id,
         event.name,
         event.edi_payer_id,
+    )
+
+
+def _sealed(value: Sealed | None) -> dict[str, Any] | None:
+    return value.model_dump(mode="json") if value is not None else None
+
+
+async def save_patient(
+    connection: asyncpg.Connection, tenant: str, event: PatientRegistered | PatientDemographicsUpdated
+) -> None:
+    """The sealed name and address as registration published them; an update carries only what
+    changed, so a field it leaves out keeps its value."""
+    await connection.execute(
+        "INSERT INTO invoicing_patients (tenant, patient_id, name, address) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (tenant, patient_id) DO UPDATE SET "
+        "name = coalesce(excluded.name, invoicing_patients.name), "
+        "address = coalesce(excluded.address, invoicing_patients.address)",
+        tenant,
+        event.patient_id,
+        _sealed(event.name),
+        _sealed(event.address),
     )
 
 

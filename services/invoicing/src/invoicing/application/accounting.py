@@ -152,6 +152,8 @@ async def run_statement_cycle(unit: Unit, metadata: Metadata, patient_id: str, a
         completed = account.active_plan is not None
         await after_patient_balance_fell(unit, metadata, patient_id, as_of)
         return DunningResult(cycle_ended=ended, plan_completed=completed)
+    if account.statements and as_of < max(s.statement_date for s in account.statements):
+        return DunningResult()  # a run for a day before the last statement sends nothing dated back
     plan = account.active_plan
     if plan is not None:
         standing = payment_plans.standing(plan.installments, plan.created_on, plan_payments(account), as_of)

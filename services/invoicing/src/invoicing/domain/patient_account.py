@@ -373,6 +373,10 @@ def _plan(command: CreatePaymentPlan, state: PatientAccountState) -> list[Event]
         errors.append(FieldError("patient_id", "the patient owes nothing: there is no balance to plan"))
     if command.first_due_on < command.created_on:
         errors.append(FieldError("first_due_on", "must not be before today"))
+    elif command.first_due_on > command.created_on + timedelta(days=payment_plans.MAX_FIRST_DUE_DAYS):
+        errors.append(
+            FieldError("first_due_on", f"must be within {payment_plans.MAX_FIRST_DUE_DAYS} days of today")
+        )
     if errors:
         raise InvalidInput(errors)
     return [

@@ -18,6 +18,7 @@ from datetime import date
 from billing_events.contracts.invoicing import Installment
 
 MAX_INSTALLMENTS = 60  # five years: a longer plan is a loan, not a payment plan
+MAX_FIRST_DUE_DAYS = 92  # the first installment falls within about three months of the agreement
 
 
 def add_months(day: date, months: int, anchor_day: int) -> date:

@@ -30,6 +30,7 @@ SERVICE = ServiceDefinition(
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.
     rebuild_from_log=rebuild_own_views,
-    # Financial-assistance applications seal the household's size and income under the patient's key.
+    # Opens the patient's sealed name and address to print their statement; seals the household
+    # size and income of financial-assistance applications under the patient's key.
     decrypts_phi=True,
 )

@@ -29,6 +29,9 @@ ACCOUNTANTS = Depends(require(Role.BILLER, Role.ADMIN))
 PLAN_MAKERS = Depends(require(Role.BILLER, Role.FRONT_DESK, Role.ADMIN))
 PLAN_READERS = Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR, Role.ADMIN))
 
+# A late run may be dated back a little (a missed night), never into a past that statements have left.
+MAX_RUN_DAYS_BACK = 31
+
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 
 
@@ -216,6 +219,8 @@ async def run_statements(
     day (today): first statements, 30/60/90-day reminders, and the end of cycles that are paid. Each
     patient in their own transaction; running it again for the same day issues nothing twice."""
     day = _day_or_today(as_of, "as_of")
+    if day < _today() - timedelta(days=MAX_RUN_DAYS_BACK):
+        raise invalid([FieldError("as_of", f"must be within {MAX_RUN_DAYS_BACK} days before today")])
     runtime = runtime_of(request)
     async with runtime.pool.acquire() as connection:
         patients = await queries.patients_to_dun(connection, principal.tenant)

@@ -20,12 +20,13 @@ from billing_service.http import read_body
 from billing_service.pages import Page, PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
-from invoicing.adapters import queries
+from invoicing.adapters import accounting_queries, queries
 from invoicing.adapters.fee_schedule_files import ParsedFile, read_csv, read_json
 from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers
 from invoicing.domain.fee_schedule import validate_name, validate_rows
 from invoicing.domain.invoice import STATUSES, ApplyPatientPayment
+from invoicing.entrypoints import statements
 from invoicing.entrypoints.errors import domain_errors
 
 router = APIRouter()
@@ -270,9 +271,16 @@ async def post_patient_payment(
 async def get_statement(
     patient_id: str, request: Request, principal: Annotated[Principal, STATEMENT_READERS]
 ) -> Any:
-    """What the patient owes now: open items, credit, and the statements and payments so far."""
+    """What the patient owes now: open items, credit, and the statements and payments so far.
+    With `Accept: application/pdf`, the printable statement."""
+    if statements.wants_pdf(request):
+        return await statements.pdf_response(request, principal, patient_id)
     async with runtime_of(request).pool.acquire() as connection:
         found = await queries.statement(connection, principal.tenant, patient_id)
+        if found is not None:
+            found["payment_plan"] = await accounting_queries.active_plan(
+                connection, principal.tenant, patient_id, datetime.now(UTC).date()
+            )
     if found is None:
         raise not_found("patient account")
     return found

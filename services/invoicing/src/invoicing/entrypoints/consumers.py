@@ -11,7 +11,13 @@ from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
 from billing_events.contracts.invoicing import FeeScheduleImported
-from billing_events.contracts.registration import CoverageAdded, CoverageTerminated, PayerRegistered
+from billing_events.contracts.registration import (
+    CoverageAdded,
+    CoverageTerminated,
+    PatientDemographicsUpdated,
+    PatientRegistered,
+    PayerRegistered,
+)
 from billing_events.envelope import EventEnvelope
 from billing_events.store import Session
 from billing_service.commands import metadata_caused_by
@@ -69,6 +75,13 @@ async def on_payer_registered(session: Session, envelope: EventEnvelope) -> None
     await projections.save_payer(session.connection, envelope.tenant, _typed(envelope, PayerRegistered))
 
 
+async def on_patient(session: Session, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    if not isinstance(event, PatientRegistered | PatientDemographicsUpdated):
+        raise SafeError(f"expected a patient event, got {envelope.event_type}")
+    await projections.save_patient(session.connection, envelope.tenant, event)
+
+
 async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     if not isinstance(event, EncounterCoded | EncounterRecoded):
@@ -105,8 +118,10 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
     return [
         Subscription(
             name="invoicing-registration",
-            topics=[("registration", "coverage"), ("registration", "payer")],
+            topics=[("registration", "coverage"), ("registration", "payer"), ("registration", "patient")],
             handlers=handlers(
+                (PatientRegistered, on_patient),
+                (PatientDemographicsUpdated, on_patient),
                 (CoverageAdded, on_coverage_added),
                 (CoverageTerminated, on_coverage_terminated),
                 (PayerRegistered, on_payer_registered),
