@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +364,10 @@ async def test_an_eligible_patient_is_charged_no_more_than_agb(
     status = (await svc.client(["biller"]).get(f"/patients/{SELF_PAY_PATIENT}/financial-assistance")).json()
     assert status["charity_write_offs_due"] == []
     assert [d["discount_percent"] for d in status["determinations"]] == [40]
+    # The self-pay invoice's statement is the first: no extraordinary collection before 120 days after it.
+    first = date.fromisoformat(status["first_statement_on"])
+    assert status["extraordinary_collection_allowed_from"] == (first + timedelta(days=120)).isoformat()
+    assert status["extraordinary_collection_allowed"] is False
 
     await svc.published()
     decisions = envelopes(
@@ -396,3 +401,15 @@ async def test_an_application_without_a_policy_or_with_a_bad_household_is_refuse
     bad = await front_desk.post(path, json={"household_size": 0, "household_income_cents": 123456})
     assert bad.status_code == 422
     assert "123456" not in bad.text
+
+
+async def test_a_policy_with_absurd_or_disordered_figures_is_refused(svc: ServiceHarness) -> None:
+    admin = svc.client(["admin"])
+    absurd = await admin.put("/financial-assistance-policy", json={**POLICY, "agb_percent": "1e100000"})
+    assert absurd.status_code == 422
+    assert [e["field"] for e in absurd.json()["errors"]] == ["agb_percent"]
+    disordered = {**POLICY, "tiers": list(reversed(POLICY["tiers"]))}  # type: ignore[call-overload]
+    refused = await admin.put("/financial-assistance-policy", json=disordered)
+    assert refused.status_code == 422
+    assert "tiers" in [e["field"] for e in refused.json()["errors"]]
+    assert (await admin.get("/financial-assistance-policy")).status_code == 404

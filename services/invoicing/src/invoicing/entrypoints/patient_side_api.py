@@ -61,8 +61,9 @@ Day = Annotated[date, BeforeValidator(_iso_text)]
 
 
 def _basis_points(value: Decimal, field: str) -> int:
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise invalid([FieldError(field, "must be a percentage with at most 2 decimals")])
+    # Range first: quantizing an absurd exponent (1e100000) raises instead of answering.
+    if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(Decimal("0.01")):
+        raise invalid([FieldError(field, "must be a percentage from 0 to 100 with at most 2 decimals")])
     return int(value * 100)
 
 
