@@ -497,3 +497,23 @@ class DunningCycleEnded(Event):
     patient_id: str
     cycle_started_on: date
     ended_on: date
+
+
+# Extraordinary collection actions (IRC 501(r)-6): recorded only once the rule allows them.
+
+CollectionAction = Literal["credit_reporting", "debt_sale", "legal_action", "other"]
+
+
+@event(service=SERVICE, aggregate="collection-action", subject="action_id")
+class ExtraordinaryCollectionActionRecorded(Event):
+    """An extraordinary collection action on a patient's account (reporting to a credit agency,
+    selling the debt, legal action), taken no earlier than 120 days after the first statement and
+    30 days after the written notice (`notice_sent_on`)."""
+
+    action_id: str
+    patient_id: str
+    action: CollectionAction
+    recorded_on: date
+    first_statement_on: date
+    notice_sent_on: date | None = None
+    amount_due_cents: int
