@@ -368,6 +368,11 @@ async def test_an_eligible_patient_is_charged_no_more_than_agb(
     first = date.fromisoformat(status["first_statement_on"])
     assert status["extraordinary_collection_allowed_from"] == (first + timedelta(days=120)).isoformat()
     assert status["extraordinary_collection_allowed"] is False
+    too_early = await svc.client(["biller"]).post(
+        f"/patients/{SELF_PAY_PATIENT}/extraordinary-collection-actions", json={"action": "credit_reporting"}
+    )
+    assert too_early.status_code == 409
+    assert status["extraordinary_collection_allowed_from"] in too_early.json()["detail"]
 
     await svc.published()
     decisions = envelopes(

@@ -12,8 +12,11 @@ from billing_events.contracts.invoicing import FinancialAssistanceDetermined, Fp
 from invoicing.domain.errors import InvalidInput
 from invoicing.domain.financial_assistance import (
     APPLICATION,
+    COLLECTION_ACTION,
     AssistancePolicy,
+    CollectionActionTooEarly,
     DetermineAssistance,
+    RecordCollectionAction,
     amount_to_charge_cents,
     charity_write_off_cents,
     decide_assistance,
@@ -128,3 +131,36 @@ def test_tiers_out_of_order_are_refused() -> None:
         POLICY.effective_from, 4500, tiers_of([(300, 5000), (200, 10000)]), 2025, "HHS", POLICY.fpl, 550000
     )
     assert any(e.field == "tiers" for e in validate_policy(bad))
+
+
+def collection(on: date, **changes: object) -> RecordCollectionAction:
+    base: dict[str, object] = {
+        "action_id": "eca-1",
+        "patient_id": "pat-1",
+        "action": "credit_reporting",
+        "on": on,
+        "first_statement_on": date(2026, 3, 1),
+        "notice_sent_on": None,
+        "amount_due_cents": 5000,
+    }
+    base.update(changes)
+    return RecordCollectionAction(**base)  # type: ignore[arg-type]
+
+
+def test_an_extraordinary_collection_action_is_refused_on_day_119_and_recorded_on_day_120() -> None:
+    with pytest.raises(CollectionActionTooEarly) as early:
+        COLLECTION_ACTION.decide(collection(date(2026, 6, 28)), COLLECTION_ACTION.initial)
+    assert early.value.earliest == date(2026, 6, 29)
+    (recorded,) = COLLECTION_ACTION.decide(collection(date(2026, 6, 29)), COLLECTION_ACTION.initial)
+    assert recorded.event_type == "ExtraordinaryCollectionActionRecorded"
+
+
+def test_no_extraordinary_collection_for_free_care_or_without_a_statement() -> None:
+    with pytest.raises(CollectionActionTooEarly):
+        COLLECTION_ACTION.decide(
+            collection(date(2027, 1, 1), eligible_for_free_care=True), COLLECTION_ACTION.initial
+        )
+    with pytest.raises(CollectionActionTooEarly):
+        COLLECTION_ACTION.decide(
+            collection(date(2027, 1, 1), first_statement_on=None), COLLECTION_ACTION.initial
+        )

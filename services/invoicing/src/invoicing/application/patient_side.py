@@ -13,8 +13,10 @@ from typing import TypeVar
 
 from billing_events.contracts.base import Event, Sealed
 from billing_events.contracts.invoicing import (
+    CollectionAction,
     ContractRateRow,
     EstimateIssued,
+    ExtraordinaryCollectionActionRecorded,
     FinancialAssistanceDetermined,
 )
 from billing_events.decider import Outcome, execute
@@ -304,3 +306,40 @@ async def apply_charity(
         )
         await accounting.write_off(ledger, metadata, command)
     return due
+
+
+async def record_collection_action(
+    unit: PatientSideUnit,
+    metadata: Metadata,
+    action_id: str,
+    patient_id: str,
+    action: CollectionAction,
+    on: date,
+    first_statement_on: date | None,
+    notice_sent_on: date | None,
+) -> ExtraordinaryCollectionActionRecorded:
+    """Record an extraordinary collection action, refused (CollectionActionTooEarly) before 501(r)
+    allows it. What the patient owes and whether they qualify for free care are read now."""
+    balances = await unit.views.patient_balances(metadata.tenant, patient_id)
+    determination = await unit.views.assistance_on(metadata.tenant, patient_id, on)
+    free_care = bool(
+        determination
+        and determination.eligible
+        and determination.discount_basis_points == financial_assistance.FULL_BASIS_POINTS
+    )
+    command = financial_assistance.RecordCollectionAction(
+        action_id=action_id,
+        patient_id=patient_id,
+        action=action,
+        on=on,
+        first_statement_on=first_statement_on,
+        notice_sent_on=notice_sent_on,
+        amount_due_cents=sum(b.patient_responsibility_cents for b in balances),
+        eligible_for_free_care=free_care,
+    )
+    outcome = await execute(
+        unit.session, financial_assistance.COLLECTION_ACTION, action_id, command, metadata
+    )
+    recorded = outcome.after.recorded
+    assert recorded is not None
+    return recorded

@@ -25,12 +25,14 @@ from datetime import date, timedelta
 from billing_events.contracts.base import Event, Sealed
 from billing_events.contracts.invoicing import (
     AssistanceTier,
+    CollectionAction,
+    ExtraordinaryCollectionActionRecorded,
     FinancialAssistanceDetermined,
     FinancialAssistancePolicySet,
     FplRow,
 )
 from billing_events.decider import Decider
-from invoicing.domain.errors import FieldError, InvalidInput
+from invoicing.domain.errors import DomainError, FieldError, InvalidInput
 
 FULL_BASIS_POINTS = 10_000
 MAX_HOUSEHOLD_SIZE = 50
@@ -328,3 +330,77 @@ def household_values(size: int, income_cents: int, decision: Decision) -> dict[s
 
 def tiers_of(rows: Sequence[tuple[int, int]]) -> tuple[AssistanceTier, ...]:
     return tuple(AssistanceTier(max_fpl_percent=m, discount_basis_points=d) for m, d in rows)
+
+
+# Extraordinary collection actions, as an aggregate: an action is recorded only when the rule allows it.
+
+
+class CollectionActionTooEarly(DomainError):
+    """501(r)-6: no extraordinary collection action yet (dates only: no patient data)."""
+
+    def __init__(self, earliest: date | None, reason: str) -> None:
+        when = f" before {earliest.isoformat()}" if earliest else ""
+        super().__init__(f"no extraordinary collection action{when}: {reason}")
+        self.earliest = earliest
+
+
+@dataclass(frozen=True)
+class RecordCollectionAction:
+    action_id: str
+    patient_id: str
+    action: CollectionAction
+    on: date
+    first_statement_on: date | None
+    notice_sent_on: date | None
+    amount_due_cents: int
+    eligible_for_free_care: bool = False
+
+
+@dataclass(frozen=True)
+class CollectionActionState:
+    recorded: ExtraordinaryCollectionActionRecorded | None = None
+
+
+def decide_collection_action(command: RecordCollectionAction, state: CollectionActionState) -> list[Event]:
+    if state.recorded is not None:
+        return []
+    if command.amount_due_cents <= 0:
+        raise InvalidInput(
+            [FieldError("patient_id", "the patient owes nothing: there is nothing to collect")]
+        )
+    if command.notice_sent_on is not None and command.notice_sent_on > command.on:
+        raise InvalidInput([FieldError("notice_sent_on", "must not be after the action")])
+    if command.first_statement_on is None:
+        raise CollectionActionTooEarly(None, "the patient has had no statement yet")
+    if command.eligible_for_free_care:
+        raise CollectionActionTooEarly(None, "the patient is eligible for free care under the policy")
+    earliest = earliest_extraordinary_collection(command.first_statement_on, command.notice_sent_on)
+    if not extraordinary_collection_allowed(
+        command.first_statement_on, command.on, notice_sent_on=command.notice_sent_on
+    ):
+        raise CollectionActionTooEarly(earliest, "120 days after the first statement (30 after the notice)")
+    return [
+        ExtraordinaryCollectionActionRecorded(
+            action_id=command.action_id,
+            patient_id=command.patient_id,
+            action=command.action,
+            recorded_on=command.on,
+            first_statement_on=command.first_statement_on,
+            notice_sent_on=command.notice_sent_on,
+            amount_due_cents=command.amount_due_cents,
+        )
+    ]
+
+
+def evolve_collection_action(state: CollectionActionState, event: Event) -> CollectionActionState:
+    if isinstance(event, ExtraordinaryCollectionActionRecorded):
+        return CollectionActionState(event)
+    return state
+
+
+COLLECTION_ACTION: Decider[RecordCollectionAction, CollectionActionState] = Decider(
+    initial=CollectionActionState(),
+    decide=decide_collection_action,
+    evolve=evolve_collection_action,
+    stream_type="collection-action",
+)

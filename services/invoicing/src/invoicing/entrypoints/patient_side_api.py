@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 from pydantic_core import PydanticCustomError
 
-from billing_events.contracts.invoicing import EstimateIssued, FplRow
+from billing_events.contracts.invoicing import CollectionAction, EstimateIssued, FplRow
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
@@ -42,6 +42,7 @@ ESTIMATORS = Depends(require(Role.FRONT_DESK, Role.BILLER))
 ESTIMATE_READERS = Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR))
 BILLING_READERS = Depends(require(Role.BILLER, Role.AUDITOR))
 ASSISTANCE_TAKERS = Depends(require(Role.FRONT_DESK, Role.BILLER))
+COLLECTORS = Depends(require(Role.BILLER, Role.ADMIN))
 ASSISTANCE_READERS = Depends(require(Role.FRONT_DESK, Role.BILLER, Role.AUDITOR, Role.ADMIN))
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -515,3 +516,40 @@ async def get_patient_assistance(
             first_statement, today, eligible_for_free_care=free_care
         ),
     }
+
+
+class CollectionActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: CollectionAction
+    notice_sent_on: Day | None = None
+
+
+@router.post(
+    "/patients/{patient_id}/extraordinary-collection-actions", status_code=201, tags=["financial assistance"]
+)
+async def post_collection_action(
+    patient_id: str, body: CollectionActionIn, request: Request, principal: Annotated[Principal, COLLECTORS]
+) -> JSONResponse:
+    """Record an extraordinary collection action (credit reporting, debt sale, legal action). Refused
+    with 409 before 120 days after the patient's first statement (and 30 after the written notice),
+    or for a patient eligible for free care (IRC 501(r)-6). Accepts Idempotency-Key."""
+    _id(patient_id, "patient_id")
+    today = datetime.now(UTC).date()
+
+    async def action(session: Session) -> tuple[int, dict[str, Any]]:
+        first_statement = await queries.first_statement_on(session.connection, principal.tenant, patient_id)
+        with domain_errors():
+            recorded = await patient_side.record_collection_action(
+                patient_side_unit(session),
+                metadata_from(request, principal),
+                str(uuid.uuid4()),
+                patient_id,
+                body.action,
+                today,
+                first_statement,
+                body.notice_sent_on,
+            )
+        return 201, recorded.model_dump(mode="json")
+
+    return await idempotent(request, principal, action)
