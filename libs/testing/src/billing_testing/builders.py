@@ -70,6 +70,7 @@ from billing_events.contracts.registration import (
     EligibilityReason,
     EncounterOpened,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
     Priority,
@@ -220,6 +221,12 @@ async def sealed_patient_registered(
     mrn, name, born, home = sealed["mrn"], sealed["name"], sealed["birth_date"], sealed["address"]
     assert mrn and name and born and home
     return patient_registered(patient_id, mrn=mrn, name=name, birth_date=born, sex=sex, address=home)
+
+
+def patient_forgotten(
+    patient_id: str, *, reason: str = "TICKET-1", legal_order: bool = False
+) -> PatientForgotten:
+    return PatientForgotten(patient_id=patient_id, reason=reason, legal_order=legal_order)
 
 
 def patient_demographics_updated(

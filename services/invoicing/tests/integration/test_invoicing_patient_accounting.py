@@ -15,8 +15,10 @@ from pypdf import PdfReader
 
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, envelopes, publish_events, read_topic
+from invoicing.adapters import accounting_queries
 from invoicing.domain import ids
 from invoicing.entrypoints import SERVICE
+from invoicing.entrypoints.workers import statement_run_once
 
 TENANT = "tenant-a"
 PATIENT = "11111111-1111-4111-8111-111111111111"
@@ -224,12 +226,15 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     )
 
     # The adjudication's statement (2026-04-01) opened the cycle; months later the run sends the
-    # 90-day reminder once, however often it runs.
+    # 90-day reminder once, however often it runs and whichever trigger (operator or timer) runs it.
     run = await biller.post("/statements/run", params={"as_of": today().isoformat()})
     assert run.status_code == 200, run.text
-    assert run.json()["statements_by_cycle"] == {"3": 1}
+    assert (run.json()["patients"], run.json()["statements_by_cycle"]) == (1, {"3": 1})
     rerun = await biller.post("/statements/run", params={"as_of": today().isoformat()})
     assert rerun.json()["statements_issued"] == 0
+    async with svc.runtime.pool.acquire() as connection:
+        assert await accounting_queries.tenants_to_dun(connection) == [TENANT]
+    assert await statement_run_once(svc.runtime) == 0  # the timer's run over every tenant: sent already
     statement = (await biller.get(f"/patients/{PATIENT}/statement")).json()
     assert [s["cycle"] for s in statement["statements"]] == [3, 0]  # newest first
 
@@ -286,3 +291,97 @@ async def test_a_plan_the_statement_cycle_and_the_printed_statement_of_an_insure
     assert pdf.status_code == 200
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Maria" not in text and f"Account number: {PATIENT}" in text
+    # Registration's PatientForgotten takes the unreadable copy away too.
+    await play(svc, kafka_bootstrap, topic_prefix, builders.patient_forgotten(PATIENT))
+    async with svc.runtime.pool.acquire() as connection:
+        assert await accounting_queries.sealed_name_and_address(connection, TENANT, PATIENT) == (None, None)
+
+
+async def test_bad_or_far_fetched_input_is_refused_with_the_field_named_never_a_server_error(
+    svc: ServiceHarness, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    await play(svc, kafka_bootstrap, topic_prefix, builders.encounter_coded(FIRST, PATIENT, lines=VISIT))
+    invoice_id = ids.invoice_id(TENANT, FIRST, 1)
+    biller = svc.client(["biller"])
+    cases: list[tuple[str, str, dict[str, Any] | None, dict[str, str], int, str | None]] = [
+        (
+            "post",
+            "/invoices/no-such-invoice/write-offs",
+            {"reason": "charity", "amount_cents": 1},
+            {},
+            404,
+            None,
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "gift", "amount_cents": 1},
+            {},
+            422,
+            "reason",
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "charity", "amount_cents": 0},
+            {},
+            422,
+            "amount_cents",
+        ),
+        (
+            "post",
+            f"/invoices/{invoice_id}/write-offs",
+            {"reason": "charity", "amount_cents": 100, "party": "insurance"},
+            {},
+            422,
+            "party",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1000, "first_due_on": "9999-12-31"},
+            {},
+            422,
+            "first_due_on",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1000, "first_due_on": "0001-01-01"},
+            {},
+            422,
+            "first_due_on",
+        ),
+        (
+            "post",
+            f"/patients/{PATIENT}/payment-plans",
+            {"monthly_amount_cents": 1, "first_due_on": 5},
+            {},
+            422,
+            None,
+        ),
+        ("post", "/statements/run", None, {"as_of": "0001-01-01"}, 422, "as_of"),
+        ("post", "/statements/run", None, {"as_of": "9999-12-31"}, 422, "as_of"),
+        ("post", "/statements/run", None, {"as_of": "yesterday"}, 422, "as_of"),
+        (
+            "get",
+            f"/patients/{PATIENT}/payment-plans/no-such-plan",
+            None,
+            {"as_of": "2026-13-01"},
+            422,
+            "as_of",
+        ),
+        ("get", f"/patients/{PATIENT}/payment-plans/no-such-plan", None, {}, 404, None),
+    ]
+    for method, path, body, params, status, field in cases:
+        response = await biller.request(method, path, json=body, params=params)
+        assert response.status_code == status, (path, body, params, response.text)
+        if field is not None:
+            assert field in [e["field"] for e in response.json()["errors"]], response.text
+    # A plan of 0.01 a month would take 12,500 months: refused, naming the amount.
+    slow = await biller.post(
+        f"/patients/{PATIENT}/payment-plans",
+        json={"monthly_amount_cents": 1, "first_due_on": today().isoformat()},
+    )
+    assert slow.status_code == 422 and slow.json()["errors"][0]["field"] == "monthly_amount_cents"
+    await invoice_of(svc, invoice_id)

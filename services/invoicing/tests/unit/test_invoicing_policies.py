@@ -22,7 +22,7 @@ from billing_testing.fakes import InMemoryEventSession
 from invoicing.application import handlers
 from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import ids
-from invoicing.domain.invoice import Coding, InvoiceState, PrimaryCoverage
+from invoicing.domain.invoice import ApplyPatientPayment, Coding, InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
 from invoicing.domain.pricing import PriceList
 
@@ -212,3 +212,25 @@ async def test_the_statement_waits_for_the_last_expected_payer() -> None:
     await handlers.post_adjudication(work, META, globex)
     (statement,) = [e for e in log.events(PATIENT) if isinstance(e, PatientStatementIssued)]
     assert (statement.amount_due_cents, statement.invoice_ids) == (500, (invoice_id,))
+
+
+async def test_a_recoded_self_pay_invoice_hands_the_patients_payment_to_its_successor() -> None:
+    work, log, views = unit()
+    await handlers.invoice_coding(work, META, coding(1), DAY)  # self-pay, 125.00
+    first, second = ids.invoice_id(TENANT, ENCOUNTER, 1), ids.invoice_id(TENANT, ENCOUNTER, 2)
+    await handlers.receive_patient_payment(work, META, ApplyPatientPayment(first, "pay-1", 5000, "cash", DAY))
+    await handlers.invoice_coding(work, META, coding(2, units=2), DAY)  # recoded: 250.00
+
+    # The 50.00 paid on the voided invoice leaves it with its paid charge (it still owes nothing),
+    # and pays the new invoice: 250.00 - 50.00 = 200.00 owed, and the statement asks for that.
+    voided, successor = views.invoices[first], views.invoices[second]
+    assert (voided.status, voided.total_charge_cents, voided.patient_paid_cents, voided.balance_cents) == (
+        "voided",
+        0,
+        0,
+        0,
+    )
+    assert (successor.patient_paid_cents, successor.patient_responsibility_cents) == (5000, 20000)
+    assert views.accounts[PATIENT].credit_cents == 0
+    statements = [e for e in log.events(PATIENT) if isinstance(e, PatientStatementIssued)]
+    assert statements[-1].amount_due_cents == 20000

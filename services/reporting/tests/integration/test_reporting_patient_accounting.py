@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from billing_events.contracts.base import Event
 from billing_testing import builders
 from billing_testing.harness import ServiceHarness, publish_events
 from billing_testing.http import get_json
@@ -35,7 +36,7 @@ async def books(
         SERVICE, database_url, kafka_bootstrap, topic_prefix, tmp_path
     ) as harness:
         line = builders.invoice_line
-        history = [
+        history: list[tuple[datetime, list[Event]]] = [
             (
                 at("2026-01-10"),
                 [

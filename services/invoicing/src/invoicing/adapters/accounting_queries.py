@@ -47,6 +47,16 @@ async def patients_to_dun(connection: asyncpg.Connection, tenant: str) -> list[s
     return [r["patient_id"] for r in rows]
 
 
+async def tenants_to_dun(connection: asyncpg.Connection) -> list[str]:
+    """Tenants with a patient who owes something or whose statement cycle is open."""
+    rows = await connection.fetch(
+        "SELECT tenant FROM invoicing_invoices WHERE patient_responsibility_cents > 0 "
+        "UNION SELECT tenant FROM invoicing_patient_accounts WHERE document->>'cycle_started_on' IS NOT NULL "
+        "ORDER BY tenant"
+    )
+    return [r["tenant"] for r in rows]
+
+
 def plan_with_standing(plan: dict[str, Any], payments: list[dict[str, Any]], as_of: date) -> dict[str, Any]:
     """A stored plan with where it stands on `as_of` (domain/payment_plans.py decides)."""
     installments = [Installment.model_validate(i) for i in plan["installments"]]

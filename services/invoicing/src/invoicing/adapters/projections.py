@@ -535,6 +535,13 @@ async def save_patient(
     )
 
 
+async def forget_patient(connection: asyncpg.Connection, tenant: str, patient_id: str) -> None:
+    """Crypto-shredded already; the unreadable copy goes too."""
+    await connection.execute(
+        "DELETE FROM invoicing_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
+    )
+
+
 # Parsed price lists keyed by the stored version's identity and the moment it was written: a re-import
 # writes a new position and time, so a cached version is never stale (nor mistaken for another
 # database's version with the same ids, as in tests that run several databases in one process).

@@ -7,6 +7,7 @@ streams.py), kept apart because they act on the patient's side of many invoices 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,7 @@ from billing_events.contracts.invoicing import (
     RefundReason,
 )
 from billing_events.envelope import Metadata
+from billing_events.store import EventStore, Session
 from invoicing.application.ports import Unit
 from invoicing.application.streams import load_account, on_account, on_invoice
 from invoicing.domain import dunning, ids, payment_plans
@@ -175,3 +177,37 @@ async def run_statement_cycle(unit: Unit, metadata: Metadata, patient_id: str, a
     outcome = await on_account(unit, patient_id, command, metadata)
     issued = [e for e in outcome.events if isinstance(e, PatientStatementIssued)]
     return DunningResult(statement=issued[0] if issued else None)
+
+
+@dataclass(frozen=True)
+class StatementRun:
+    as_of: date
+    patients: int
+    statements_by_cycle: dict[int, int]
+    cycles_ended: int
+    plans_completed: int
+
+    @property
+    def statements_issued(self) -> int:
+        return sum(self.statements_by_cycle.values())
+
+
+async def run_statements(
+    store: EventStore,
+    unit_for: Callable[[Session], Unit],
+    metadata: Metadata,
+    patients: Sequence[str],
+    as_of: date,
+) -> StatementRun:
+    """The statement cycle for each patient, each in their own transaction: a failure or a conflict
+    stops one patient's turn, never the others' (the next run picks it up)."""
+    issued: dict[int, int] = {}
+    ended = completed = 0
+    for patient_id in patients:
+        async with store.session() as session:
+            result = await run_statement_cycle(unit_for(session), metadata, patient_id, as_of)
+        if result.statement is not None and result.statement.cycle is not None:
+            issued[result.statement.cycle] = issued.get(result.statement.cycle, 0) + 1
+        ended += result.cycle_ended
+        completed += result.plan_completed
+    return StatementRun(as_of, len(patients), issued, ended, completed)

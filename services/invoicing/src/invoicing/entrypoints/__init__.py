@@ -11,6 +11,7 @@ from invoicing.entrypoints.accounting_api import router as accounting_router
 from invoicing.entrypoints.api import router
 from invoicing.entrypoints.consumers import subscriptions
 from invoicing.entrypoints.patient_side_api import router as patient_side_router
+from invoicing.entrypoints.workers import workers
 
 
 async def rebuild_own_views(runtime: Runtime, progress: Callable[[int, int], None]) -> int:
@@ -26,6 +27,8 @@ SERVICE = ServiceDefinition(
     title="Invoicing: fee schedules, invoices, payments and patient statements",
     routers=lambda: [router, accounting_router, patient_side_router],
     subscriptions=subscriptions,
+    # The statement run (30/60/90-day reminders) on a timer; POST /statements/run runs it on demand.
+    workers=workers,
     schema_sql=PROJECTIONS_SQL + PATIENT_SIDE_SQL,
     # Invoices, accounts and fee schedules come from invoicing's own log; the read models of other
     # services' data (coverages, payers) come from their topics through the subscriptions.

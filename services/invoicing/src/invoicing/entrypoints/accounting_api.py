@@ -224,24 +224,17 @@ async def run_statements(
     runtime = runtime_of(request)
     async with runtime.pool.acquire() as connection:
         patients = await queries.patients_to_dun(connection, principal.tenant)
-    metadata = metadata_from(request, principal)
-    issued: dict[int, int] = {}
-    ended = completed = 0
-    for patient_id in patients:
-        async with runtime.store.session() as session:
-            with domain_errors():
-                result = await accounting.run_statement_cycle(
-                    postgres_unit(session), metadata, patient_id, day
-                )
-        if result.statement is not None and result.statement.cycle is not None:
-            issued[result.statement.cycle] = issued.get(result.statement.cycle, 0) + 1
-        ended += result.cycle_ended
-        completed += result.plan_completed
+    with domain_errors():
+        run = await accounting.run_statements(
+            runtime.store, postgres_unit, metadata_from(request, principal), patients, day
+        )
     return {
         "as_of": day.isoformat(),
-        "patients": len(patients),
-        "statements_issued": sum(issued.values()),
-        "statements_by_cycle": {str(cycle): count for cycle, count in sorted(issued.items())},
-        "cycles_ended": ended,
-        "plans_completed": completed,
+        "patients": run.patients,
+        "statements_issued": run.statements_issued,
+        "statements_by_cycle": {
+            str(cycle): count for cycle, count in sorted(run.statements_by_cycle.items())
+        },
+        "cycles_ended": run.cycles_ended,
+        "plans_completed": run.plans_completed,
     }

@@ -15,6 +15,7 @@ from billing_events.contracts.registration import (
     CoverageAdded,
     CoverageTerminated,
     PatientDemographicsUpdated,
+    PatientForgotten,
     PatientRegistered,
     PayerRegistered,
 )
@@ -82,6 +83,11 @@ async def on_patient(session: Session, envelope: EventEnvelope) -> None:
     await projections.save_patient(session.connection, envelope.tenant, event)
 
 
+async def on_patient_forgotten(session: Session, envelope: EventEnvelope) -> None:
+    forgotten = _typed(envelope, PatientForgotten)
+    await projections.forget_patient(session.connection, envelope.tenant, forgotten.patient_id)
+
+
 async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     if not isinstance(event, EncounterCoded | EncounterRecoded):
@@ -122,6 +128,7 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
             handlers=handlers(
                 (PatientRegistered, on_patient),
                 (PatientDemographicsUpdated, on_patient),
+                (PatientForgotten, on_patient_forgotten),
                 (CoverageAdded, on_coverage_added),
                 (CoverageTerminated, on_coverage_terminated),
                 (PayerRegistered, on_payer_registered),
