@@ -126,7 +126,9 @@ async def test_a_check_is_asked_then_answered_on_the_check_and_the_coverage(
     await svc.drain()
 
     checked = (await desk.get(f"/eligibility-checks/{check_id}")).json()
-    on_coverage = (await svc.client(["biller"], tenant=TENANT).get(f"/coverages/{ids['coverage_id']}")).json()
+    biller = svc.client(["biller"], tenant=TENANT)
+    on_coverage = (await biller.get(f"/coverages/{ids['coverage_id']}")).json()
+    listed = (await biller.get(f"/patients/{ids['patient_id']}/coverages")).json()["items"]
     other_tenant = await svc.client(["front_desk"], tenant="tenant-b").get(f"/eligibility-checks/{check_id}")
     coder = await svc.client(["coder"], tenant=TENANT).get(f"/eligibility-checks/{check_id}")
     async with svc.runtime.store.session() as session:
@@ -143,6 +145,7 @@ async def test_a_check_is_asked_then_answered_on_the_check_and_the_coverage(
     }
     assert checked["reasons"] == []
     assert on_coverage["eligibility"] == checked
+    assert [c["eligibility"] for c in listed] == [checked]
     # The same answer twice and a late failure changed nothing: one answer in the check's stream.
     assert [type(e).__name__ for e in stream] == ["EligibilityCheckRequested", "EligibilityCheckAnswered"]
     assert other_tenant.status_code == 404

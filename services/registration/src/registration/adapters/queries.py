@@ -145,13 +145,15 @@ class PostgresViews:
             "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND check_id = $2", tenant, check_id
         )
 
-    async def latest_eligibility(self, tenant: str, coverage_id: str) -> Row | None:
-        return await self._one(
-            "SELECT * FROM reg_eligibility_checks WHERE tenant = $1 AND coverage_id = $2 "
-            "AND answered_at IS NOT NULL ORDER BY answered_at DESC, seq DESC LIMIT 1",
+    async def latest_eligibility(self, tenant: str, coverage_ids: list[str]) -> dict[str, Row]:
+        records = await self.connection.fetch(
+            "SELECT DISTINCT ON (coverage_id) * FROM reg_eligibility_checks WHERE tenant = $1 "
+            "AND coverage_id = ANY($2::text[]) AND answered_at IS NOT NULL "
+            "ORDER BY coverage_id, answered_at DESC, seq DESC",
             tenant,
-            coverage_id,
+            coverage_ids,
         )
+        return {record["coverage_id"]: dict(record) for record in records}
 
     async def first_billing_provider(self, tenant: str) -> str | None:
         value = await self.connection.fetchval(

@@ -150,7 +150,7 @@ async def find_patients(ctx: QueryContext, *, mrn: str | None, page: PageRequest
     return rows.replace([await _patient_json(ctx, row, "patient_list") for row in rows.items])
 
 
-async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
+async def _coverage_json(ctx: QueryContext, row: Row, eligibility: Row | None) -> dict[str, Any]:
     terminated = row["terminated_at"] is not None
     return {
         "coverage_id": row["coverage_id"],
@@ -167,7 +167,7 @@ async def _coverage_json(ctx: QueryContext, row: Row) -> dict[str, Any]:
         "terminated_at": _json(row["terminated_at"]),
         "added_at": _json(row["added_at"]),
         # The payer's latest answer to an eligibility check of this coverage (null before one).
-        "eligibility": await _latest_eligibility(ctx, row["coverage_id"]),
+        "eligibility": None if eligibility is None else eligibility_json(eligibility),
     }
 
 
@@ -207,11 +207,6 @@ def eligibility_json(row: Row) -> dict[str, Any]:
     }
 
 
-async def _latest_eligibility(ctx: QueryContext, coverage_id: str) -> dict[str, Any] | None:
-    row = await ctx.views.latest_eligibility(ctx.tenant, coverage_id)
-    return None if row is None else eligibility_json(row)
-
-
 async def get_eligibility_check(ctx: QueryContext, check_id: str) -> dict[str, Any]:
     row = await ctx.views.eligibility_check(ctx.tenant, check_id)
     if row is None:
@@ -226,7 +221,11 @@ async def coverages_of(ctx: QueryContext, patient_id: str, page: PageRequest) ->
         raise NotRegistered("patient")
     await ctx.audit(patient_id, "coverages")
     rows = await ctx.views.coverages_of(ctx.tenant, patient_id, page)
-    return rows.replace([await _coverage_json(ctx, row) for row in rows.items])
+    # The latest answers of the page's coverages in one query.
+    answers = await ctx.views.latest_eligibility(ctx.tenant, [row["coverage_id"] for row in rows.items])
+    return rows.replace(
+        [await _coverage_json(ctx, row, answers.get(row["coverage_id"])) for row in rows.items]
+    )
 
 
 async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
@@ -234,7 +233,8 @@ async def get_coverage(ctx: QueryContext, coverage_id: str) -> dict[str, Any]:
     if row is None:
         raise NotRegistered("coverage")
     await ctx.audit(row["patient_id"], "coverage")
-    return await _coverage_json(ctx, row)
+    answers = await ctx.views.latest_eligibility(ctx.tenant, [coverage_id])
+    return await _coverage_json(ctx, row, answers.get(coverage_id))
 
 
 def encounter_json(row: Row) -> dict[str, Any]:
