@@ -97,3 +97,16 @@ def test_a_code_without_a_price_is_refused_with_its_line() -> None:
     with pytest.raises(InvalidInput) as refused:
         good_faith_estimate([RequestedLine("99213", 1), RequestedLine("70450", 1)], PRICES, ON)
     assert [e.field for e in refused.value.errors] == ["lines.1.code"]
+
+
+def test_a_screening_colonoscopy_is_preventive_only_with_its_screening_diagnosis() -> None:
+    prices = PriceList.of("standard", date(2026, 1, 1), [FeeScheduleRow(code="45378", amount_cents=150000)])
+    contract = ContractRates.of(
+        "payer-1", date(2026, 1, 1), [ContractRateRow(code="45378", allowed_cents=90000)]
+    )
+    benefits = Benefits(deductible_remaining_cents=100000, copay_cents=0, coinsurance_basis_points=2000)
+    screening = insured_estimate([RequestedLine("45378", 1)], prices, ON, contract, benefits, ("Z12.11",))
+    diagnostic = insured_estimate([RequestedLine("45378", 1)], prices, ON, contract, benefits, ("K92.1",))
+    assert screening.patient_estimate_cents == 0
+    # Diagnostic: the whole 90000 allowed goes to the deductible (100000 left).
+    assert diagnostic.patient_estimate_cents == 90000

@@ -89,6 +89,7 @@ class EstimateRequest:
     lines: tuple[RequestedLine, ...]
     coverage_id: str | None = None
     billing_provider_id: str | None = None
+    diagnoses: tuple[str, ...] = ()
 
 
 class UnknownCoverage(InvalidInput):

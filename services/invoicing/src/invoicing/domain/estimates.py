@@ -130,7 +130,10 @@ def _charges(lines: Sequence[RequestedLine], price_list: PriceList | None, servi
 
 
 def good_faith_estimate(
-    lines: Sequence[RequestedLine], price_list: PriceList | None, service_date: date
+    lines: Sequence[RequestedLine],
+    price_list: PriceList | None,
+    service_date: date,
+    diagnoses: Sequence[str] = (),
 ) -> Estimate:
     """No coverage: the patient is expected to pay the charges, itemised."""
     unit_prices = _charges(lines, price_list, service_date)
@@ -145,7 +148,7 @@ def good_faith_estimate(
                 allowed_cents=unit_price * line.units,
                 expected_payer_cents=0,
                 patient_estimate_cents=unit_price * line.units,
-                preventive=preventive.is_preventive(line.code, line.modifiers, ()),
+                preventive=preventive.is_preventive(line.code, line.modifiers, diagnoses),
                 allowed_basis="self_pay",
             )
             for number, (line, unit_price) in enumerate(zip(lines, unit_prices, strict=True), start=1)
@@ -159,7 +162,9 @@ def insured_estimate(
     service_date: date,
     contract: ContractRates | None,
     benefits: Benefits | None,
+    diagnoses: Sequence[str] = (),
 ) -> Estimate:
+    """`diagnoses` (expected, ICD-10-CM) make a screening code preventive (domain.preventive)."""
     unit_prices = _charges(lines, price_list, service_date)
     in_network = contract is not None
     deductible_left = benefits.deductible_remaining_cents if benefits else None
@@ -169,7 +174,7 @@ def insured_estimate(
         charge = unit_price * line.units
         rate = contract.allowed_per_unit(line.code, line.modifiers) if contract else None
         allowed = charge if rate is None else min(charge, rate * line.units)
-        is_preventive = preventive.is_preventive(line.code, line.modifiers, ())
+        is_preventive = preventive.is_preventive(line.code, line.modifiers, diagnoses)
         if is_preventive and in_network:
             patient = 0
         elif benefits is None or deductible_left is None:

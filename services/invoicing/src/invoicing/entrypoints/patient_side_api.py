@@ -169,6 +169,10 @@ class EstimateIn(BaseModel):
     service_date: Day
     lines: list[EstimateLineIn] = Field(min_length=1, max_length=estimates.MAX_LINES)
     billing_provider_id: str | None = Field(default=None, pattern=_UUID.pattern)
+    # Expected diagnoses (ICD-10-CM): a screening code is preventive only with its Z-diagnosis.
+    diagnoses: list[Annotated[str, Field(pattern=r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?$")]] = (
+        Field(default_factory=list, max_length=12)
+    )
 
 
 def estimate_json(issued: EstimateIssued, provider: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -232,6 +236,7 @@ async def post_estimate(
             lines=request_lines,
             coverage_id=body.coverage_id,
             billing_provider_id=body.billing_provider_id,
+            diagnoses=tuple(d.upper() for d in body.diagnoses),
         )
         with domain_errors():
             issued = await patient_side.issue_estimate(
