@@ -17,6 +17,10 @@ import httpx
 from billing_service.auth import issue_token
 from billing_service.endpoints import Endpoints
 from billing_service.settings import ServiceSettings
+from payer_simulator.main import DEMO_RULES
+
+# Payer contracts (code,modifier,allowed_cents) beside the simulator's demo rule table.
+CONTRACTS = DEMO_RULES.parent / "contracts"
 
 DEMO_TENANT = "demo"
 
@@ -161,6 +165,20 @@ async def seed(endpoints: Endpoints, tenant: str = DEMO_TENANT) -> Reference:
         )
         if response.status_code >= 400:
             raise RuntimeError(f"fee schedule refused: {response.status_code} {response.text[:300]}")
+        # The payers' contracts: the very files the payer simulator adjudicates with, so estimates
+        # and the demo's 835s agree (a payer with a contract is in network).
+        for payer, payer_id in zip(PAYERS, payer_ids, strict=True):
+            contract = CONTRACTS / f"{payer['edi_payer_id']}.csv"
+            if not contract.exists():
+                continue
+            response = await client.put(
+                f"{endpoints.invoicing}/contracts/{payer_id}",
+                params={"effective_from": "2020-01-01"},
+                content=contract.read_bytes(),
+                headers={**admin, "Content-Type": "text/csv"},
+            )
+            if response.status_code >= 400:
+                raise RuntimeError(f"contract refused: {response.status_code} {response.text[:300]}")
     return Reference(payer_ids, provider_ids[0], provider_ids[1:])
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 from billing_x12 import (
     Adjustment,
@@ -136,6 +137,15 @@ def claim_filing_indicator(claim: AnyClaim, rules: PayerRules) -> str:
     return indicator if indicator in CLP06_CODES else rules.claim_filing_indicator
 
 
+def allowed_cents(line: ProfessionalServiceLine, rules: PayerRules) -> int:
+    """The contracted rate x units where the payer's contract has the code, else the charge x
+    allowed_percent (both before the cap at the charge)."""
+    rate = rules.contract_rate_cents(line.code, line.modifiers)
+    if rate is None:
+        return percent_of(line.charge_cents, rules.allowed_basis_points)
+    return int((Decimal(rate) * line.units).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def adjudicate(
     claim: ProfessionalClaim,
     rules: PayerRules,
@@ -157,9 +167,12 @@ def adjudicate(
             )
             continue
         charge = line.charge_cents
-        allowed = min(charge, percent_of(charge, rules.allowed_basis_points))
+        allowed = min(charge, allowed_cents(line, rules))
         year = (line.service_date_from or today).year
-        paid, adjustments = price_allowed(charge, allowed, rules.copay_cents(line.code), year, rules, used)
+        cost_sharing = line.code not in rules.no_cost_sharing_codes
+        paid, adjustments = price_allowed(
+            charge, allowed, rules.copay_cents(line.code), year, rules, used, cost_sharing=cost_sharing
+        )
         lines.append(_service(line, paid, adjustments, None, allowed))
     paid_total = sum(line.paid_cents for line in lines)
     patient_total = sum(a.amount_cents for line in lines for a in line.adjustments if a.group == "PR")
@@ -186,16 +199,27 @@ def adjudicate(
 
 
 def price_allowed(
-    charge: int, allowed: int, copay: int, year: int, rules: PayerRules, used: dict[int, int]
+    charge: int,
+    allowed: int,
+    copay: int,
+    year: int,
+    rules: PayerRules,
+    used: dict[int, int],
+    *,
+    cost_sharing: bool = True,
 ) -> tuple[int, tuple[Adjustment, ...]]:
     """What the payer pays of an allowed amount and the line's adjustments: CO-45 the charge above
     it, then copay (PR-3), the deductible left for the year (PR-1, counted into `used`) and
-    coinsurance (PR-2) on the rest."""
-    copay = min(copay, allowed)
-    deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
-    deductible = min(allowed - copay, deductible_left)
-    used[year] = used.get(year, 0) + deductible
-    coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
+    coinsurance (PR-2) on the rest. Without cost sharing (a code the payer covers in full, such as an
+    in-network preventive service) it pays the whole allowed amount."""
+    if not cost_sharing:
+        copay = deductible = coinsurance = 0
+    else:
+        copay = min(copay, allowed)
+        deductible_left = max(0, rules.annual_deductible_cents - used.get(year, 0))
+        deductible = min(allowed - copay, deductible_left)
+        used[year] = used.get(year, 0) + deductible
+        coinsurance = percent_of(allowed - copay - deductible, rules.coinsurance_basis_points)
     paid = allowed - copay - deductible - coinsurance
     adjustments = tuple(
         Adjustment(group, reason, amount)

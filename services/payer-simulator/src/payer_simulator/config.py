@@ -7,6 +7,8 @@ computation after loading is integer arithmetic.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -126,6 +128,16 @@ class PayerRules(_Model):
     # An original claim that leaves the patient a share is answered CLP02 19 with MOA MA18, and the
     # supplemental payer answers it as secondary under its cob_rule, in its own 835.
     crossover_to: str | None = None
+    # The payer's contracted allowed amounts: a CSV with the header code,modifier,allowed_cents (the
+    # file invoicing imports with PUT /contracts/{payer_id}), relative to the rule table. A line whose
+    # code (with one of its modifiers, else alone) has a rate is allowed rate x units, never more than
+    # the charge; other lines keep allowed_percent.
+    contract_file: str | None = None
+    contract_allowed_cents: dict[str, int] = Field(default_factory=dict)
+    # ACA (PHS Act 2713): codes the plan covers without cost sharing in network (no copay, deductible
+    # or coinsurance). Empty: the payer applies cost sharing to every line, as a non-compliant or
+    # grandfathered plan would.
+    no_cost_sharing_codes: frozenset[str] = frozenset()
     # How the payer answers eligibility inquiries (270); the defaults answer every member active.
     eligibility: EligibilityRules = Field(default_factory=EligibilityRules)
     # Institutional claims (837I). An inpatient stay is paid by its MS-DRG: the DRG's relative
@@ -203,6 +215,15 @@ class PayerRules(_Model):
         amount = self.outpatient_fees.get(hcpcs) if hcpcs else None
         return None if amount is None else dollars_to_cents(amount)
 
+    def contract_rate_cents(self, code: str, modifiers: tuple[str, ...]) -> int | None:
+        """The contracted allowed amount per unit: for the code with one of its modifiers (in order),
+        else for the code alone (the lookup invoicing's fee schedules and contracts use)."""
+        for modifier in modifiers:
+            rate = self.contract_allowed_cents.get(f"{code}:{modifier}")
+            if rate is not None:
+                return rate
+        return self.contract_allowed_cents.get(code)
+
     def copay_cents(self, code: str) -> int:
         amount = self.copays.get(code)
         return 0 if amount is None else dollars_to_cents(amount)
@@ -230,6 +251,32 @@ def load_rules(path: Path) -> Rules:
     except (OSError, yaml.YAMLError) as exc:
         raise RulesError(f"cannot read the rule table {path}: {exc}") from exc
     try:
-        return Rules.model_validate(raw)
+        rules = Rules.model_validate(raw)
     except ValueError as exc:
         raise RulesError(f"the rule table {path} is not valid: {exc}") from exc
+    payers = {
+        payer_id: payer.model_copy(
+            update={"contract_allowed_cents": read_contract(path.parent / payer.contract_file)}
+        )
+        if payer.contract_file
+        else payer
+        for payer_id, payer in rules.payers.items()
+    }
+    return rules.model_copy(update={"payers": payers})
+
+
+def read_contract(path: Path) -> dict[str, int]:
+    """A contract CSV (code,modifier,allowed_cents) as rates keyed "code" or "code:modifier"."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RulesError(f"cannot read the contract {path}: {exc}") from exc
+    rates: dict[str, int] = {}
+    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        code = (row.get("code") or "").strip().upper()
+        modifier = (row.get("modifier") or "").strip().upper()
+        amount = (row.get("allowed_cents") or "").strip()
+        if not code or not amount.isdigit() or int(amount) <= 0:
+            raise RulesError(f"the contract {path} line {number}: needs a code and allowed_cents above zero")
+        rates[f"{code}:{modifier}" if modifier else code] = int(amount)
+    return rates

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from billing_events.contracts.adjustments import AdjustmentGroup as AdjustmentGroup
 from billing_events.contracts.adjustments import CasAdjustment
-from billing_events.contracts.base import Event, event
+from billing_events.contracts.base import Event, Sealed, event
 from billing_events.contracts.coding import DrgAssignment, InstitutionalDiagnosis, InstitutionalProcedure
 
 SERVICE = "invoicing"
@@ -134,6 +134,11 @@ class InvoiceIssued(Event):
     fee_schedule: str
     # An institutional invoice (optional: added for hospitals); absent on a professional one.
     institutional: InstitutionalBill | None = None
+    # ACA preventive services (optional: added later). The lines the preventive-services table
+    # names, and whether the payer is in network (a payer contract in effect on the date of service):
+    # in network, the payer's patient responsibility on these lines is withheld from the patient.
+    preventive_line_numbers: tuple[int, ...] = ()
+    in_network: bool = False
 
 
 class CodedInvoiceLine(BaseModel):
@@ -218,6 +223,10 @@ class InsurancePaymentPosted(Event):
     # coverages, and whether its answer awaits a payer after it (then the patient owes nothing yet).
     sequence: Literal["primary", "secondary", "tertiary"] = "primary"
     awaiting_next_payer: bool = False
+    # ACA preventive services (optional: added later): PR the payer assigned on in-network preventive
+    # lines. It is not the patient's (patient_responsibility_cents excludes it) and stays in the
+    # payer's part of the balance while the claim waits in the preventive cost-sharing work queue.
+    preventive_cost_sharing_cents: int = 0
 
 
 @event(service=SERVICE, aggregate="patient-account", subject="patient_id")
@@ -269,6 +278,145 @@ class InvoiceSettled(Event):
     invoice_id: str
     patient_id: str
     settled_on: date
+
+
+# Payer contracts: per-payer contracted allowed amounts, effective-dated and chunked like fee schedules.
+
+
+class ContractRateRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    modifier: str | None = None
+    allowed_cents: int
+
+
+@event(service=SERVICE, aggregate="payer-contract", subject="payer_contract_id")
+class PayerContractRowsStaged(Event):
+    """One part of a large contract version; it takes effect with the PayerContractImported after it."""
+
+    payer_contract_id: str
+    effective_from: date
+    part: int
+    parts: int
+    rows: tuple[ContractRateRow, ...]
+
+
+@event(service=SERVICE, aggregate="payer-contract", subject="payer_contract_id")
+class PayerContractImported(Event):
+    """A version of a payer's contracted allowed amounts takes effect (rows here, or in `parts`
+    PayerContractRowsStaged events just before it). A payer with a contract in effect on a date of
+    service is in network for it. `requires_modifier_33`: the payer wants modifier 33 on preventive
+    service lines."""
+
+    payer_contract_id: str
+    payer_id: str
+    effective_from: date
+    rows: tuple[ContractRateRow, ...]
+    parts: int = 0
+    row_count: int | None = None
+    requires_modifier_33: bool = False
+
+
+# Estimates (No Surprises Act good-faith estimates where there is no coverage).
+
+EstimateKind = Literal["insured", "good_faith"]
+
+
+class EstimateLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    code: str
+    units: int
+    unit_price_cents: int
+    charge_cents: int
+    allowed_cents: int
+    expected_payer_cents: int
+    patient_estimate_cents: int
+    preventive: bool = False
+    # Where the allowed amount came from: contract | charge (no contracted rate) | self_pay.
+    allowed_basis: str = "contract"
+
+
+@event(service=SERVICE, aggregate="estimate", subject="estimate_id")
+class EstimateIssued(Event):
+    """A cost estimate given to a patient before the service. Benefits are the eligibility answer
+    it used (none for a good-faith estimate). Reporting compares it with the final patient bill."""
+
+    estimate_id: str
+    patient_id: str
+    kind: EstimateKind
+    service_date: date
+    coverage_id: str | None = None
+    payer_id: str | None = None
+    billing_provider_id: str | None = None
+    lines: tuple[EstimateLine, ...]
+    total_charge_cents: int
+    expected_payer_cents: int
+    patient_estimate_cents: int
+    fee_schedule: str
+    contract_effective_from: date | None = None
+    deductible_remaining_cents: int | None = None
+    copay_cents: int | None = None
+    coinsurance_basis_points: int | None = None
+    out_of_pocket_remaining_cents: int | None = None
+    benefits_source: str = "none"
+
+
+# Financial assistance (IRC 501(r)).
+
+
+class FplRow(BaseModel):
+    """The federal poverty guideline for a household size; sizes above the table add `per_additional`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    household_size: int
+    amount_cents: int
+
+
+class AssistanceTier(BaseModel):
+    """Households with income up to `max_fpl_percent` of the poverty guideline get `discount_basis_points`
+    off what they owe (10000 = free care)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_fpl_percent: int
+    discount_basis_points: int
+
+
+@event(service=SERVICE, aggregate="financial-assistance-policy", subject="policy_id")
+class FinancialAssistancePolicySet(Event):
+    """A tenant's financial-assistance policy (501(r)(4)) from `effective_from` on."""
+
+    policy_id: str
+    effective_from: date
+    agb_basis_points: int
+    agb_method: str
+    tiers: tuple[AssistanceTier, ...]
+    fpl_year: int
+    fpl_source: str
+    fpl: tuple[FplRow, ...]
+    fpl_per_additional_person_cents: int
+
+
+@event(service=SERVICE, aggregate="financial-assistance-application", subject="application_id")
+class FinancialAssistanceDetermined(Event):
+    """An application decided under the policy. Household size and income are PHI: sealed under the
+    patient's key (`household`: {household_size, household_income_cents, fpl_percent}); the outcome
+    (eligible, discount, AGB) is in clear, as billing needs it."""
+
+    application_id: str
+    patient_id: str
+    policy_id: str
+    household: Sealed
+    eligible: bool
+    discount_basis_points: int
+    agb_basis_points: int
+    received_on: date
+    valid_from: date
+    valid_until: date
 
 
 # Patient accounting: write-offs, credits, refunds, payment plans, dunning.
@@ -469,3 +617,23 @@ class ChargesCaptured(Event):
     lines: tuple[CapturedCharge, ...]
     total_charge_cents: int
     late: bool = False
+
+
+# Extraordinary collection actions (IRC 501(r)-6): recorded only once the rule allows them.
+
+CollectionAction = Literal["credit_reporting", "debt_sale", "legal_action", "other"]
+
+
+@event(service=SERVICE, aggregate="collection-action", subject="action_id")
+class ExtraordinaryCollectionActionRecorded(Event):
+    """An extraordinary collection action on a patient's account (reporting to a credit agency,
+    selling the debt, legal action), taken no earlier than 120 days after the first statement and
+    30 days after the written notice (`notice_sent_on`)."""
+
+    action_id: str
+    patient_id: str
+    action: CollectionAction
+    recorded_on: date
+    first_statement_on: date
+    notice_sent_on: date | None = None
+    amount_due_cents: int

@@ -52,6 +52,8 @@ class ParsedRecords:
     rows: list[RawRecord] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     effective_from: object = None
+    # Top-level JSON fields the caller asked for and reads itself (a payer contract's options).
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,31 +61,45 @@ class ParsedFile:
     rows: list[RawRow] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
     effective_from: object = None
+    extra: dict[str, object] = field(default_factory=dict)
 
 
-def _fee_schedule(parsed: ParsedRecords) -> ParsedFile:
+def price_columns(amount_column: str) -> Columns:
+    """A code-priced list's columns: fee schedules name the amount amount_cents, payer contracts
+    allowed_cents."""
+    return Columns(("code", "modifier", amount_column), ("code", amount_column))
+
+
+def _price_list(parsed: ParsedRecords, amount_column: str) -> ParsedFile:
     rows = [
         RawRow(
             field_prefix=record.field_prefix,
             where=record.where,
             code=record.cells.get("code"),
             modifier=record.cells.get("modifier"),
-            amount_cents=record.cells.get("amount_cents"),
+            amount_cents=record.cells.get(amount_column),
             from_text=record.from_text,
+            amount_field=amount_column,
         )
         for record in parsed.rows
     ]
-    return ParsedFile(rows, parsed.errors, parsed.effective_from)
+    return ParsedFile(rows, parsed.errors, parsed.effective_from, parsed.extra)
 
 
-def read_csv(text: str) -> ParsedFile:
-    """A fee schedule as CSV with the header code,modifier,amount_cents (modifier may be left out)."""
-    return _fee_schedule(read_csv_records(text, FEE_SCHEDULE))
+def read_csv(text: str, amount_column: str = "amount_cents") -> ParsedFile:
+    """A fee schedule as CSV with the header code,modifier,amount_cents (modifier may be left out;
+    payer contracts name the amount allowed_cents)."""
+    return _price_list(read_csv_records(text, price_columns(amount_column)), amount_column)
 
 
-def read_json(text: str) -> ParsedFile:
-    """A fee schedule as a JSON object {effective_from, rows: [{code, modifier?, amount_cents}]}."""
-    return _fee_schedule(read_json_records(text, FEE_SCHEDULE))
+def read_json(
+    text: str, amount_column: str = "amount_cents", extra_fields: tuple[str, ...] = ()
+) -> ParsedFile:
+    """A fee schedule as a JSON object {effective_from, rows: [{code, modifier?, amount_cents}]}
+    (payer contracts name the amount allowed_cents; `extra_fields` are top-level fields the caller
+    reads itself)."""
+    parsed = read_json_records(text, price_columns(amount_column), extra_fields)
+    return _price_list(parsed, amount_column)
 
 
 def read_csv_records(text: str, columns: Columns) -> ParsedRecords:
@@ -139,8 +155,8 @@ def _header_errors(header: list[str], line: int, columns: Columns) -> list[Field
     return errors
 
 
-def read_json_records(text: str, columns: Columns) -> ParsedRecords:
-    """A JSON object {effective_from, rows: [{...columns}]}."""
+def read_json_records(text: str, columns: Columns, extra_fields: tuple[str, ...] = ()) -> ParsedRecords:
+    """A JSON object {effective_from, rows: [{...columns}]} (and the top-level `extra_fields`)."""
     parsed = ParsedRecords()
     try:
         document = json.loads(text)
@@ -157,6 +173,7 @@ def read_json_records(text: str, columns: Columns) -> ParsedRecords:
         parsed.errors.append(FieldError("body", "must be a JSON object with effective_from and rows"))
         return parsed
     parsed.effective_from = document.get("effective_from")
+    parsed.extra = {name: document[name] for name in extra_fields if name in document}
     rows = document.get("rows")
     if not isinstance(rows, list):
         parsed.errors.append(FieldError("rows", f"must be a list of {{{', '.join(columns.names)}}}"))

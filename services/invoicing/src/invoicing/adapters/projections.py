@@ -35,6 +35,7 @@ from billing_events.contracts.registration import (
 )
 from billing_events.store import EventStore, Session
 from billing_events.unit_of_work import UnitOfWork
+from invoicing.adapters.payer_contracts import IN_NETWORK_SQL
 from invoicing.application.ports import CreditCandidates, EncounterInvoice, FeeScheduleVersion, Unit
 from invoicing.domain import fee_schedule, invoice, patient_account
 from invoicing.domain.encounter_charges import ChargePrice
@@ -248,6 +249,7 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
                 "lines": [line.model_dump(mode="json") for line in p.lines],
                 "sequence": p.sequence if p.payer_id else None,
                 "awaiting_next_payer": p.awaiting_next_payer,
+                "preventive_cost_sharing_cents": p.preventive_cost_sharing_cents,
             }
         )
     lines = state.lines if state.lifecycle != "held" else state.coded_lines
@@ -296,6 +298,9 @@ def invoice_document(state: InvoiceState) -> dict[str, Any]:
             if p.kind == "write_off"
         ],
         "balance_cents": state.balance_cents,
+        "preventive_line_numbers": list(state.preventive_line_numbers),
+        "in_network": state.in_network,
+        "preventive_cost_sharing_cents": state.preventive_cost_sharing_cents,
         "settled_on": _day(state.settled_on) if state.status == "settled" else None,
         "void_reason": state.void_reason,
         "superseded_by_coding_version": state.superseded_by_coding_version,
@@ -418,7 +423,7 @@ class PostgresViews:
         self, tenant: str, patient_id: str, service_date: date
     ) -> PrimaryCoverage | None:
         row = await self.connection.fetchrow(
-            "SELECT coverage_id, payer_id FROM invoicing_coverages "
+            f"SELECT coverage_id, payer_id, {IN_NETWORK_SQL} AS modifier_33 FROM invoicing_coverages c "
             "WHERE tenant = $1 AND patient_id = $2 AND priority = 'primary' AND effective_from <= $3 "
             "AND (effective_to IS NULL OR effective_to >= $3) "
             "ORDER BY effective_from DESC, coverage_id LIMIT 1",
@@ -426,7 +431,11 @@ class PostgresViews:
             patient_id,
             service_date,
         )
-        return PrimaryCoverage(row["coverage_id"], row["payer_id"]) if row else None
+        if row is None:
+            return None
+        # A payer contract in effect on the date of service makes the payer in network for it.
+        in_network = row["modifier_33"] is not None
+        return PrimaryCoverage(row["coverage_id"], row["payer_id"], in_network, bool(row["modifier_33"]))
 
     async def invoices_of_encounter(self, tenant: str, encounter_id: str) -> list[EncounterInvoice]:
         rows = await self.connection.fetch(

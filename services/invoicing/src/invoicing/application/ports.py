@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from billing_events.contracts.base import Sealed
 from billing_events.contracts.invoicing import (
     CapturedCharge,
     ChargemasterRow,
@@ -14,9 +16,12 @@ from billing_events.contracts.invoicing import (
 )
 from billing_events.unit_of_work import UnitOfWork
 from invoicing.domain.encounter_charges import ChargePrice
+from invoicing.domain.estimates import Benefits
+from invoicing.domain.financial_assistance import AssistancePolicy
 from invoicing.domain.institutional_bill import Stay
 from invoicing.domain.invoice import InvoiceState, PrimaryCoverage
 from invoicing.domain.patient_account import OpenItem, PatientAccountState
+from invoicing.domain.payer_contract import ContractRates
 from invoicing.domain.pricing import PriceList
 
 
@@ -94,3 +99,77 @@ class Views(Protocol):
 
 # One transaction's log and read models (billing_events.unit_of_work).
 Unit = UnitOfWork[Views]
+
+
+# The patient's side: payer contracts, estimates, financial assistance (application.patient_side).
+
+
+@dataclass(frozen=True)
+class CoverageOnFile:
+    coverage_id: str
+    patient_id: str
+    payer_id: str
+    priority: str
+    effective_from: date
+    effective_to: date | None
+
+
+@dataclass(frozen=True)
+class ProviderOnFile:
+    """A billing or rendering provider as registration enrolled it (no patient data)."""
+
+    provider_id: str
+    npi: str
+    name: str
+    tax_id: str | None
+    address: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class Determination:
+    application_id: str
+    eligible: bool
+    discount_basis_points: int
+    agb_basis_points: int
+    valid_from: date
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class PatientBalance:
+    """An invoice with something due from the patient: its gross charges, the patient's share still
+    open and what the patient paid on it."""
+
+    invoice_id: str
+    service_date: date
+    total_charge_cents: int
+    patient_responsibility_cents: int
+    patient_paid_cents: int
+    charity_written_off_cents: int = 0
+
+
+class PatientSideViews(Views, Protocol):
+    """Invoicing's read models that estimates, contracts and financial assistance need."""
+
+    async def contract_on(self, tenant: str, payer_id: str, on: date) -> ContractRates | None: ...
+
+    async def coverage(self, tenant: str, coverage_id: str) -> CoverageOnFile | None: ...
+
+    async def latest_benefits(self, tenant: str, coverage_id: str) -> Benefits | None: ...
+
+    async def provider(self, tenant: str, provider_id: str) -> ProviderOnFile | None: ...
+
+    async def assistance_policy_on(self, tenant: str, on: date) -> tuple[str, AssistancePolicy] | None: ...
+
+    async def assistance_on(self, tenant: str, patient_id: str, on: date) -> Determination | None: ...
+
+    async def patient_balances(self, tenant: str, patient_id: str) -> list[PatientBalance]: ...
+
+
+class Sealer(Protocol):
+    """Seals values under a patient's key (billing_events.phi.Vault)."""
+
+    async def seal_fields(self, key_id: str, values: Mapping[str, Any]) -> dict[str, Sealed | None]: ...
+
+
+PatientSideUnit = UnitOfWork[PatientSideViews]

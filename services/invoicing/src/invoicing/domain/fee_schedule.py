@@ -43,6 +43,8 @@ class RawRow:
     modifier: object
     amount_cents: object
     from_text: bool = False
+    # The amount's column as the file names it (payer contracts call it allowed_cents).
+    amount_field: str = "amount_cents"
 
 
 def _amount(raw: RawRow) -> int | str:
@@ -85,7 +87,7 @@ def validate_row(raw: RawRow) -> tuple[FeeScheduleRow | None, list[FieldError]]:
             refuse("modifier", "must be 2 letters or digits")
     amount = _amount(raw)
     if isinstance(amount, str):
-        refuse("amount_cents", amount)
+        refuse(raw.amount_field, amount)
     if errors or code is None or isinstance(amount, str):
         return None, errors
     return FeeScheduleRow(code=code, modifier=modifier, amount_cents=amount), []

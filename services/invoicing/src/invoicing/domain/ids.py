@@ -55,3 +55,18 @@ def credit_id(scope: str, kind: str, sequence: int) -> str:
 def account_event_id(tenant: str, patient_id: str, kind: str, *parts: str) -> str:
     """An account's statement, plan or refund named by what caused it."""
     return _uuid(kind, tenant, patient_id, *parts)
+
+
+def payer_contract_id(tenant: str, payer_id: str) -> str:
+    return _uuid("payer-contract", tenant, payer_id)
+
+
+def financial_assistance_policy_id(tenant: str) -> str:
+    # One policy per tenant (a hospital network), kept in versions by effective date.
+    return _uuid("financial-assistance-policy", tenant)
+
+
+def charity_write_off_id(application_id: str, invoice_id: str, charged_cents: int) -> str:
+    # Named by the determination, the invoice and what the patient was charged on it: the same state
+    # writes off once however often the policy runs; a later, higher charge gets its own write-off.
+    return _uuid("charity-write-off", application_id, invoice_id, str(charged_cents))

@@ -40,7 +40,7 @@ from billing_events.contracts.invoicing import (
     WriteOffPosted,
 )
 from billing_events.decider import Decider
-from invoicing.domain import credits, ids, write_offs
+from invoicing.domain import credits, ids, preventive, write_offs
 from invoicing.domain.credits import ApplyPatientCredit, ReleasePatientCredit
 from invoicing.domain.errors import (
     FieldError,
@@ -97,6 +97,7 @@ class Posting:
     denial_reasons: tuple[str, ...] = ()
     sequence: ClaimSequence = "primary"
     awaiting_next_payer: bool = False
+    preventive_cost_sharing_cents: int = 0
     write_off_reason: str | None = None
     write_off_party: str | None = None
 
@@ -139,6 +140,8 @@ class InvoiceState:
     superseded_by_coding_version: int | None = None
     # A hospital's institutional invoice: the UB-04 part it was issued with.
     institutional: InstitutionalBill | None = None
+    preventive_line_numbers: tuple[int, ...] = ()
+    in_network: bool = False
 
     # Everything below is derived from the postings.
 
@@ -212,6 +215,12 @@ class InvoiceState:
         return bool(effective) and effective[-1].awaiting_next_payer
 
     @property
+    def preventive_cost_sharing_cents(self) -> int:
+        """PR the payers assigned on in-network preventive lines (reversals net): withheld from the
+        patient, a likely appeal while above zero."""
+        return sum(p.preventive_cost_sharing_cents for p in self.postings)
+
+    @property
     def insurance_balance_cents(self) -> int:
         """The part of the balance still expected from the payer (or in dispute with it)."""
         return self.balance_cents - self.patient_responsibility_cents
@@ -278,6 +287,10 @@ class Coding:
 class PrimaryCoverage:
     coverage_id: str
     payer_id: str
+    # A payer contract is in effect on the date of service (domain.payer_contract), and whether that
+    # contract asks for modifier 33 on preventive lines.
+    in_network: bool = False
+    requires_modifier_33: bool = False
 
 
 @dataclass(frozen=True)
@@ -506,7 +519,14 @@ def _price(
     state: InvoiceState, price_list: PriceList | None, coverage: PrimaryCoverage | None, *, first: bool
 ) -> list[Event]:
     assert state.service_date is not None
-    pricing = price(state.coded_lines, price_list, state.service_date)
+    preventive_lines = preventive.preventive_line_numbers(state.coded_lines, state.diagnoses)
+    coded_lines = state.coded_lines
+    if coverage is not None and coverage.requires_modifier_33:
+        coded_lines = tuple(
+            preventive.with_modifier_33(line) if line.line_number in preventive_lines else line
+            for line in coded_lines
+        )
+    pricing = price(coded_lines, price_list, state.service_date)
     if not pricing.priced:
         if not first and pricing.errors == state.pricing_errors:
             return []
@@ -544,6 +564,8 @@ def _price(
             coverage_id=coverage.coverage_id if coverage else None,
             payer_id=coverage.payer_id if coverage else None,
             fee_schedule=price_list.name,
+            preventive_line_numbers=preventive_lines,
+            in_network=coverage.in_network if coverage else False,
         )
     ]
 
@@ -593,6 +615,7 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
             patient_responsibility_cents=-target.patient_responsibility_cents,
             reverses_adjudication_id=target.posting_id,
             sequence=target.sequence,
+            preventive_cost_sharing_cents=-target.preventive_cost_sharing_cents,
         )
     adjustments = [a for line in command.lines for a in line.adjustments]
     if command.denied:
@@ -614,6 +637,10 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
             awaiting_next_payer=command.awaiting_next_payer,
         )
     pr_adjustments = [a.amount_cents for a in adjustments if a.group == "PR"]
+    # PHS Act 2713: no cost sharing on in-network preventive lines. What a payer assigned there anyway
+    # is not the patient's; it stays with the payer (a likely appeal, see the work queue).
+    exempt = state.preventive_line_numbers if state.in_network and state.responsibility == "insurance" else ()
+    withheld = preventive.preventive_cost_sharing_cents(command.lines, exempt) if pr_adjustments else 0
     return InsurancePaymentPosted(
         invoice_id=state.invoice_id,
         claim_id=command.claim_id,
@@ -630,11 +657,12 @@ def _adjudication(command: PostAdjudication, state: InvoiceState) -> Event | Non
             and not (command.sequence != "primary" and a.reason_code == PRIOR_PAYER_IMPACT)
         ),
         # The CAS PR segments are the itemised truth; CLP05 stands in when a payer sent none.
-        patient_responsibility_cents=sum(pr_adjustments)
+        patient_responsibility_cents=sum(pr_adjustments) - withheld
         if pr_adjustments
         else command.patient_responsibility_cents,
         sequence=command.sequence,
         awaiting_next_payer=command.awaiting_next_payer,
+        preventive_cost_sharing_cents=withheld,
     )
 
 
@@ -733,6 +761,8 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
             coverage_id=event.coverage_id,
             payer_id=event.payer_id,
             institutional=event.institutional,
+            preventive_line_numbers=event.preventive_line_numbers,
+            in_network=event.in_network,
             postings=(*state.postings, charge),
         )
     if isinstance(event, InvoiceVoided):
@@ -770,6 +800,7 @@ def evolve(state: InvoiceState, event: Event) -> InvoiceState:
                 denial_reasons=event.denial_reasons,
                 sequence=event.sequence,
                 awaiting_next_payer=event.awaiting_next_payer,
+                preventive_cost_sharing_cents=event.preventive_cost_sharing_cents,
             ),
         )
     if isinstance(event, PatientPaymentApplied):

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 from pydantic_core import PydanticCustomError
 
+from billing_events.contracts.invoicing import FeeScheduleRow
 from billing_events.store import Session
 from billing_service.auth import Principal, Role, require
 from billing_service.commands import idempotent, metadata_from
@@ -73,6 +74,44 @@ def _iso_text(value: object) -> object:
     return value
 
 
+async def read_rate_file(
+    request: Request,
+    effective_from: str | None,
+    errors: list[FieldError],
+    amount_column: str = "amount_cents",
+    extra_fields: tuple[str, ...] = (),
+) -> tuple[ParsedFile, date | None, tuple[FeeScheduleRow, ...]]:
+    """A price file (fee schedule or payer contract) as text/csv with ?effective_from or as JSON
+    {effective_from, rows}: every row checked by the fee-schedule rules, every problem added to
+    `errors` with its line, so the caller refuses the whole file."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 5 MB
+    parsed: ParsedFile
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid([*errors, FieldError("body", "must be UTF-8 text")]) from None
+    if media in ("text/csv", "application/csv"):
+        parsed = read_csv(text, amount_column)
+        effective = parse_day(effective_from, "effective_from", errors)
+    elif media == "application/json" or media.endswith("+json"):
+        parsed = read_json(text, amount_column, extra_fields)
+        given = parsed.effective_from if parsed.effective_from is not None else effective_from
+        effective = parse_day(given, "effective_from", errors)
+    else:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            "Send the file as text/csv or application/json.",
+            "/problems/unsupported-media-type",
+        )
+    errors += list(parsed.errors)
+    rows, row_errors = validate_rows(parsed.rows)
+    if parsed.rows or not parsed.errors:
+        errors += list(row_errors)
+    return parsed, effective, rows
+
+
 # Fee schedules.
 
 
@@ -86,32 +125,8 @@ async def import_fee_schedule(
     """Import a version of a fee schedule: JSON {effective_from, rows: [{code, modifier?, amount_cents}]}
     or text/csv (header code,modifier,amount_cents) with ?effective_from=YYYY-MM-DD. Every row is
     checked; any bad row refuses the whole file with its line, and nothing is imported."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await read_body(request, MAX_FILE_BYTES)  # refused while streaming past 5 MB
-    parsed: ParsedFile
     errors = list(validate_name(name))
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid([*errors, FieldError("body", "must be UTF-8 text")]) from None
-    if media in ("text/csv", "application/csv"):
-        parsed = read_csv(text)
-        effective = parse_day(effective_from, "effective_from", errors)
-    elif media == "application/json" or media.endswith("+json"):
-        parsed = read_json(text)
-        given = parsed.effective_from if parsed.effective_from is not None else effective_from
-        effective = parse_day(given, "effective_from", errors)
-    else:
-        raise Problem(
-            415,
-            "Unsupported Media Type",
-            "Send the fee schedule as text/csv or application/json.",
-            "/problems/unsupported-media-type",
-        )
-    errors += list(parsed.errors)
-    rows, row_errors = validate_rows(parsed.rows)
-    if parsed.rows or not parsed.errors:
-        errors += list(row_errors)
+    _, effective, rows = await read_rate_file(request, effective_from, errors)
     if errors or effective is None:
         raise invalid(errors, "The fee schedule was not imported: fix the listed lines and send it again.")
     runtime = runtime_of(request)

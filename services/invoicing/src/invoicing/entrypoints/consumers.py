@@ -30,6 +30,7 @@ from invoicing.adapters.projections import postgres_unit
 from invoicing.application import handlers as app
 from invoicing.domain.errors import DomainError
 from invoicing.domain.invoice import coding_from
+from invoicing.entrypoints.patient_side_consumers import patient_side_subscription
 from invoicing.settings import invoicing_settings
 
 E = TypeVar("E", bound=Event)
@@ -184,4 +185,5 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 (FeeScheduleImported, _safe(on_fee_schedule_imported)),
             ),
         ),
+        patient_side_subscription(),
     ]
