@@ -59,7 +59,8 @@ async def test_a_live_rebuild_answers_throughout_and_swaps_in_the_same_rows(
 
     report, _ = await asyncio.gather(rebuild(), read_along())
 
-    assert [part.part for part in report.parts] == ["invoicing-registration", "invoicing-patient-side", OWN_LOG]
+    parts = ["invoicing-registration", "invoicing-patient-side", OWN_LOG]
+    assert [part.part for part in report.parts] == parts
     assert answers and {status for status, _ in answers} == {200}
     assert all(body == first for _, body in answers)
     assert await snapshot(svc) == live
