@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from pydantic import ValidationError
@@ -209,15 +209,30 @@ class Consumer:
                     "retry_in_s": round(delay, 2),
                 },
             )
+            # Only partitions still ours: a rebalance (another replica joining or leaving) may have
+            # taken some meanwhile, and their new owner starts from the committed offset anyway.
+            assigned = self._consumer.assignment()
             for partition, partition_records in batches.items():
-                self._consumer.seek(partition, partition_records[0].offset)
+                if partition in assigned:
+                    self._consumer.seek(partition, partition_records[0].offset)
             await asyncio.sleep(delay)
             return 0
         self._failures = 0
-        await self._consumer.commit(
-            {partition: partition_records[-1].offset + 1 for partition, partition_records in batches.items()}
-        )
+        try:
+            await self._consumer.commit(
+                {partition: taken[-1].offset + 1 for partition, taken in batches.items()}
+            )
+        except (CommitFailedError, IllegalStateError) as error:
+            # The group rebalanced while the batch was applied: the database has it (processed_events),
+            # so the partition's new owner receives it again and skips it as a duplicate.
+            log.info(
+                "offsets not committed after a rebalance",
+                extra={"consumer": self.subscription.name, "error": type(error).__name__},
+            )
+        assigned = self._consumer.assignment()
         for partition, partition_records in batches.items():
+            if partition not in assigned:
+                continue
             highwater = self._consumer.highwater(partition)
             if highwater is not None:
                 CONSUMER_LAG.labels(self.subscription.name, partition.topic).set(
