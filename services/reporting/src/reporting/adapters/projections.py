@@ -261,7 +261,8 @@ async def on_facility_registered(session: Session, envelope: EventEnvelope) -> N
     """A facility is named in the reports as a provider is (revenue and A/R by facility)."""
     event = envelope.event()
     assert isinstance(event, FacilityRegistered)
-    values = {"provider_id": event.facility_id, "name": event.name}
+    # A facility bills as an organisation: its name labels revenue and A/R by facility.
+    values = {"provider_id": event.facility_id, "npi": event.npi, "role": "facility", "name": event.name}
     await _insert(session, "reporting_providers", envelope, values, stamped=False)
 
 
