@@ -271,9 +271,10 @@ async def simulate_hospital(
     rng = random.Random(seed_value)
     tokens = Tokens.mint(tenant)
     done = 0
+    run = int(time.time()) * 1_000  # new patients and keys per run (see simulate)
     async with httpx.AsyncClient(timeout=60) as client:
         for n, stay in enumerate(HOSPITAL_STAYS):
-            patient = synthetic_patient(rng, 10_000 + n)
+            patient = synthetic_patient(rng, run + n)
             patient["birth_date"] = "1952-04-11"  # an adult of Medicare age, for the coding edits
             patient_id = (
                 await _post(
@@ -530,8 +531,12 @@ async def simulate(
     rng = random.Random(seed_value)
     result = SimulationResult()
     queue: asyncio.Queue[int] = asyncio.Queue()
+    # Visit numbers go into MRNs and Idempotency-Keys: a run of its own keeps them apart from an
+    # earlier run's (a rerun of `make run` on another day changes the visits' dates, so the same key
+    # would be refused as reused for a different request, and the same MRN as taken).
+    run = int(time.time()) * 1_000_000
     for n in range(encounters):
-        queue.put_nowait(n)
+        queue.put_nowait(run + n)
     started = time.perf_counter()
     tokens = Tokens.mint(tenant)
 
