@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from billing_cli import demo
 from billing_testing.platform import ALL_SERVICES, Platform
 from billing_testing.plugin import require_durable
 
@@ -34,3 +36,24 @@ async def platform(
         yield running
     finally:
         running.stop_all()
+
+
+# The suite's own fee schedule, prices in cents (a later effective date than the demo's, so it wins
+# for every encounter; the demo's other codes keep their demo prices, for the synthetic visits). Every
+# module's expected amounts are worked out from these.
+E2E_PRICES = {"99214": 90_000, "99213": 12_000, "97810": 8_000, "36415": 1_500, "99396": 23_000}
+
+
+@pytest.fixture(scope="session")
+async def reference(platform: Platform) -> demo.Reference:
+    """The demo's reference data and the suite's fee schedule, imported once for every module."""
+    reference = await demo.seed(platform.endpoints, platform.tenant)
+    rows = [{"code": code, "amount_cents": cents} for code, cents in (demo.FEES | E2E_PRICES).items()]
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.put(
+            f"{platform.url('invoicing')}/fee-schedules/e2e",
+            json={"effective_from": "2021-01-01", "rows": rows},
+            headers=platform.headers("admin"),
+        )
+    assert response.status_code in (200, 201), response.text
+    return reference

@@ -22,11 +22,6 @@ HOME = {"line1": "1 Test Way", "city": "Springfield", "state": "IL", "postal_cod
 BCBS = 2  # demo.seed registers DEMO-AETNA, DEMO-MEDICARE, DEMO-BCBS in this order
 
 
-@pytest.fixture(scope="module")
-async def reference(platform: Platform) -> demo.Reference:
-    return await demo.seed(platform.endpoints, platform.tenant)
-
-
 async def covered_patient(platform: Platform, reference: demo.Reference, member_id: str) -> str:
     desk = platform.headers("front_desk")
     async with httpx.AsyncClient(timeout=30) as client:

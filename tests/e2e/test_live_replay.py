@@ -21,11 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 BILLING = Path(sys.executable).parent / "billing"
 
 
-@pytest.fixture(scope="module")
-async def reference(platform: Platform) -> demo.Reference:
-    return await demo.seed(platform.endpoints, platform.tenant)
-
-
 async def replay(platform: Platform, service: str) -> str:
     process = await asyncio.create_subprocess_exec(
         str(BILLING), "replay", service, env=platform.environment(),

@@ -19,24 +19,7 @@ from billing_testing.platform import Platform, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-# test_revenue_cycle.py's schedule, the very same rows, name and date: whichever module imports it
-# first, the other's import changes nothing (a different schedule would re-price the other's visits).
-PRICES = {"99214": 90_000, "99213": 12_000, "97810": 8_000, "36415": 1_500}
 TODAY = date.today()
-
-
-@pytest.fixture(scope="module")
-async def reference(platform: Platform) -> demo.Reference:
-    reference = await demo.seed(platform.endpoints, platform.tenant)
-    rows = [{"code": code, "amount_cents": cents} for code, cents in PRICES.items()]
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.put(
-            f"{platform.url('invoicing')}/fee-schedules/e2e",
-            json={"effective_from": "2021-01-01", "rows": rows},
-            headers=platform.headers("admin"),
-        )
-    assert response.status_code in (200, 201), response.text
-    return reference
 
 
 async def new_patient(platform: Platform) -> str:

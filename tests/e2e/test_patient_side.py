@@ -1,7 +1,7 @@
 """The patient's side end to end: an estimate within the final bill, an ACA preventive visit at $0 and
 the payer's PR on one in the appeal work queue, a financial-assistance patient charged at AGB. Amounts
 by hand from services/payer-simulator/demo-rules.yaml, its contracts/DEMO-BCBS.csv (imported by
-`billing seed`) and the fee schedule below."""
+`billing seed`) and the suite's fee schedule (conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,24 +18,7 @@ from billing_testing.platform import Platform, eventually
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 AETNA, BCBS = 0, 2  # demo.seed registers DEMO-AETNA, DEMO-MEDICARE, DEMO-BCBS in this order
-# test_revenue_cycle's own schedule (same name and date, so whichever module runs last leaves the
-# same prices for its codes) and the preventive visit this module needs.
-PRICES = {"99214": 90_000, "99213": 12_000, "97810": 8_000, "36415": 1_500, "99396": 23_000}
 TODAY = date.today()
-
-
-@pytest.fixture(scope="module")
-async def reference(platform: Platform) -> demo.Reference:
-    reference = await demo.seed(platform.endpoints, platform.tenant)
-    rows = [{"code": code, "amount_cents": cents} for code, cents in PRICES.items()]
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.put(
-            f"{platform.url('invoicing')}/fee-schedules/e2e",
-            json={"effective_from": "2021-01-01", "rows": rows},
-            headers=platform.headers("admin"),
-        )
-    assert response.status_code in (200, 201), response.text
-    return reference
 
 
 async def call(platform: Platform, method: str, service: str, path: str, role: str, **kwargs: Any) -> Any:

@@ -1,6 +1,6 @@
 """The revenue cycle end to end: five service processes, the payer simulator, real Kafka and
 PostgreSQL, nothing mocked. Expected amounts are worked out by hand from the payer simulator's demo
-rule table (services/payer-simulator/demo-rules.yaml) and the fee schedule below."""
+rule table (services/payer-simulator/demo-rules.yaml) and the suite's fee schedule (conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,24 +18,7 @@ from billing_testing.platform import Platform, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-# Prices of this suite's own fee schedule (a later effective date than the demo one, so it wins); the
-# demo's other codes keep their demo prices, for the synthetic visits.
-PRICES = {"99214": 90_000, "99213": 12_000, "97810": 8_000, "36415": 1_500}
 TODAY = date.today()
-
-
-@pytest.fixture(scope="module")
-async def reference(platform: Platform) -> demo.Reference:
-    reference = await demo.seed(platform.endpoints, platform.tenant)
-    rows = [{"code": code, "amount_cents": cents} for code, cents in (demo.FEES | PRICES).items()]
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.put(
-            f"{platform.url('invoicing')}/fee-schedules/e2e",
-            json={"effective_from": "2021-01-01", "rows": rows},
-            headers=platform.headers("admin"),
-        )
-    assert response.status_code in (200, 201), response.text
-    return reference
 
 
 async def open_encounter(
