@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from billing_events.consumer import describe_error
 from billing_service.runtime import Runtime
+from billing_service.workers import every
 from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.eligibility import eligibility_unit
 from claims.adapters.file_retention import purge_expired
@@ -23,8 +22,6 @@ from claims.application.submission import Submission, SubmissionConfig
 from claims.settings import ClaimsSettings
 
 log = logging.getLogger(__name__)
-
-Worker = Callable[[asyncio.Event], Awaitable[None]]
 
 
 def settings_of(runtime: Runtime) -> ClaimsSettings:
@@ -92,20 +89,6 @@ def inbound_folder(runtime: Runtime) -> InboundFolder:
         FolderClearinghouse(settings.clearinghouse_dir),
         x12_reader(runtime),
     )
-
-
-def every(name: str, seconds: float, action: Callable[[], Awaitable[object]]) -> Worker:
-    async def run(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await action()
-            except Exception as error:
-                # The next round tries again; the reason names the error type only (no patient data).
-                log.warning("worker round failed", extra={"worker": name, "error": describe_error(error)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-    return run
 
 
 def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:

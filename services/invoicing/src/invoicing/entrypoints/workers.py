@@ -8,15 +8,12 @@ unbilled stays now and then and bills those whose hold is over.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from billing_events.consumer import describe_error
 from billing_events.envelope import Metadata
 from billing_service.runtime import Runtime
+from billing_service.workers import Worker, every
 from invoicing.adapters import accounting_queries
 from invoicing.adapters.projections import PostgresViews, postgres_unit
 from invoicing.application import accounting, handlers
@@ -63,23 +60,6 @@ async def release_held_bills(runtime: Runtime) -> int:
             )
         issued += state is not None
     return issued
-
-
-Worker = Callable[[asyncio.Event], object]
-
-
-def every(name: str, seconds: float, action: Callable[[], Awaitable[object]]) -> Worker:
-    async def run(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await action()
-            except Exception as error:
-                # The next round tries again; the reason names the error type only (no patient data).
-                log.warning("worker round failed", extra={"worker": name, "error": describe_error(error)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-    return run
 
 
 def workers(runtime: Runtime) -> list[Worker]:
