@@ -98,7 +98,7 @@ async def rebuild_live(
     *,
     only: str | None = None,
     progress: Progress | None = None,
-    lock_timeout_ms: int = 2000,
+    lock_timeout_ms: int = 400,
     catch_up_below: int = 500,
 ) -> RebuildReport:
     """Rebuild the service's projections beside the live ones and swap them in; see the module doc.
@@ -240,9 +240,16 @@ async def _rebuild_subscription(
         while True:
             try:
                 async with guard.transaction():
-                    await guard.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-                    # The service's consumers pause before their first write; reads go on.
-                    await guard.execute("LOCK TABLE public.processed_events IN SHARE ROW EXCLUSIVE MODE")
+                    # The service's consumers pause before their first write; reads go on until
+                    # the tables themselves are taken, all at once (see _take_locks).
+                    await _take_locks(
+                        guard,
+                        [
+                            "LOCK TABLE public.processed_events IN SHARE ROW EXCLUSIVE MODE",
+                            _lock_tables(subscription.owned_tables),
+                        ],
+                        lock_timeout_ms,
+                    )
                     ends = await reader.end_offsets(partitions)
                     total = sum(ends.values())
                     await _read_until(reader, worker, ends, counted)
@@ -256,7 +263,7 @@ async def _rebuild_subscription(
                         subscription.name,
                     )
                 break
-            except asyncpg.LockNotAvailableError:
+            except _LOCK_CONTENDED:
                 # A live transaction held what the swap needs: let it finish, then try again.
                 await asyncio.sleep(0.2)
         swap_seconds = time.monotonic() - swap_started
@@ -283,23 +290,29 @@ async def _rebuild_own_log(
 
     head = await runtime.store.head()
     applied = await definition.rebuild_from_log(copy, advance)
-    tables = ", ".join(f"public.{t}" for t in definition.log_tables)
     swap_started = time.monotonic()
     while True:
         try:
             async with guard.transaction():
-                await guard.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-                # The tables before the head: a command appends (head) and then projects (tables),
-                # so taking them in the other order could wait on a command that waits on us.
-                await guard.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
-                now = await guard.fetchval("SELECT position FROM event_log_head FOR UPDATE")
+                # The tables, then the head without waiting: a command appends (holds the head)
+                # and then projects (needs the tables), so waiting for the head while holding the
+                # tables would wait on a command that waits on us.
+                await _take_locks(
+                    guard,
+                    [
+                        _lock_tables(definition.log_tables),
+                        "SELECT position FROM event_log_head FOR UPDATE NOWAIT",
+                    ],
+                    lock_timeout_ms,
+                )
+                now = await guard.fetchval("SELECT position FROM event_log_head")
                 if now != head:
                     # The log moved while the copy was built: build it once more, appends waiting.
                     await guard.execute("SET LOCAL lock_timeout = 0")
                     applied = await definition.rebuild_from_log(copy, advance)
                 await _swap_tables(guard, definition.log_tables)
             break
-        except asyncpg.LockNotAvailableError:
+        except _LOCK_CONTENDED:
             await asyncio.sleep(0.2)
     swap_seconds = time.monotonic() - swap_started
     await guard.execute(f"DROP SCHEMA IF EXISTS {RETIRED_SCHEMA} CASCADE")
@@ -309,6 +322,37 @@ async def _rebuild_own_log(
         extra={"service": definition.name, "events": applied, "swap_s": round(swap_seconds, 3)},
     )
     return PartRebuilt(OWN_LOG, applied, time.monotonic() - started, swap_seconds)
+
+
+# What a swap that could not take its locks in time raises; it rolls back and tries again.
+_LOCK_CONTENDED = (
+    asyncpg.LockNotAvailableError,
+    asyncpg.QueryCanceledError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+def _lock_tables(tables: Sequence[str]) -> str:
+    names = ", ".join(f'public."{t}"' for t in tables)
+    return f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"
+
+
+async def _take_locks(guard: asyncpg.Connection, statements: Sequence[str], budget_ms: int) -> None:
+    """Inside the caller's transaction: every lock the swap needs, up front, or none.
+
+    A report reads several tables in one transaction, in its own order; a swap that took the
+    tables one by one, as it moved them, could hold the one the report wants next while waiting
+    for one the report holds, and PostgreSQL's deadlock detector (after deadlock_timeout, 1 s)
+    would cancel one of the two. So the swap takes everything before it changes anything, and
+    gives up (rolls back, lets the readers finish, tries again) well before deadlock_timeout:
+    whoever is cancelled, it is never a reader."""
+    budget = max(50, min(int(budget_ms), 500))
+    await guard.execute(f"SET LOCAL lock_timeout = {budget}")
+    await guard.execute(f"SET LOCAL statement_timeout = {budget}")
+    for statement in statements:
+        await guard.execute(statement)
+    await guard.execute("SET LOCAL lock_timeout = 0")
+    await guard.execute("SET LOCAL statement_timeout = 0")
 
 
 async def _swap_tables(guard: asyncpg.Connection, tables: Sequence[str]) -> None:
