@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from billing_events.contracts.claims import SEALED_TEXT, ClaimReady, ClaimResubmitted
+from billing_events.contracts.base import SEALED_TEXT
+from billing_events.contracts.claims import ClaimReady, ClaimResubmitted
 from billing_events.phi import Vault
 from claims.application.free_text import free_text_sealing, open_free_text
 

@@ -140,6 +140,13 @@ async def test_a_coder_codes_and_recodes_an_encounter_and_the_events_reach_kafka
     }
     assert (recoding["coding_version"], recoding["previous_version"]) == (2, 1)
     assert recoding["diagnoses"] == ["E11.65", "I10"]
+    # The coder's words are sealed under the patient's key on Kafka (and in the log), read in clear
+    # through the API only.
+    assert recoding["reason"] == "(sealed)"
+    assert recoding["sealed_reason"]["key_id"] == encounter.patient_id
+    assert "hyperglycemia" not in str(recoding)
+    assert recoded.json()["reason"] == "documentation shows hyperglycemia"
+    assert "sealed_reason" not in body
     assert all(e.stream_id == encounter.encounter_id and e.tenant == "tenant-a" for e in events)
     assert all(e.metadata["actor"] == "coder-7" for e in events)
 

@@ -109,7 +109,11 @@ async def test_an_inpatient_stay_is_coded_with_poa_pcs_and_its_drg_then_recoded(
     )
     assert coded["drg"]["grouper"].startswith("MS-DRG v43.1")
     assert (recoding["coding_version"], recoding["previous_version"]) == (2, 1)
-    assert recoding["reason"] == "query answered: acute respiratory failure on admission"
+    # Sealed on Kafka under the patient's key; in clear through coding's own API.
+    assert recoding["reason"] == "(sealed)" and "respiratory" not in str(recoding)
+    assert recoding["sealed_reason"]["key_id"] == stay.patient_id
+    assert read.json()["reason"] == "query answered: acute respiratory failure on admission"
+    assert "sealed_reason" not in read.json()
 
 
 async def test_refused_codings_list_every_edit_and_store_nothing(

@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 TOPIC_NAMESPACE = "billing"
 
 
+# What a sealed free-text field reads as in clear: the text itself is in the `sealed_*` field beside it.
+SEALED_TEXT = "(sealed)"
+
+
 class Sealed(BaseModel):
     """A field encrypted with AES-256-GCM under a per-patient data key (crypto-shredding).
 

@@ -104,10 +104,6 @@ class ClaimScrubFailed(Event):
     failures: tuple[Finding, ...]
 
 
-# What a sealed free-text field reads as in clear: the text itself is in the `sealed_*` field beside it.
-SEALED_TEXT = "(sealed)"
-
-
 @event(service=SERVICE, aggregate="claim", subject="claim_id")
 class ClaimReady(Event):
     claim_id: str

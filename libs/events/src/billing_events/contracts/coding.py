@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from billing_events.contracts.base import Event, event
+from billing_events.contracts.base import Event, Sealed, event
 
 SERVICE = "coding"
 
@@ -59,7 +59,10 @@ class EncounterRecoded(Event):
     diagnoses: tuple[str, ...]
     lines: tuple[CodedLine, ...]
     warnings: tuple[EditFinding, ...] = ()
+    # The coder's words may be about the patient: sealed under the patient's key, `reason` then reads
+    # SEALED_TEXT. Events before sealing carry the text in `reason` alone.
     reason: str | None = None
+    sealed_reason: Sealed | None = None
 
 
 PresentOnAdmission = Literal["Y", "N", "U", "W", "1"]
@@ -123,4 +126,5 @@ class InstitutionalEncounterCoded(Event):
     procedures: tuple[InstitutionalProcedure, ...] = ()
     drg: DrgAssignment | None = None
     warnings: tuple[EditFinding, ...] = ()
-    reason: str | None = None
+    reason: str | None = None  # sealed as EncounterRecoded's is
+    sealed_reason: Sealed | None = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing_events.contracts.base import Event
-from billing_events.contracts.claims import SEALED_TEXT, ClaimReady, ClaimResubmitted
+from billing_events.contracts.base import SEALED_TEXT, Event
+from billing_events.contracts.claims import ClaimReady, ClaimResubmitted
 from billing_events.decider import Seal
 from claims.application.ports import Vault
 

@@ -17,7 +17,8 @@ from billing_events.contracts.registration import (
 from billing_events.decider import execute
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.store import Session
-from coding.application.ports import CodeSearch, SearchResult, Unit, Views
+from coding.application.free_text import opened, opened_state, reason_sealing
+from coding.application.ports import CodeSearch, SearchResult, Unit, Vault, Views
 from coding.domain import institutional_coding
 from coding.domain.codesets import CPT_FORMAT, CodeSets, ReferenceData, code_system
 from coding.domain.drg import CmsEditor, WeightTables
@@ -35,6 +36,7 @@ class Coded:
 
 async def code_encounter(
     unit: Unit,
+    vault: Vault,
     reference: ReferenceData,
     tenant: str,
     encounter_id: str,
@@ -52,9 +54,15 @@ async def code_encounter(
     licence = await unit.views.cpt_licence(tenant, cpt_codes)
     command = CodeEncounter(facts, coding, CodeSets(reference, licence))
     outcome = await execute(
-        unit.session, DECIDER, encounter_id, command, metadata, expected_version=expected_version
+        unit.session,
+        DECIDER,
+        encounter_id,
+        command,
+        metadata,
+        expected_version=expected_version,
+        seal=reason_sealing(vault, facts.patient_id),
     )
-    return Coded(outcome.after, changed=outcome.changed)
+    return Coded(await opened_state(vault, outcome.after), changed=outcome.changed)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class InstitutionalCoded:
 
 async def code_admission(
     unit: Unit,
+    vault: Vault,
     reference: ReferenceData,
     cms: CmsEditor,
     weights: WeightTables,
@@ -89,8 +98,10 @@ async def code_admission(
         command,
         metadata,
         expected_version=expected_version,
+        seal=reason_sealing(vault, stay.patient_id),
     )
-    return InstitutionalCoded(outcome.after.coded, changed=outcome.changed)
+    coded = outcome.after.coded
+    return InstitutionalCoded(None if coded is None else await opened(vault, coded), changed=outcome.changed)
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ class CodingView:
     institutional: InstitutionalEncounterCoded | None = None
 
 
-async def coding_of(session: Session, tenant: str, encounter_id: str) -> CodingView | None:
+async def coding_of(session: Session, vault: Vault, tenant: str, encounter_id: str) -> CodingView | None:
     history = await session.load(encounter_id)
     if not history or any(e.tenant != tenant for e in history):
         return None  # another tenant's stream is as absent as no stream
@@ -112,7 +123,12 @@ async def coding_of(session: Session, tenant: str, encounter_id: str) -> CodingV
     if not state.coded and institutional is None:
         return None
     last = history[-1]
-    return CodingView(state, last.metadata.get("actor"), last.occurred_at, institutional)
+    return CodingView(
+        await opened_state(vault, state),
+        last.metadata.get("actor"),
+        last.occurred_at,
+        None if institutional is None else await opened(vault, institutional),
+    )
 
 
 def search_icd10cm(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from billing_events.contracts.base import Sealed
 from billing_events.contracts.registration import AdmissionDischarged, AdmissionOpened, EncounterOpened
 from billing_events.unit_of_work import UnitOfWork
 from coding.domain.codesets import CptLicence
@@ -50,3 +51,10 @@ class CodeSearch(Protocol):
     def search(
         self, query: str, *, limit: int = 20, offset: int = 0, billable_only: bool = False
     ) -> SearchResult: ...
+
+
+class Vault(Protocol):
+    """Per-patient keys: coding seals a coder's free text (the reason for a recoding) and opens it."""
+
+    async def open(self, sealed: Sealed, field: str) -> Any: ...
+    async def seal_fields(self, key_id: str, values: dict[str, Any]) -> dict[str, Sealed | None]: ...

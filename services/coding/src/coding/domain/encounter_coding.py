@@ -7,11 +7,12 @@ evolve(state, event) -> state
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from billing_events.contracts.base import Event
+from billing_events.contracts.base import Event, Sealed
 from billing_events.contracts.coding import CodedLine, EditFinding, EncounterCoded, EncounterRecoded
 from billing_events.decider import Decider
 from coding.domain.codesets import CodeSets, code_system, dotted
@@ -40,10 +41,14 @@ class EncounterCoding:
     lines: tuple[CodedLine, ...] = ()
     warnings: tuple[EditFinding, ...] = ()
     reason: str | None = None
+    sealed_reason: Sealed | None = None  # the reason, sealed under the patient's key
 
     @property
     def coded(self) -> bool:
         return self.version > 0
+
+    def with_reason(self, reason: str) -> EncounterCoding:
+        return dataclasses.replace(self, reason=reason, sealed_reason=None)
 
 
 def _coded_lines(coding: ProposedCoding) -> tuple[CodedLine, ...]:
@@ -120,6 +125,7 @@ def evolve(state: EncounterCoding, event: Event) -> EncounterCoding:
             lines=event.lines,
             warnings=event.warnings,
             reason=event.reason if isinstance(event, EncounterRecoded) else None,
+            sealed_reason=event.sealed_reason if isinstance(event, EncounterRecoded) else None,
         )
     return state
 

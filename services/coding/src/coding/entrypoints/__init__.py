@@ -28,6 +28,8 @@ def coding_service(settings: CodingSettings | None = None) -> ServiceDefinition:
         routers=routers,
         subscriptions=subscriptions,
         schema_sql=PROJECTIONS_SQL,
+        # Seals a coder's free text (the reason for a recoding) under the patient's key.
+        decrypts_phi=True,
     )
 
 

@@ -130,7 +130,7 @@ def _validated(model: type[BaseModel], payload: Any) -> Any:
 
 
 def _institutional_json(event: InstitutionalEncounterCoded) -> dict[str, Any]:
-    body = event.model_dump(mode="json", exclude={"patient_id"})
+    body = event.model_dump(mode="json", exclude={"patient_id", "sealed_reason"})
     return {**body, "kind": "institutional"}
 
 
@@ -196,6 +196,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
             async with runtime.store.session() as session:
                 outcome = await handlers.code_admission(
                     UnitOfWork(session, PostgresViews(session.connection)),
+                    runtime.vault,
                     reference,
                     cms_editor(),
                     weight_tables(),
@@ -262,6 +263,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
             async with runtime.store.session() as session:
                 outcome = await handlers.code_encounter(
                     UnitOfWork(session, PostgresViews(session.connection)),
+                    runtime.vault,
                     reference,
                     principal.tenant,
                     encounter_id,
@@ -315,6 +317,7 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
                     # goes on for the next encounter.
                     outcome = await handlers.code_encounter(
                         UnitOfWork(session, PostgresViews(session.connection)),
+                        runtime.vault,
                         reference,
                         principal.tenant,
                         item.encounter_id,
@@ -351,8 +354,9 @@ def router_for(provider: ReferenceProvider) -> APIRouter:
     async def get_coding(
         encounter_id: str, request: Request, principal: Annotated[Principal, Depends(require(*READERS))]
     ) -> JSONResponse:
-        async with runtime_of(request).store.session() as session:
-            view = await handlers.coding_of(session, principal.tenant, encounter_id)
+        runtime = runtime_of(request)
+        async with runtime.store.session() as session:
+            view = await handlers.coding_of(session, runtime.vault, principal.tenant, encounter_id)
         if view is None:
             raise problem_of(NotCoded())
         if view.institutional is not None:
