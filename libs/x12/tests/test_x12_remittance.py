@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 from billing_x12 import (
     Adjustment,
+    ClaimPayment,
     ElementError,
     EnvelopeError,
     NotX12Error,
+    Remittance,
     SegmentError,
     UnbalancedError,
     WrongTransactionError,
     X12Error,
+    envelope_ref,
+    iter_transaction_sets,
     parse_835,
+    read_interchanges,
+    read_remittance,
 )
 
 # A partial payment (PCN-A: contractual, deductible, coinsurance, one line denied as non-covered)
@@ -352,3 +359,57 @@ def test_control_characters_in_an_element_are_refused_by_name(control: str) -> N
     with pytest.raises(ElementError) as refused:
         parse_835(PAYMENT.replace("NM1*QC*1*DOE*JOHN", f"NM1*QC*1*DOE*JO{control}HN"))
     assert (refused.value.element, refused.value.reason) == ("NM104", "NM104 contains a control character")
+
+
+def _streamed(text: str) -> list[tuple[Remittance, list[ClaimPayment]]]:
+    """Each remittance of `text` read the streaming way: lazy bodies, claims handed over one by one."""
+    read = []
+    for interchange, group, transaction_set in iter_transaction_sets(
+        read_interchanges(text, lazy_bodies=True)
+    ):
+        assert transaction_set.segments == ()  # nothing of the body is held
+        claims: list[ClaimPayment] = []
+        remittance = read_remittance(
+            transaction_set,
+            envelope_ref(interchange, group, transaction_set),
+            group_version=group.version,
+            on_claim=claims.append,
+        )
+        assert remittance.claims == ()
+        read.append((remittance, claims))
+    return read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [PAYMENT, REVERSAL, PAYMENT + REVERSAL, "\ufeff" + PAYMENT.replace("~\n", "~\r\n")],
+    ids=["payment", "reversal", "two interchanges", "bom and crlf"],
+)
+def test_a_streamed_read_gives_what_the_whole_read_gives(text: str) -> None:
+    whole = parse_835(text)
+    streamed = _streamed(text)
+    assert [dataclasses.replace(r, claims=()) for r in whole] == [r for r, _ in streamed]
+    assert [list(r.claims) for r in whole] == [claims for _, claims in streamed]
+    for interchange in read_interchanges(text):
+        for group in interchange.groups:
+            for transaction_set in group.transaction_sets:
+                assert list(transaction_set.body()) == list(transaction_set.segments)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        PAYMENT.replace("BPR*I*144*", "BPR*I*154*").replace("CLP*PCN-D*4*75*0*", "CLP*PCN-D*4*75*10*"),
+        PAYMENT.replace("SVC*HC:99214:25*200*48*", "SVC*HC:99214:25*200*49*"),
+        REVERSAL.replace("BPR*I*19.5*", "BPR*I*36*"),
+        PAYMENT.replace("CAS*CO*45*40~", "CAS*CO*45*40.001~"),
+        PAYMENT.replace("SE*", "SE*9"),
+    ],
+    ids=["claim", "line", "payment", "amount", "segment count"],
+)
+def test_a_streamed_read_refuses_what_the_whole_read_refuses_at_the_same_segment(broken: str) -> None:
+    with pytest.raises(X12Error) as whole:
+        parse_835(broken)
+    with pytest.raises(X12Error) as streamed:
+        _streamed(broken)
+    assert (type(streamed.value), str(streamed.value)) == (type(whole.value), str(whole.value))

@@ -9,12 +9,12 @@ so that an acknowledgement (999) can report them, and only a file that cannot be
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from billing_x12.amounts import is_digits, parse_whole
 from billing_x12.errors import ElementError, EnvelopeError, EnvelopeFault, NotX12Error, SegmentError
-from billing_x12.segments import Delimiters, Segment
+from billing_x12.segments import DEFAULT_DELIMITERS, Delimiters, Segment
 
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}\Z")
 # C0 controls and DEL are in no X12 character set; NUL would not even fit in PostgreSQL text. Tab, CR
@@ -31,6 +31,24 @@ _ISA_ELEMENTS = 16
 
 
 @dataclass(frozen=True)
+class _Span:
+    """Where a transaction set's body lies in the file's text: read again, segment by segment, so
+    that a payer's 835 of 250,000 claims is never held as 1.5 million segment objects at once."""
+
+    text: str
+    start: int
+    end: int
+    position: int  # the position of the segment before the body (ST)
+    delimiters: Delimiters
+
+    def segments(self) -> Iterator[Segment]:
+        scanner = _Scanner(self.text, self.start, self.end, self.position)
+        scanner.use(self.delimiters)
+        while (segment := scanner.next()) is not None:
+            yield segment
+
+
+@dataclass(frozen=True)
 class TransactionSet:
     """ST ... SE. `segments` are the segments between ST and SE."""
 
@@ -38,6 +56,15 @@ class TransactionSet:
     trailer: Segment | None
     segments: tuple[Segment, ...]
     faults: tuple[EnvelopeError, ...] = ()
+    # Read with lazy_bodies: `segments` is empty and the body is read again from the file's text,
+    # one segment at a time, by body().
+    span: _Span | None = field(default=None, repr=False, compare=False)
+
+    def body(self) -> Iterator[Segment]:
+        """The segments between ST and SE, in order (from the text again when read lazily)."""
+        if self.span is None:
+            return iter(self.segments)
+        return self.span.segments()
 
     @property
     def id(self) -> str:
@@ -194,6 +221,82 @@ def detect_delimiters(text: str, start: int = 0) -> Delimiters:
     return Delimiters(element=element, component=component, repetition=repetition, segment=segment)
 
 
+class _Scanner:
+    """Reads the segments of `text[pos:end]` one at a time (see tokenize for the rules)."""
+
+    def __init__(self, text: str, pos: int = 0, end: int | None = None, position: int = 0) -> None:
+        self.text = text
+        self.pos = _skip_space(text, pos)
+        self.end = len(text) if end is None else end
+        self.position = position  # of the last segment read, 1-based in the whole file
+        self.start = self.pos  # where the last segment read begins
+        self.delimiters = DEFAULT_DELIMITERS
+        self.controls = _control_pattern(DEFAULT_DELIMITERS)
+
+    def use(self, delimiters: Delimiters) -> None:
+        self.delimiters = delimiters
+        self.controls = _control_pattern(delimiters)
+
+    def at_interchange(self) -> bool:
+        return self.text.startswith("ISA", self.pos)
+
+    def start_interchange(self) -> Delimiters:
+        delimiters = detect_delimiters(self.text, self.pos)
+        self.use(delimiters)
+        return delimiters
+
+    def next(self) -> Segment | None:
+        """The next segment, or None at the end of the span."""
+        text, delimiters = self.text, self.delimiters
+        while self.pos < self.end:
+            start = self.pos
+            stop = text.find(delimiters.segment, start, self.end)
+            raw = text[start : self.end] if stop < 0 else text[start:stop]
+            self.pos = self.end if stop < 0 else stop + 1
+            raw = raw.strip("\r\n\t ") if raw[:3] != "ISA" else raw.lstrip("\r\n\t ")
+            if not raw:
+                self.pos = _skip_space(text, self.pos)
+                continue
+            self.position += 1
+            parts = raw.split(delimiters.element)
+            segment_id = parts[0]
+            if not _SEGMENT_ID.match(segment_id):
+                raise NotX12Error(f"segment {self.position} does not begin with a segment identifier")
+            if self.controls.search(raw):
+                index = next(i for i, part in enumerate(parts) if self.controls.search(part))
+                reference = f"{segment_id}{index:02d}"
+                raise ElementError(
+                    f"{reference} contains a control character",
+                    position=self.position,
+                    segment_id=segment_id,
+                    element=reference,
+                )
+            self.start = start
+            self.pos = _skip_space(text, self.pos)
+            return Segment(segment_id, tuple(parts[1:]), self.position, delimiters)
+        return None
+
+
+def _interchanges(text: str) -> Iterator[tuple[_Scanner, Delimiters, Iterator[Segment]]]:
+    """Each interchange of the file with its delimiters and its segments, read as they are asked for
+    (an interchange's segments must be read to its end before the next interchange is asked for)."""
+    scanner = _Scanner(text)
+    if not scanner.at_interchange():
+        raise NotX12Error("the data does not start with an ISA interchange header")
+
+    def segments() -> Iterator[Segment]:
+        while (segment := scanner.next()) is not None:
+            yield segment
+            if segment.id == "IEA" or scanner.at_interchange():
+                break
+        if scanner.pos < len(text) and not scanner.at_interchange():
+            raise NotX12Error(f"the data after segment {scanner.position} is not an ISA interchange header")
+
+    while scanner.pos < len(text):
+        delimiters = scanner.start_interchange()
+        yield scanner, delimiters, segments()
+
+
 def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
     """Split a file into interchanges' segment lists; each interchange keeps its own delimiters.
 
@@ -202,47 +305,7 @@ def tokenize(data: str | bytes) -> list[tuple[Delimiters, list[Segment]]]:
     """
     # A byte order mark is what some Windows tools put first; it is not part of the interchange.
     text = decode(data).removeprefix("\ufeff")
-    pos = _skip_space(text, 0)
-    if not text[pos:].startswith("ISA"):
-        raise NotX12Error("the data does not start with an ISA interchange header")
-    result: list[tuple[Delimiters, list[Segment]]] = []
-    position = 0
-    while pos < len(text):
-        delimiters = detect_delimiters(text, pos)
-        controls = _control_pattern(delimiters)
-        segments: list[Segment] = []
-        result.append((delimiters, segments))
-        while pos < len(text):
-            end = text.find(delimiters.segment, pos)
-            raw = text[pos:] if end < 0 else text[pos:end]
-            pos = len(text) if end < 0 else end + 1
-            raw = raw.strip("\r\n\t ") if raw[:3] != "ISA" else raw.lstrip("\r\n\t ")
-            if not raw:
-                pos = _skip_space(text, pos)
-                continue
-            position += 1
-            parts = raw.split(delimiters.element)
-            segment_id = parts[0]
-            if not _SEGMENT_ID.match(segment_id):
-                raise NotX12Error(f"segment {position} does not begin with a segment identifier")
-            if controls.search(raw):
-                index = next(i for i, part in enumerate(parts) if controls.search(part))
-                reference = f"{segment_id}{index:02d}"
-                raise ElementError(
-                    f"{reference} contains a control character",
-                    position=position,
-                    segment_id=segment_id,
-                    element=reference,
-                )
-            segments.append(Segment(segment_id, tuple(parts[1:]), position, delimiters))
-            pos = _skip_space(text, pos)
-            if segment_id == "IEA":
-                break
-            if text.startswith("ISA", pos):
-                break
-        if pos < len(text) and not text.startswith("ISA", pos):
-            raise NotX12Error(f"the data after segment {position} is not an ISA interchange header")
-    return result
+    return [(delimiters, list(segments)) for _, delimiters, segments in _interchanges(text)]
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -251,9 +314,19 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def read_interchanges(data: str | bytes, *, strict: bool = True) -> tuple[Interchange, ...]:
-    """Every interchange in the file, with envelope checks (see the module docstring)."""
-    interchanges = tuple(_build_interchange(delims, segs) for delims, segs in tokenize(data))
+def read_interchanges(
+    data: str | bytes, *, strict: bool = True, lazy_bodies: bool = False
+) -> tuple[Interchange, ...]:
+    """Every interchange in the file, with envelope checks (see the module docstring).
+
+    `lazy_bodies`: the transaction sets keep no segments; `TransactionSet.body()` reads them again
+    from the text, one at a time. The envelopes are checked the same way. For the largest files
+    (a payer's 835), whose segments would otherwise all be held at once."""
+    text = decode(data).removeprefix("\ufeff")
+    interchanges = tuple(
+        _build_interchange(delims, segs, scanner if lazy_bodies else None)
+        for scanner, delims, segs in _interchanges(text)
+    )
     if strict:
         for interchange in interchanges:
             faults = interchange.all_faults()
@@ -283,8 +356,20 @@ class _Builder:
         self.group_faults: list[EnvelopeError] = []
         self.st: Segment | None = None
         self.body: list[Segment] = []
+        self.body_count = 0
+        self.body_start: int | None = None
         self.set_faults: list[EnvelopeError] = []
         self.set_numbers: set[str] = set()
+        # Lazy bodies: the scanner reading the file; the body is kept as a span of its text.
+        self.scanner: _Scanner | None = None
+        self.delimiters = DEFAULT_DELIMITERS
+
+    def add_to_body(self, segment: Segment) -> None:
+        self.body_count += 1
+        if self.scanner is None:
+            self.body.append(segment)
+        elif self.body_start is None:
+            self.body_start = self.scanner.start
 
     def open_set(self, st: Segment) -> None:
         if self.gs is None:
@@ -293,6 +378,8 @@ class _Builder:
             self.close_set(None, st)
         self.st = st
         self.body = []
+        self.body_count = 0
+        self.body_start = None
         self.set_faults = []
         if st.get(2) in self.set_numbers:
             self.set_faults.append(
@@ -319,7 +406,7 @@ class _Builder:
                 )
             )
         else:
-            actual = len(self.body) + 2
+            actual = self.body_count + 2
             if not _count_matches(se.get(1), actual):
                 faults.append(
                     EnvelopeError(
@@ -340,9 +427,16 @@ class _Builder:
                         element="SE02",
                     )
                 )
-        self.sets.append(TransactionSet(self.st, se, tuple(self.body), tuple(faults)))
+        span = None
+        if self.scanner is not None:
+            # The body ends where the segment that closed it (SE, or whatever came instead) begins.
+            start = self.scanner.start if self.body_start is None else self.body_start
+            span = _Span(self.scanner.text, start, self.scanner.start, self.st.position, self.delimiters)
+        self.sets.append(TransactionSet(self.st, se, tuple(self.body), tuple(faults), span))
         self.st = None
         self.body = []
+        self.body_count = 0
+        self.body_start = None
         self.set_faults = []
 
     def open_group(self, gs: Segment) -> None:
@@ -439,8 +533,11 @@ def _control_matches(trailer: str, header: str) -> bool:
     return trailer == header
 
 
-def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Interchange:
-    isa = segments[0]
+def _build_interchange(
+    delimiters: Delimiters, segments: Iterable[Segment], scanner: _Scanner | None = None
+) -> Interchange:
+    reading = iter(segments)
+    isa = next(reading)
     if len(isa.elements) != _ISA_ELEMENTS:
         raise NotX12Error("the ISA header does not have 16 elements")
     if not is_digits(isa.get(13)) or len(isa.get(13)) != 9:
@@ -448,8 +545,11 @@ def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Inter
             "ISA13 is not a 9-digit control number", position=isa.position, segment_id="ISA", element="ISA13"
         )
     builder = _Builder(isa)
+    builder.scanner, builder.delimiters = scanner, delimiters
     trailer: Segment | None = None
-    for segment in segments[1:]:
+    last = isa
+    for segment in reading:
+        last = segment
         if segment.id == "GS":
             builder.open_group(segment)
         elif segment.id == "GE":
@@ -474,7 +574,7 @@ def _build_interchange(delimiters: Delimiters, segments: list[Segment]) -> Inter
                 "segment outside a transaction set", position=segment.position, segment_id=segment.id
             )
         else:
-            builder.body.append(segment)
+            builder.add_to_body(segment)
     if trailer is None:
-        builder.close(None, segments[-1])
+        builder.close(None, last)
     return Interchange(isa, trailer, tuple(builder.groups), delimiters, tuple(builder.faults))

@@ -8,6 +8,7 @@ is plain signed arithmetic, so a reversal balances exactly like the claim it rev
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -287,7 +288,11 @@ def read_remittance(
     *,
     group_version: str = "",
     check_balance: bool = True,
+    on_claim: Callable[[ClaimPayment], None] | None = None,
 ) -> Remittance:
+    """One 835 transaction set. With `on_claim`, each claim is handed over as soon as it is read (and,
+    with `check_balance`, checked) and not kept: the Remittance's `claims` is then empty, and a file
+    of 250,000 claims never holds them all at once here."""
     st = transaction_set.header
     if transaction_set.id != TRANSACTION_SET_ID:
         raise WrongTransactionError("ST01 is not 835", position=st.position, segment_id="ST", element="ST01")
@@ -296,9 +301,23 @@ def read_remittance(
         raise WrongTransactionError(
             "the implementation is not 005010X221A1", position=st.position, segment_id="ST", element="ST03"
         )
-    remittance = _Reader(transaction_set).read(envelope)
+    if on_claim is None:
+        remittance = _Reader(transaction_set).read(envelope)
+        if check_balance:
+            check_remittance_balance(remittance)
+        return remittance
+    paid_cents = 0
+
+    def take(claim: ClaimPayment) -> None:
+        nonlocal paid_cents
+        if check_balance:
+            check_claim_balance(claim)
+        paid_cents += claim.paid_cents
+        on_claim(claim)
+
+    remittance = _Reader(transaction_set, take).read(envelope)
     if check_balance:
-        check_remittance_balance(remittance)
+        check_payment_balance(remittance, paid_cents)
     return remittance
 
 
@@ -441,9 +460,12 @@ def read_plb(segment: Segment) -> ProviderAdjustment:
 
 
 class _Reader:
-    def __init__(self, transaction_set: TransactionSet) -> None:
-        self.segments = transaction_set.segments
+    def __init__(
+        self, transaction_set: TransactionSet, on_claim: Callable[[ClaimPayment], None] | None = None
+    ) -> None:
+        self.segments = transaction_set.body()
         self.st = transaction_set.header
+        self.on_claim = on_claim
 
     def read(self, envelope: EnvelopeRef) -> Remittance:
         bpr: Segment | None = None
@@ -495,7 +517,7 @@ class _Reader:
             elif sid == "LX":
                 in_detail = True
                 if claim is not None:
-                    claims.append(claim.build())
+                    self._add(claims, claim)
                     claim = None
                 header_number = segment.integer(1)
             elif sid == "CLP":
@@ -503,11 +525,11 @@ class _Reader:
                     raise unexpected(segment, "after PLB")
                 in_detail = True
                 if claim is not None:
-                    claims.append(claim.build())
+                    self._add(claims, claim)
                 claim = _ClaimBuilder(segment, header_number)
             elif sid == "PLB":
                 if claim is not None:
-                    claims.append(claim.build())
+                    self._add(claims, claim)
                     claim = None
                 in_detail = True
                 plbs.append(read_plb(segment))
@@ -523,7 +545,7 @@ class _Reader:
             built = entity.build()
             entities.setdefault(built.entity_code, built)
         if claim is not None:
-            claims.append(claim.build())
+            self._add(claims, claim)
         if trn is None:
             raise SegmentError("an 835 needs a TRN segment", position=bpr.position, segment_id="BPR")
         if "PR" not in entities or "PE" not in entities:
@@ -544,6 +566,13 @@ class _Reader:
             claims=tuple(claims),
             provider_adjustments=tuple(plbs),
         )
+
+    def _add(self, claims: list[ClaimPayment], claim: _ClaimBuilder) -> None:
+        built = claim.build()
+        if self.on_claim is None:
+            claims.append(built)
+        else:
+            self.on_claim(built)
 
     @staticmethod
     def _claim_segment(claim: _ClaimBuilder, segment: Segment) -> None:
@@ -614,24 +643,34 @@ def check_remittance_balance(remittance: Remittance) -> None:
     - the transaction: BPR02 = sum of CLP04 - sum of PLB amounts.
     """
     for claim in remittance.claims:
-        for line in claim.service_lines:
-            difference = line.charge_cents - line.paid_cents
-            if difference != line.adjustment_total_cents:
-                raise UnbalancedError(
-                    f"service line does not balance: SVC02 - SVC03 = {format_cents(difference)} but its "
-                    f"adjustments total {format_cents(line.adjustment_total_cents)}",
-                    position=line.position,
-                    segment_id="SVC",
-                )
-        difference = claim.charge_cents - claim.paid_cents
-        if difference != claim.adjustment_total_cents:
+        check_claim_balance(claim)
+    check_payment_balance(remittance, sum(c.paid_cents for c in remittance.claims))
+
+
+def check_claim_balance(claim: ClaimPayment) -> None:
+    """The first two balancing rules, for one claim and its lines."""
+    for line in claim.service_lines:
+        difference = line.charge_cents - line.paid_cents
+        if difference != line.adjustment_total_cents:
             raise UnbalancedError(
-                f"claim does not balance: CLP03 - CLP04 = {format_cents(difference)} but its adjustments "
-                f"total {format_cents(claim.adjustment_total_cents)}",
-                position=claim.position,
-                segment_id="CLP",
+                f"service line does not balance: SVC02 - SVC03 = {format_cents(difference)} but its "
+                f"adjustments total {format_cents(line.adjustment_total_cents)}",
+                position=line.position,
+                segment_id="SVC",
             )
-    expected = sum(c.paid_cents for c in remittance.claims) - remittance.provider_adjustment_total_cents
+    difference = claim.charge_cents - claim.paid_cents
+    if difference != claim.adjustment_total_cents:
+        raise UnbalancedError(
+            f"claim does not balance: CLP03 - CLP04 = {format_cents(difference)} but its adjustments "
+            f"total {format_cents(claim.adjustment_total_cents)}",
+            position=claim.position,
+            segment_id="CLP",
+        )
+
+
+def check_payment_balance(remittance: Remittance, claim_paid_cents: int) -> None:
+    """The third rule: BPR02 = the claims' payments (summed by the caller) less the PLB amounts."""
+    expected = claim_paid_cents - remittance.provider_adjustment_total_cents
     if remittance.payment.amount_cents != expected:
         raise UnbalancedError(
             f"payment does not balance: BPR02 = {format_cents(remittance.payment.amount_cents)} but the "

@@ -7,11 +7,16 @@ never values (the library's errors are built that way, and this module adds none
 
 from __future__ import annotations
 
+from sys import intern
+
 from billing_x12 import (
     REJECTED_CATEGORIES,
     ClaimAcknowledgement,
+    ClaimPayment,
+    EnvelopeRef,
     ImplementationAck,
     Remittance,
+    TransactionSet,
     X12Error,
     envelope_ref,
     iter_transaction_sets,
@@ -101,7 +106,9 @@ CATEGORIES = {
 
 def read_inbound(data: bytes) -> InboundDocument:
     try:
-        interchanges = read_interchanges(data)
+        # Lazy bodies: an 835's claims are read from the text one by one below, never all held as
+        # segments (a payer's 250,000-claim file would be 1.5 million of them).
+        interchanges = read_interchanges(data, lazy_bodies=True)
     except X12Error as error:
         raise FileRefused(f"not a readable X12 file: {error}") from None
     sets = list(iter_transaction_sets(interchanges))
@@ -123,8 +130,7 @@ def read_inbound(data: bytes) -> InboundDocument:
             # From the sets already read (parse_835 would tokenize the file a second time: twice the
             # time and the peak memory for a payer's 250,000-claim file).
             remittances = tuple(
-                _remittance(read_remittance(ts, envelope_ref(ic, group, ts), group_version=group.version))
-                for ic, group, ts in sets
+                _read_835(ts, envelope_ref(ic, group, ts), group.version) for ic, group, ts in sets
             )
             return InboundDocument(kind, first.receiver_id, first.control_number, remittances=remittances)
         if kind == "999":
@@ -143,12 +149,28 @@ def read_inbound(data: bytes) -> InboundDocument:
 
 def _adjustments(items: tuple[object, ...]) -> tuple[Adjustment, ...]:
     return tuple(
-        Adjustment(group=a.group, reason_code=a.reason_code, amount_cents=a.amount_cents)  # type: ignore[attr-defined]
+        Adjustment(group=intern(a.group), reason_code=intern(a.reason_code), amount_cents=a.amount_cents)  # type: ignore[attr-defined]
         for a in items
     )
 
 
-def _remittance(remittance: Remittance) -> RemittanceAdvice:
+def _codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(intern(code) for code in codes)
+
+
+def _read_835(transaction_set: TransactionSet, envelope: EnvelopeRef, group_version: str) -> RemittanceAdvice:
+    """One 835 transaction set, each claim turned into the service's terms as soon as it is read."""
+    claims: list[ClaimPaymentAdvice] = []
+    remittance = read_remittance(
+        transaction_set,
+        envelope,
+        group_version=group_version,
+        on_claim=lambda claim: claims.append(_claim_advice(claim)),
+    )
+    return _remittance(remittance, tuple(claims))
+
+
+def _remittance(remittance: Remittance, claims: tuple[ClaimPaymentAdvice, ...]) -> RemittanceAdvice:
     return RemittanceAdvice(
         payer_key=remittance.payer_id,
         payer_name=remittance.payer.name,
@@ -168,31 +190,34 @@ def _remittance(remittance: Remittance) -> RemittanceAdvice:
             for item in plb.items
         ),
         interchange_control_number=remittance.envelope.interchange_control_number,
-        claims=tuple(
-            ClaimPaymentAdvice(
-                patient_control_number=claim.patient_control_number,
-                status_code=claim.status_code,
-                charge_cents=claim.charge_cents,
-                paid_cents=claim.paid_cents,
-                patient_responsibility_cents=claim.patient_responsibility_cents,
-                payer_claim_control_number=claim.payer_claim_control_number,
-                adjustments=_adjustments(claim.adjustments),
-                remark_codes=claim.remark_codes,
-                lines=tuple(
-                    LinePayment(
-                        code=line.code,
-                        modifiers=line.modifiers,
-                        charge_cents=line.charge_cents,
-                        paid_cents=line.paid_cents,
-                        service_date=line.first_date,
-                        line_control_number=line.line_control_number,
-                        adjustments=_adjustments(line.adjustments),
-                        remark_codes=line.remark_codes,
-                    )
-                    for line in claim.service_lines
-                ),
+        claims=claims,
+    )
+
+
+def _claim_advice(claim: ClaimPayment) -> ClaimPaymentAdvice:
+    return ClaimPaymentAdvice(
+        patient_control_number=claim.patient_control_number,
+        # Codes come from small vocabularies (CARC, RARC, CPT, status): one copy of each in memory,
+        # however many of the file's claims carry it.
+        status_code=intern(claim.status_code),
+        charge_cents=claim.charge_cents,
+        paid_cents=claim.paid_cents,
+        patient_responsibility_cents=claim.patient_responsibility_cents,
+        payer_claim_control_number=claim.payer_claim_control_number,
+        adjustments=_adjustments(claim.adjustments),
+        remark_codes=_codes(claim.remark_codes),
+        lines=tuple(
+            LinePayment(
+                code=intern(line.code),
+                modifiers=_codes(line.modifiers),
+                charge_cents=line.charge_cents,
+                paid_cents=line.paid_cents,
+                service_date=line.first_date,
+                line_control_number=line.line_control_number,
+                adjustments=_adjustments(line.adjustments),
+                remark_codes=_codes(line.remark_codes),
             )
-            for claim in remittance.claims
+            for line in claim.service_lines
         ),
     )
 

@@ -16,14 +16,16 @@ from claims.domain.eligibility import EligibilityResponseRead
 InboundKind = Literal["835", "999", "277CA", "271"]
 
 
-@dataclass(frozen=True)
+# slots: a payer's 835 can carry 250,000 claims, a million lines and adjustments, all held at once
+# between the reader and posting; without a __dict__ each takes about a hundred bytes less.
+@dataclass(frozen=True, slots=True)
 class Adjustment:
     group: str
     reason_code: str
     amount_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinePayment:
     """SVC with its DTM*472, CAS, REF*6R and LQ*HE remarks."""
 
@@ -37,7 +39,7 @@ class LinePayment:
     remark_codes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimPaymentAdvice:
     """CLP and what follows it."""
 
