@@ -181,9 +181,12 @@ def test_reversal_negates_every_amount_and_still_balances() -> None:
         assert line.charge_cents - line.paid_cents == line.adjustment_total_cents
 
 
-def test_demo_rules_configure_the_three_demo_payers() -> None:
+def test_demo_rules_configure_the_demo_payers_and_the_e2e_suites() -> None:
     rules = load_rules(DEMO_RULES)
-    assert set(rules.payers) == {"DEMO-AETNA", "DEMO-MEDICARE", "DEMO-BCBS"}
+    # The seed's three, and the two only the e2e suite registers (COB and remittance completeness).
+    assert set(rules.payers) == {"DEMO-AETNA", "DEMO-MEDICARE", "DEMO-BCBS", "DEMO-MEDICAID", "DEMO-UHC"}
+    assert rules.payers["DEMO-MEDICARE"].crossover_members == {"MCR-DUAL-0001": "DEMO-MEDICAID"}
+    assert rules.payers["DEMO-UHC"].clp01_length == 10
     medicare = rules.payers["DEMO-MEDICARE"]
     assert (medicare.allowed_basis_points, medicare.annual_deductible_cents) == (6250, 25700)
     assert rules.payers["DEMO-BCBS"].copay_cents("99213") == 3000

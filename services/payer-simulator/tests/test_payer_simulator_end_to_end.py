@@ -510,3 +510,50 @@ def test_the_command_refuses_a_missing_folder_or_rule_table(
     monkeypatch.delenv("CLEARINGHOUSE_DIR", raising=False)
     assert main(["--once"]) == 2
     assert main(["--dir", str(tmp_path), "--config", str(tmp_path / "missing.yaml"), "--once"]) == 2
+
+
+SUPPLEMENTAL = """\
+  GAP1:
+    name: DEMO MEDIGAP
+    tax_id: "060000009"
+    address: {line: 1 GAP WAY, city: DES MOINES, state: IA, zip: "50309"}
+    allowed_percent: "80"
+"""
+
+
+def test_a_member_enrolled_for_crossover_is_forwarded_and_no_one_else(tmp_path: Path) -> None:
+    def run(members: str) -> str:
+        path = tmp_path / f"rules-{members}.yaml"
+        path.write_text(RULES + f"    crossover_members: {{{members}: GAP1}}\n" + SUPPLEMENTAL)
+        directory = tmp_path / members
+        (directory / "outbound").mkdir(parents=True)
+        _send(directory, "batch-101.x12", FIRST_BATCH)
+        written = _run(directory, load_rules(path))
+        return " ".join(p.name + "\n" + p.read_text() for p in _answers(written, "835"))
+
+    forwarded = run("MEMBER001")
+    # MEMBER001's claims leave a share (PCN-A 136.00, PCN-B 5.33): CLP02 19 with MA18, and the
+    # supplemental payer answers both in an 835 of its own.
+    assert "CLP*PCN-A*19*430*144*136*12*" in forwarded and "MOA***MA18~" in forwarded
+    assert ".835.GAP1." in forwarded and "CLP*PCN-A*2*430*" in forwarded
+    kept = run("MEMBER999")
+    assert "CLP*PCN-A*1*430*144*136*12*" in kept and ".835.GAP1." not in kept
+
+
+def test_a_payer_that_keeps_part_of_clm01_echoes_only_that_in_clp01(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES + "    clp01_length: 4\n")
+    directory = tmp_path / "clearinghouse"
+    (directory / "outbound").mkdir(parents=True)
+    _send(directory, "batch-101.x12", FIRST_BATCH)
+    written = _run(directory, load_rules(path))
+    (remit_file,) = _answers(written, "835")
+    text = remit_file.read_text()
+    # PCN-A and PCN-B both come back as PCN-: only a biller can tell them apart.
+    assert "CLP*PCN-*1*430*144*136*12*SIM0000000001*11*1~" in text
+    assert "CLP*PCN-*1*166.78*21.33*5.33*12*SIM0000000002*11*1~" in text
+    # The 277CA still names the claim whole (only the 835 is cut).
+    assert all(
+        "PCN-A" in p.read_text() or "PCN-B" in p.read_text() or "PCN-C" in p.read_text()
+        for p in _answers(written, "277ca")
+    )

@@ -128,6 +128,15 @@ class PayerRules(_Model):
     # An original claim that leaves the patient a share is answered CLP02 19 with MOA MA18, and the
     # supplemental payer answers it as secondary under its cob_rule, in its own 835.
     crossover_to: str | None = None
+    # Crossover by enrolment (Medicare's COBA eligibility file): member id -> the EDI id of the
+    # supplemental payer that enrolled the member for crossover, also in this table. Such a member's
+    # original claim that leaves a share is forwarded to that payer as with crossover_to; other
+    # members' claims are not (a payer cannot forward to a plan it knows nothing of).
+    crossover_members: dict[str, str] = Field(default_factory=dict)
+    # Some payers keep only the first N characters of the provider's claim number (CLM01) and echo
+    # that in CLP01 of their 835: the claim does not match until a biller matches it by hand.
+    # None echoes CLM01 whole.
+    clp01_length: int | None = Field(default=None, gt=0)
     # The payer's contracted allowed amounts: a CSV with the header code,modifier,allowed_cents (the
     # file invoicing imports with PUT /contracts/{payer_id}), relative to the rule table. A line whose
     # code (with one of its modifiers, else alone) has a rate is allowed rate x units, never more than

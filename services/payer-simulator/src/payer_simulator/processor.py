@@ -267,7 +267,10 @@ class Simulator:
                         continue
                     decision = self._decide(claim, rules, work, now.date())
                     outputs.append(self._claim_ack_file(stem, claim, rules, decision.ack, work, now, usage))
-                    answers = [(claim.payer_id, payment) for payment in decision.payments]
+                    answers = [
+                        (claim.payer_id, _echoed_claim_number(payment, rules))
+                        for payment in decision.payments
+                    ]
                     if decision.payments and isinstance(claim, ProfessionalClaim):
                         answers = self._crossover(claim, rules, answers, work, now.date())
                     for payer_id, payment in answers:
@@ -291,7 +294,7 @@ class Simulator:
         """A primary payer with `crossover_to` forwards an original claim that leaves the patient a
         share to that payer itself: its 835 says so (CLP02 19, MOA MA18), and the supplemental
         payer answers the same claim (the provider's claim number) as secondary, in its own 835."""
-        target = rules.crossover_to
+        target = rules.crossover_to or rules.crossover_members.get(claim.member_id)
         supplemental = self.rules.payers.get(target) if target else None
         payer_id, payment = answers[-1]
         if (
@@ -531,6 +534,14 @@ class Simulator:
         if target.exists():
             target = self.processed_dir / f"{path.stem}.{int(time.time())}{path.suffix}"
         shutil.move(str(path), str(target))
+
+
+def _echoed_claim_number(payment: ClaimPayment, rules: PayerRules) -> ClaimPayment:
+    """CLP01 as the payer echoes it: cut to clp01_length characters by a payer that keeps no more."""
+    length = rules.clp01_length
+    if length is None or len(payment.patient_control_number) <= length:
+        return payment
+    return replace(payment, patient_control_number=payment.patient_control_number[:length])
 
 
 def _all_eligibility_inquiries(interchanges: tuple[Interchange, ...]) -> bool:
