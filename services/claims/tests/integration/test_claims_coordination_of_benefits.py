@@ -645,9 +645,24 @@ async def test_plb_recoupment_a_held_payment_matched_and_a_paper_eob_post_on_one
             "/remittances/paper-eobs", json=eob, headers={"Idempotency-Key": "e-2"}
         )
         paid = (await biller.get(f"/claims/{secondary_id}")).json()
-        # `billing replay claims` rebuilds the provider-level ledger from the log, the same.
+
+        async def held_rows() -> list[dict[str, Any]]:
+            async with svc.runtime.pool.acquire() as db:
+                return [
+                    dict(r)
+                    for r in await db.fetch(
+                        "SELECT remittance_id, patient_control_number, payer_claim_control_number, "
+                        "claim_status_code, charge_cents, paid_cents, payer_name, matched_claim_id, "
+                        "received_at, matched_at FROM unmatched_remittance_claims ORDER BY 1, 2, 4"
+                    )
+                ]
+
+        held_before = await held_rows()
+        # `billing replay claims` rebuilds the provider-level ledger and the held payments (with the
+        # matches made since) from the log, the same.
         await rebuild_claims_view(svc.runtime, lambda _done, _total: None)
         rebuilt = (await auditor.get("/provider-adjustments")).json()
+        held_rebuilt = await held_rows()
         async with svc.runtime.pool.acquire() as db:
             answers = [
                 (r["payload"]["claim_id"], r["payload"]["paid_cents"], r["payload"]["next_payer_id"])
@@ -674,6 +689,16 @@ async def test_plb_recoupment_a_held_payment_matched_and_a_paper_eob_post_on_one
     ]
     assert ledger["totals"] == {"by_reason": {"L6": -125, "WO": 3000}, "amount_cents": 2875}
     assert (rebuilt["items"], rebuilt["totals"]) == (ledger["items"], ledger["totals"])
+    times = ("received_at", "matched_at")
+    assert [{k: v for k, v in r.items() if k not in times} for r in held_rebuilt] == [
+        {k: v for k, v in r.items() if k not in times} for r in held_before
+    ]
+    assert [(r["patient_control_number"], r["matched_claim_id"]) for r in held_rebuilt] == [
+        (garbled, primary_id)
+    ]
+    # The rebuilt times are the events' (the live ones the posting's clock), moments apart.
+    for live, again_row in zip(held_before, held_rebuilt, strict=True):
+        assert all(abs((again_row[t] - live[t]).total_seconds()) < 5 for t in times)
 
     assert matched.status_code == 200 and matched.json()["posted"] is True
     assert again.status_code == 200 and again.json()["posted"] is False
@@ -837,3 +862,50 @@ async def test_medicare_then_a_medigap_plan_billed_on_its_own_claim(
         2300,
         0,
     )
+
+
+async def test_a_payer_that_garbles_thousands_of_claim_numbers_is_posted_held_and_read_back_whole(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    # 2,500 answers none of which names a claim of ours: every one is held. Held whole on one event
+    # they would be about 1.2 MiB, over the store's limit, and the payment could never be posted.
+    count = 2_500
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary",))
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        clps = [
+            segment
+            for n in range(count)
+            for segment in answer(f"GARBLED{n:06d}", "1", "90", "25", f"ICN-G{n}", ACME_PAYS_PART)
+        ]
+        # BPR02 = 2,500 x 90.00 = 225,000.00.
+        posted = await biller.post(
+            "/remittances", content=remittance_835("primary", receiver, 1201, "225000", clps)
+        )
+        remittance_id = posted.json()["remittance_id"]
+        payment = await biller.get(f"/remittances/{remittance_id}")
+        waiting = (await biller.get("/remittances/unmatched", params={"limit": 100})).json()
+        async with svc.runtime.pool.acquire() as db:
+            sizes = [
+                r["size"]
+                for r in await db.fetch(
+                    "SELECT octet_length(payload::text) AS size FROM events WHERE stream_id = $1",
+                    remittance_id,
+                )
+            ]
+
+    assert posted.status_code == 202, posted.text
+    assert (posted.json()["matched_claims"], posted.json()["unmatched_claims"]) == (0, count)
+    assert payment.status_code == 200, payment.text
+    body = payment.json()
+    assert (body["payment_cents"], body["claim_paid_cents"], body["balanced"]) == (
+        22_500_000,
+        22_500_000,
+        True,
+    )
+    assert len(body["held_claims"]) == count
+    assert body["held_claims"][-1]["patient_control_number"] == f"GARBLED{count - 1:06d}"
+    assert len(waiting["items"]) == 100 and waiting["next_cursor"]  # the first page of the work list
+    assert len(sizes) > 2 and max(sizes) < 512 * 1024

@@ -6,14 +6,19 @@ under the store's event limit. No database: the log is billing_testing's fake.""
 from __future__ import annotations
 
 import asyncio
+import pickle
 from datetime import date, datetime
 from typing import Any, cast
 
 import pytest
 
 from billing_events.contracts.claims import (
+    CasAdjustment,
     ClaimAdjudicated,
     ClaimSubmitted,
+    HeldClaimPayment,
+    HeldLinePayment,
+    RemittanceClaimMatched,
     RemittanceClaimsListed,
     RemittanceReceived,
 )
@@ -22,13 +27,20 @@ from billing_events.store import MAX_EVENT_BYTES
 from billing_events.unit_of_work import UnitOfWork
 from billing_testing.fakes import InMemoryEventSession
 from billing_testing.x12_files import CLAIM_PAID_CENTS, large_835
-from claims.adapters.x12_inbound import read_inbound
+from claims.adapters.x12_inbound import PackedClaims, read_inbound
 from claims.adapters.x12_pool import PooledReader
 from claims.application.ingestion import Ingestion
 from claims.application.ports import ClaimRow, ClaimsViews, FileRefused
 from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.model import ClaimContent
-from claims.domain.remittance import LISTED_PER_EVENT, ReceiveRemittance, RemittanceState, decide
+from claims.domain.remittance import (
+    LISTED_PER_EVENT,
+    MatchClaimPayment,
+    ReceiveRemittance,
+    RemittanceState,
+    decide,
+    remittance_decider,
+)
 
 TENANT = "tenant-a"
 META = Metadata(tenant=TENANT, actor="clearinghouse")
@@ -169,6 +181,72 @@ def test_a_remittance_of_many_claims_lists_them_in_parts_each_far_under_the_even
     assert all(len(event.model_dump_json()) < MAX_EVENT_BYTES // 4 for event in events)
     # A small remittance stays one event, its lists inline, as before.
     assert decide(ReceiveRemittance(received(matched=3)), RemittanceState()) == [received(matched=3)]
+
+
+def held_payment(number: int) -> HeldClaimPayment:
+    """An unmatched CLP as the remittance holds it: four lines, each with two adjustments."""
+    return HeldClaimPayment(
+        patient_control_number=f"TRUNCATED{number:06d}",
+        claim_status_code="1",
+        charge_cents=40_000,
+        paid_cents=32_000,
+        patient_responsibility_cents=0,
+        lines=tuple(
+            HeldLinePayment(
+                code="99213",
+                charge_cents=10_000,
+                paid_cents=8_000,
+                adjustments=(
+                    CasAdjustment(group="CO", reason_code="45", amount_cents=1_500),
+                    CasAdjustment(group="CO", reason_code="253", amount_cents=500),
+                ),
+            )
+            for _ in range(4)
+        ),
+    )
+
+
+def test_thousands_of_held_payments_travel_in_parts_and_every_one_can_still_be_matched() -> None:
+    # A payer that cuts CLP01 short: none of 3,000 claims matches. Held whole in the summary they
+    # would be about 3 MiB, six times the store's limit, and the file could never be posted.
+    payments = tuple(held_payment(n) for n in range(3_000))
+    whole = received(matched=0, unmatched=3_000).model_copy(
+        update={
+            "held_claims": payments,
+            "unmatched_patient_control_numbers": tuple(p.patient_control_number for p in payments),
+        }
+    )
+
+    events = decide(ReceiveRemittance(whole), RemittanceState())
+
+    *parts, summary = events
+    assert isinstance(summary, RemittanceReceived) and summary.held_claims == ()
+    listed = [p for p in parts if isinstance(p, RemittanceClaimsListed)]
+    assert summary.listed_in_parts == len(listed) == listed[0].parts
+    assert tuple(h for p in listed for h in p.held_claims) == payments
+    assert all(len(event.model_dump_json()) < MAX_EVENT_BYTES for event in events)
+    state = remittance_decider.fold(events)
+    assert state.received and len(state.held) == 3_000
+    # The last one held, in the last part, is matched as any other.
+    (matched,) = decide(MatchClaimPayment("TRUNCATED002999", "claim-9"), state)
+    assert isinstance(matched, RemittanceClaimMatched) and matched.claim_id == "claim-9"
+
+
+def test_a_large_files_claims_cross_packed_and_read_back_whole_or_by_part() -> None:
+    data = large_835(4_500, pcn_for=pcn_for)
+    (advice,) = read_inbound(data).remittances
+    claims = advice.claims
+
+    assert isinstance(claims, PackedClaims) and len(claims) == 4_500
+    every = list(claims)
+    assert [c.patient_control_number for c in every[:2]] == [pcn_for(1), pcn_for(2)]
+    assert claims[3_999] == every[3_999] and claims[-1].patient_control_number == pcn_for(4_500)
+    # A part that straddles two packed parts, and the last, shorter one.
+    assert list(claims[1_990:2_010]) == every[1_990:2_010]
+    assert list(claims[4_000:9_000]) == every[4_000:]
+    assert claims == tuple(every) and claims != tuple(every[:-1])
+    # What the reader's process sends the service is the packed parts, not 4,500 objects.
+    assert len(pickle.dumps(claims)) < len(pickle.dumps(tuple(every)))
 
 
 async def test_a_large_835_is_read_in_the_pool_and_posted_to_every_claim_all_in_one_file() -> None:

@@ -257,6 +257,9 @@ class RemittanceClaimsListed(Event):
     parts: int
     matched_claim_ids: tuple[str, ...] = ()
     unmatched_patient_control_numbers: tuple[str, ...] = ()
+    # The held claim payments (see RemittanceReceived.held_claims) travel in parts too: a file whose
+    # claim numbers a payer cut short can hold thousands of them.
+    held_claims: tuple[HeldClaimPayment, ...] = ()
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

@@ -569,12 +569,20 @@ class PostgresInboundRecords:
         await self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", remittance_id)
 
     async def record_unmatched(
-        self, tenant: str, remittance_id: str, claim: ClaimPaymentAdvice, payer_name: str
+        self,
+        tenant: str,
+        remittance_id: str,
+        claim: ClaimPaymentAdvice,
+        payer_name: str,
+        *,
+        received_at: datetime | None = None,
     ) -> None:
+        """`received_at`: when the remittance was received (a rebuild gives it; else now)."""
         await self.db.execute(
             "INSERT INTO unmatched_remittance_claims (tenant, remittance_id, patient_control_number, "
-            "payer_claim_control_number, claim_status_code, charge_cents, paid_cents, payer_name) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            "payer_claim_control_number, claim_status_code, charge_cents, paid_cents, payer_name, "
+            "received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, now())) "
+            "ON CONFLICT DO NOTHING",
             tenant,
             remittance_id,
             claim.patient_control_number,
@@ -583,18 +591,26 @@ class PostgresInboundRecords:
             claim.charge_cents,
             claim.paid_cents,
             payer_name,
+            received_at,
         )
 
     async def record_matched(
-        self, tenant: str, remittance_id: str, patient_control_number: str, claim_id: str
+        self,
+        tenant: str,
+        remittance_id: str,
+        patient_control_number: str,
+        claim_id: str,
+        *,
+        matched_at: datetime | None = None,
     ) -> None:
         await self.db.execute(
-            "UPDATE unmatched_remittance_claims SET matched_claim_id = $4, matched_at = now() "
+            "UPDATE unmatched_remittance_claims SET matched_claim_id = $4, matched_at = coalesce($5, now()) "
             "WHERE tenant = $1 AND remittance_id = $2 AND patient_control_number = $3",
             tenant,
             remittance_id,
             patient_control_number,
             claim_id,
+            matched_at,
         )
 
     async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:

@@ -260,10 +260,17 @@ async def remittance(db: asyncpg.Connection, tenant: str, remittance_id: str) ->
         remittance_id,
         tenant,
     )
-    if not rows or rows[0]["event_type"] != "RemittanceReceived":
-        return None
-    received: dict[str, Any] = dict(rows[0]["payload"])
-    received["matches"] = [
-        dict(r["payload"]) for r in rows[1:] if r["event_type"] == "RemittanceClaimMatched"
-    ]
+    summary = next((r for r in rows if r["event_type"] == "RemittanceReceived"), None)
+    if summary is None:
+        return None  # not received yet (or not a remittance)
+    received: dict[str, Any] = dict(summary["payload"])
+    # A large remittance's lists travel in RemittanceClaimsListed parts before the summary.
+    for part in (r["payload"] for r in rows if r["event_type"] == "RemittanceClaimsListed"):
+        received["matched_claim_ids"] = [*received.get("matched_claim_ids", []), *part["matched_claim_ids"]]
+        received["unmatched_patient_control_numbers"] = [
+            *received.get("unmatched_patient_control_numbers", []),
+            *part["unmatched_patient_control_numbers"],
+        ]
+        received["held_claims"] = [*received.get("held_claims", []), *part.get("held_claims", [])]
+    received["matches"] = [dict(r["payload"]) for r in rows if r["event_type"] == "RemittanceClaimMatched"]
     return received

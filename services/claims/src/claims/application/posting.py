@@ -11,7 +11,7 @@ Provider-level adjustments (PLB) go to the provider-level ledger, never to a cla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
@@ -24,7 +24,7 @@ from billing_events.contracts.claims import (
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
 from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
-from claims.application.ports import Unit
+from claims.application.ports import ClaimRow, Unit
 from claims.domain.claim import ClaimState, Command, claim_decider
 from claims.domain.coordination import NEXT_SEQUENCE, next_coverage, successor_claim_id
 from claims.domain.corrections import later_claim_revision
@@ -100,6 +100,24 @@ async def revise_later_claim(unit: Unit, tenant: str, claim_id: str, metadata: M
         await on_claim(unit, tenant, later_id, command, metadata)
 
 
+# Claims looked up (and, from a packed file, unpacked) per part: a payer's file of 250,000 claims is
+# never held whole as objects, nor its rows.
+LOOKUP_PART = 2_000
+
+
+async def _with_rows(
+    unit: Unit, tenant: str, claims: Sequence[ClaimPaymentAdvice]
+) -> AsyncIterator[tuple[ClaimPaymentAdvice, ClaimRow | None]]:
+    """Each claim of a payment with our claim its CLP01 names (None: none of ours), in file order."""
+    for start in range(0, len(claims), LOOKUP_PART):
+        part = claims[start : start + LOOKUP_PART]
+        rows = await unit.views.claims.by_patient_control_numbers(
+            tenant, [claim.patient_control_number for claim in part]
+        )
+        for claim in part:
+            yield claim, rows.get(claim.patient_control_number)
+
+
 async def post_remittance(
     unit: Unit,
     tenant: str,
@@ -117,14 +135,12 @@ async def post_remittance(
     state, version = await load_state(unit.session, remittance_decider, remittance_id)
     if state.received:
         return Posted(remittance_id, (), 0, duplicate=True)
-    rows = await unit.views.claims.by_patient_control_numbers(
-        tenant, [claim.patient_control_number for claim in advice.claims]
-    )
     matched: list[str] = []
     corrected: list[str] = []
     held_claims: list[HeldClaimPayment] = []
-    for claim in advice.claims:
-        row = rows.get(claim.patient_control_number)
+    claim_paid_cents = 0
+    async for claim, row in _with_rows(unit, tenant, advice.claims):
+        claim_paid_cents += claim.paid_cents
         # After a crossover the next payer's 835 names the claim the earlier payer was sent.
         claim_id = (
             None if row is None else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
@@ -166,7 +182,7 @@ async def post_remittance(
             )
             for item in advice.provider_adjustments
         ),
-        claim_paid_cents=sum(claim.paid_cents for claim in advice.claims),
+        claim_paid_cents=claim_paid_cents,
         held_claims=tuple(held_claims),
         source=source,
     )

@@ -7,6 +7,7 @@ control numbers and never needs them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -75,7 +76,8 @@ class RemittanceAdvice:
     payment_cents: int
     payment_date: date
     provider_adjustment_cents: int
-    claims: tuple[ClaimPaymentAdvice, ...]
+    # A tuple, or for a payer's large file the reader's packed form, unpacked a part at a time.
+    claims: Sequence[ClaimPaymentAdvice]
     interchange_control_number: str
     provider_adjustments: tuple[ProviderAdjustmentLine, ...] = ()
 

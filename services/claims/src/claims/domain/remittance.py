@@ -232,30 +232,60 @@ class RemittanceState:
 LISTED_PER_EVENT = 2_000
 
 
+# Held claim payments per event, by size: one may carry dozens of lines, so they are packed to about
+# 256 KiB of JSON each, half the store's limit.
+HELD_BYTES_PER_EVENT = 256 * 1024
+
+
+def _held_parts(held_claims: tuple[HeldClaimPayment, ...]) -> list[tuple[HeldClaimPayment, ...]]:
+    parts: list[tuple[HeldClaimPayment, ...]] = []
+    part: list[HeldClaimPayment] = []
+    size = 0
+    for payment in held_claims:
+        payment_size = len(payment.model_dump_json())
+        if part and size + payment_size > HELD_BYTES_PER_EVENT:
+            parts.append(tuple(part))
+            part, size = [], 0
+        part.append(payment)
+        size += payment_size
+    if part:
+        parts.append(tuple(part))
+    return parts
+
+
 def _in_parts(received: RemittanceReceived) -> list[Event]:
-    """The remittance as one event, or, for a payer's file answering thousands of claims, its claim
-    lists in RemittanceClaimsListed parts followed by the summary."""
+    """The remittance as one event, or, for a payer's file answering thousands of claims (or holding
+    thousands it could not match), its claim lists and held payments in RemittanceClaimsListed parts
+    followed by the summary."""
     listed = [("matched", i) for i in received.matched_claim_ids] + [
         ("unmatched", n) for n in received.unmatched_patient_control_numbers
     ]
-    if len(listed) <= LISTED_PER_EVENT:
+    held = _held_parts(received.held_claims)
+    if len(listed) <= LISTED_PER_EVENT and len(held) <= 1:
         return [received]
     chunks = [listed[start : start + LISTED_PER_EVENT] for start in range(0, len(listed), LISTED_PER_EVENT)]
-    parts: list[Event] = [
+    count = len(chunks) + len(held)
+    parts: list[RemittanceClaimsListed] = [
         RemittanceClaimsListed(
             remittance_id=received.remittance_id,
             part=number,
-            parts=len(chunks),
+            parts=count,
             matched_claim_ids=tuple(value for kind, value in chunk if kind == "matched"),
             unmatched_patient_control_numbers=tuple(value for kind, value in chunk if kind == "unmatched"),
         )
         for number, chunk in enumerate(chunks, start=1)
+    ] + [
+        RemittanceClaimsListed(
+            remittance_id=received.remittance_id, part=number, parts=count, held_claims=payments
+        )
+        for number, payments in enumerate(held, start=len(chunks) + 1)
     ]
     summary = received.model_copy(
         update={
             "matched_claim_ids": (),
             "unmatched_patient_control_numbers": (),
-            "listed_in_parts": len(chunks),
+            "held_claims": (),
+            "listed_in_parts": count,
         }
     )
     return [*parts, summary]
@@ -282,17 +312,25 @@ def decide(command: RemittanceCommand, state: RemittanceState) -> list[Event]:
     ]
 
 
+def _holding(
+    held: Mapping[str, tuple[HeldClaimPayment, ...]], payments: tuple[HeldClaimPayment, ...]
+) -> dict[str, tuple[HeldClaimPayment, ...]]:
+    by_number = dict(held)
+    for payment in payments:
+        number = payment.patient_control_number
+        by_number[number] = (*by_number.get(number, ()), payment)
+    return by_number
+
+
 def evolve(state: RemittanceState, event: Event) -> RemittanceState:
+    if isinstance(event, RemittanceClaimsListed):
+        return replace(state, held=_holding(state.held, event.held_claims)) if event.held_claims else state
     if isinstance(event, RemittanceReceived):
-        by_number: dict[str, tuple[HeldClaimPayment, ...]] = {}
-        for payment in event.held_claims:
-            number = payment.patient_control_number
-            by_number[number] = (*by_number.get(number, ()), payment)
         return RemittanceState(
             received=True,
             payer_id=event.payer_id,
             payment_date=event.payment_date,
-            held=by_number,
+            held=_holding(state.held, event.held_claims),
             remittance_id=event.remittance_id,
         )
     if isinstance(event, RemittanceClaimMatched):

@@ -21,5 +21,5 @@ SERVICE = ServiceDefinition(
     schema_sql=PROJECTIONS_SQL + ELIGIBILITY_SQL,
     workers=workers,
     rebuild_from_log=rebuild_claims_view,
-    log_tables=("claims", "provider_adjustments"),
+    log_tables=("claims", "provider_adjustments", "unmatched_remittance_claims"),
 )
