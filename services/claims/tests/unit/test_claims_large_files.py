@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -31,7 +33,9 @@ from claims.adapters.x12_inbound import PackedClaims, read_inbound
 from claims.adapters.x12_pool import PooledReader
 from claims.application.ingestion import Ingestion
 from claims.application.ports import ClaimRow, ClaimsViews, FileRefused
+from claims.application.posting import posting_parts
 from claims.domain.claim import ClaimState, claim_decider
+from claims.domain.inbound import ClaimPaymentAdvice
 from claims.domain.model import ClaimContent
 from claims.domain.remittance import (
     LISTED_PER_EVENT,
@@ -278,6 +282,94 @@ async def test_a_large_835_is_read_in_the_pool_and_posted_to_every_claim_all_in_
     assert (summary.listed_in_parts, summary.payment_cents) == (2, 24_000_000)
     posted = {i for p in parts if isinstance(p, RemittanceClaimsListed) for i in p.matched_claim_ids}
     assert posted == set(tables.claims)
+
+
+class PartedStore:
+    """The event store as Ingestion uses it for a large file: a session per part. The fake log has no
+    rollback, so the test stops the service between parts, where a real crash leaves the same."""
+
+    def __init__(self, log: InMemoryEventSession) -> None:
+        self.log = log
+        self.sessions = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[InMemoryEventSession]:
+        self.sessions += 1
+        yield self.log
+
+
+class Crash(Exception):
+    pass
+
+
+async def test_a_large_file_posts_part_by_part_and_a_restart_goes_on_after_the_parts_posted() -> None:
+    claims = 5_000
+    unit, log, tables = await submitted_claims(claims)
+    data = large_835(claims, pcn_for=pcn_for)
+    document = read_inbound(data)
+    store = PartedStore(log)
+    ingestion = Ingestion(cast(Any, store), lambda _session: unit)
+    payer_lookups = 0
+    real_lookup = tables.payer_ids_for_edi
+
+    async def crashing_at_the_third_part(tenant: str, edi_payer_id: str) -> list[str]:
+        nonlocal payer_lookups
+        payer_lookups += 1
+        if payer_lookups == 3:
+            raise Crash  # the service dies after two parts (4,000 claims) were committed
+        return await real_lookup(tenant, edi_payer_id)
+
+    tables.payer_ids_for_edi = crashing_at_the_third_part  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await ingestion.ingest(
+            document, sha256="sha-large", file_name="large.835", tenant=None, metadata_for=lambda _t: META
+        )
+    posted_before_the_crash = sum(
+        isinstance(log.events(f"claim-{n}")[-1], ClaimAdjudicated) for n in range(1, claims + 1)
+    )
+    # The file is read again at the next start, and goes on.
+    result = await ingestion.ingest(
+        document, sha256="sha-large", file_name="large.835", tenant=None, metadata_for=lambda _t: META
+    )
+    again = await ingestion.ingest(
+        document, sha256="sha-large", file_name="large.835", tenant=None, metadata_for=lambda _t: META
+    )
+
+    # 5,000 claims in parts of 2,000: 2,000 + 2,000 + 1,000; the crash came before the third.
+    assert posted_before_the_crash == 4_000
+    assert (result.outcome, result.matched_claims, result.unmatched_claims) == ("applied", claims, 0)
+    # Every claim answered once: the restart did not post the first two parts again.
+    adjudicated = [
+        [e for e in log.events(f"claim-{n}") if isinstance(e, ClaimAdjudicated)] for n in range(1, claims + 1)
+    ]
+    assert all(len(answers) == 1 for answers in adjudicated)
+    *parts, summary = log.events(result.remittance_ids[0])
+    assert isinstance(summary, RemittanceReceived)
+    assert [(p.part, p.claims_through) for p in parts if isinstance(p, RemittanceClaimsListed)] == [
+        (1, 2_000),
+        (2, 4_000),
+        (3, 5_000),
+    ]
+    assert (summary.listed_in_parts, summary.claim_count, summary.claim_paid_cents) == (
+        3,
+        5_000,
+        5_000 * CLAIM_PAID_CENTS,
+    )
+    assert {i for p in parts if isinstance(p, RemittanceClaimsListed) for i in p.matched_claim_ids} == set(
+        tables.claims
+    )
+    # The same file once more: nothing new, and said so.
+    assert (again.outcome, again.matched_claims) == ("duplicate", 0)
+    assert len(log.events(result.remittance_ids[0])) == 4
+
+
+def test_a_part_never_separates_two_answers_to_the_same_claim() -> None:
+    answers = [ClaimPaymentAdvice(pcn, "1", 100, 80, 0, None) for pcn in ("A", "B", "B", "B", "C", "D")]
+
+    # Parts of two: A B | B B C would split B's answers, so the first part takes all of B.
+    assert posting_parts(answers, size=2) == [(0, 4), (4, 6)]
+    assert posting_parts(answers, size=10) == [(0, 6)]
+    assert posting_parts([], size=2) == []
 
 
 async def test_a_file_past_its_budget_is_refused_while_the_loop_and_another_read_go_on() -> None:

@@ -260,6 +260,10 @@ class RemittanceClaimsListed(Event):
     # The held claim payments (see RemittanceReceived.held_claims) travel in parts too: a file whose
     # claim numbers a payer cut short can hold thousands of them.
     held_claims: tuple[HeldClaimPayment, ...] = ()
+    # A payer's large file is posted a part at a time, each part in its own transaction: the part
+    # ends with this many of the file's claims posted (a restart goes on after them). `parts` is then
+    # 0: the RemittanceReceived that closes the payment says how many parts were listed.
+    claims_through: int | None = None
 
 
 @event(service=SERVICE, aggregate="claim", subject="claim_id")

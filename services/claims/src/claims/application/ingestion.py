@@ -22,7 +22,13 @@ from billing_events.store import EventStore, Session
 from claims.application.eligibility import record_responses
 from claims.application.handlers import on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
-from claims.application.posting import post_remittance
+from claims.application.posting import (
+    POSTING_PART,
+    complete_remittance,
+    post_remittance,
+    post_remittance_part,
+    posting_parts,
+)
 from claims.domain.claim import Acknowledge, Command, Reject
 from claims.domain.inbound import GroupAnswer, InboundDocument, Reason, RemittanceAdvice
 
@@ -62,7 +68,12 @@ class Ingestion:
         tenant: str | None,
         metadata_for: Callable[[str], Metadata],
     ) -> IngestResult:
-        """Apply a read file in its own transaction (the inbound folder)."""
+        """Apply a read file in its own transaction (the inbound folder), or, for a payer's large 835,
+        in a transaction per part (see posting.POSTING_PART)."""
+        if posts_in_parts(document):
+            return await self._ingest_in_parts(
+                document, sha256=sha256, file_name=file_name, tenant=tenant, metadata_for=metadata_for
+            )
         async with self.store.session() as session:
             return await self.apply(
                 self.unit_for(session),
@@ -85,13 +96,7 @@ class Ingestion:
     ) -> IngestResult:
         """Apply a read file within the caller's transaction. `tenant` is the caller's (API); None
         resolves it from ISA08, the submitter id the service sent the claims under (folder)."""
-        addressed_to = await unit.views.batches.tenant_of_submitter(document.receiver_id)
-        if tenant is None:
-            if addressed_to is None:
-                raise FileRefused("the file's receiver (ISA08) is none of this service's submitter ids")
-            tenant = addressed_to
-        elif addressed_to is not None and addressed_to != tenant:
-            raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
+        tenant = await _tenant_of(unit, document, tenant)
         first = await unit.views.inbound.record_file(sha256, tenant, file_name, document.kind)
         result = IngestResult(document.kind, tenant, "applied" if first else "duplicate")
         if not first:
@@ -111,6 +116,45 @@ class Ingestion:
             result.unmatched_claims += len(document.eligibility_responses) - matched
         else:
             await self._claim_acks(unit, tenant, document, file_name, metadata, result)
+        return result
+
+    async def _ingest_in_parts(
+        self,
+        document: InboundDocument,
+        *,
+        sha256: str,
+        file_name: str,
+        tenant: str | None,
+        metadata_for: Callable[[str], Metadata],
+    ) -> IngestResult:
+        """A payer's large 835: each remittance part by part, each part in its own transaction, then
+        the remittance; the file is recorded last. Stopped half-way (a crash, a restart), the same
+        file read again goes on after the parts already posted: every claim posts once."""
+        async with self.store.session() as session:
+            tenant = await _tenant_of(self.unit_for(session), document, tenant)
+        metadata = metadata_for(tenant)
+        result = IngestResult(document.kind, tenant, "applied")
+        for advice in document.remittances:
+            for part in posting_parts(advice.claims):
+                async with self.store.session() as session:
+                    unit = self.unit_for(session)
+                    payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
+                    if not await post_remittance_part(unit, tenant, advice, part, payer_ids, metadata):
+                        break  # received already: the same payment in an earlier file
+            async with self.store.session() as session:
+                unit = self.unit_for(session)
+                payer_ids = await unit.views.reference.payer_ids_for_edi(tenant, advice.payer_key)
+                posted = await complete_remittance(unit, tenant, advice, payer_ids, file_name, metadata)
+            result.remittance_ids.append(posted.remittance_id)
+            if not posted.duplicate:
+                result.matched_claims += len(advice.claims) - posted.unmatched
+                result.unmatched_claims += posted.unmatched
+        async with self.store.session() as session:
+            first = await self.unit_for(session).views.inbound.record_file(
+                sha256, tenant, file_name, document.kind
+            )
+        if not first and not result.matched_claims and not result.unmatched_claims:
+            result.outcome = "duplicate"
         return result
 
     async def _remittance(
@@ -206,6 +250,22 @@ class Ingestion:
                 )
                 result.rejected += 1
             await on_claim(unit, tenant, row.claim_id, command, metadata)
+
+
+def posts_in_parts(document: InboundDocument) -> bool:
+    """A payer's large 835 is posted a part at a time, each part in its own transaction."""
+    return document.kind == "835" and any(len(a.claims) > POSTING_PART for a in document.remittances)
+
+
+async def _tenant_of(unit: Unit, document: InboundDocument, tenant: str | None) -> str:
+    addressed_to = await unit.views.batches.tenant_of_submitter(document.receiver_id)
+    if tenant is None:
+        if addressed_to is None:
+            raise FileRefused("the file's receiver (ISA08) is none of this service's submitter ids")
+        return addressed_to
+    if addressed_to is not None and addressed_to != tenant:
+        raise FileRefused("the file is addressed (ISA08) to another tenant's submitter id")
+    return tenant
 
 
 class InboundFolder:

@@ -19,6 +19,7 @@ from typing import Literal
 from billing_events.contracts.claims import (
     HeldClaimPayment,
     ProviderLevelAdjustment,
+    RemittanceClaimsListed,
     RemittanceReceived,
 )
 from billing_events.decider import execute, load_state
@@ -34,6 +35,7 @@ from claims.domain.inbound import ClaimPaymentAdvice, RemittanceAdvice
 from claims.domain.paper_eob import PaperEob, remittance_of_eob
 from claims.domain.remittance import (
     MatchClaimPayment,
+    PostRemittancePart,
     ReceiveRemittance,
     adjudication,
     held,
@@ -118,48 +120,58 @@ async def _with_rows(
             yield claim, rows.get(claim.patient_control_number)
 
 
-async def post_remittance(
+@dataclass
+class _ClaimsPosted:
+    matched: list[str]
+    held: list[HeldClaimPayment]
+
+
+async def _post_claims(
     unit: Unit,
     tenant: str,
+    remittance_id: str,
     advice: RemittanceAdvice,
+    claims: Sequence[ClaimPaymentAdvice],
     payer_ids: Sequence[str],
-    file_name: str,
     metadata: Metadata,
-    source: Source = "835",
-) -> Posted:
-    """One payment from one payer, once (the same payer and trace number again is nothing).
-    `payer_ids`: the payers registered under the payment's payer id (none: an unknown payer)."""
-    remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
-    # Two files carrying the same payment at once: the second waits here, then finds it applied.
-    await unit.views.inbound.lock_remittance(remittance_id)
-    state, version = await load_state(unit.session, remittance_decider, remittance_id)
-    if state.received:
-        return Posted(remittance_id, (), 0, duplicate=True)
-    matched: list[str] = []
+) -> _ClaimsPosted:
+    """Each claim payment to the claim it answers, or held; then the later payers' claims revised."""
+    posted = _ClaimsPosted([], [])
     corrected: list[str] = []
-    held_claims: list[HeldClaimPayment] = []
-    claim_paid_cents = 0
-    async for claim, row in _with_rows(unit, tenant, advice.claims):
-        claim_paid_cents += claim.paid_cents
+    async for claim, row in _with_rows(unit, tenant, claims):
         # After a crossover the next payer's 835 names the claim the earlier payer was sent.
         claim_id = (
             None if row is None else await claim_answered_by(unit, tenant, row.claim_id, payer_ids, metadata)
         )
         if claim_id is None:
-            held_claims.append(held(claim))
+            posted.held.append(held(claim))
             await unit.views.inbound.record_unmatched(tenant, remittance_id, claim, advice.payer_name)
             continue
         paid_on = advice.payment_date
         if await post_claim_payment(unit, tenant, claim_id, claim, remittance_id, paid_on, metadata):
             corrected.append(claim_id)
-        if claim_id not in matched:
-            matched.append(claim_id)
+        if claim_id not in posted.matched:
+            posted.matched.append(claim_id)
     # Only a claim answered again (a reversal, a correction) can have left a later claim stale; a
-    # first answer's next claim was just made from it. Decided after the whole payment, so that a
+    # first answer's next claim was just made from it. Decided after the claims posted together (the
+    # whole payment, or one part of a large one, whose parts never split a claim's answers), so that a
     # reversal and its correction in one 835 replace the later claim once.
     for claim_id in dict.fromkeys(corrected):
         await revise_later_claim(unit, tenant, claim_id, metadata)
-    received = RemittanceReceived(
+    return posted
+
+
+def _received(
+    remittance_id: str,
+    advice: RemittanceAdvice,
+    payer_ids: Sequence[str],
+    file_name: str,
+    source: Source,
+    posted: _ClaimsPosted,
+    *,
+    listed_in_parts: int = 0,
+) -> RemittanceReceived:
+    return RemittanceReceived(
         remittance_id=remittance_id,
         payer_id=payer_ids[0] if payer_ids else None,  # ordered by payer_id, as before
         payer_name=advice.payer_name,
@@ -167,8 +179,8 @@ async def post_remittance(
         payment_cents=advice.payment_cents,
         payment_date=advice.payment_date,
         claim_count=len(advice.claims),
-        matched_claim_ids=tuple(matched),
-        unmatched_patient_control_numbers=tuple(h.patient_control_number for h in held_claims),
+        matched_claim_ids=tuple(posted.matched),
+        unmatched_patient_control_numbers=tuple(h.patient_control_number for h in posted.held),
         provider_adjustment_cents=advice.provider_adjustment_cents,
         file_name=file_name,
         interchange_control_number=advice.interchange_control_number,
@@ -182,9 +194,128 @@ async def post_remittance(
             )
             for item in advice.provider_adjustments
         ),
-        claim_paid_cents=claim_paid_cents,
-        held_claims=tuple(held_claims),
+        claim_paid_cents=sum(claim.paid_cents for claim in advice.claims),
+        held_claims=tuple(posted.held),
         source=source,
+        listed_in_parts=listed_in_parts,
+    )
+
+
+async def post_remittance(
+    unit: Unit,
+    tenant: str,
+    advice: RemittanceAdvice,
+    payer_ids: Sequence[str],
+    file_name: str,
+    metadata: Metadata,
+    source: Source = "835",
+) -> Posted:
+    """One payment from one payer, once (the same payer and trace number again is nothing), in the
+    caller's transaction. `payer_ids`: the payers registered under the payment's payer id (none: an
+    unknown payer). A payer's large file goes part by part instead: post_remittance_part."""
+    remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
+    # Two files carrying the same payment at once: the second waits here, then finds it applied.
+    await unit.views.inbound.lock_remittance(remittance_id)
+    state, version = await load_state(unit.session, remittance_decider, remittance_id)
+    if state.received:
+        return Posted(remittance_id, (), 0, duplicate=True)
+    posted = await _post_claims(unit, tenant, remittance_id, advice, advice.claims, payer_ids, metadata)
+    received = _received(remittance_id, advice, payer_ids, file_name, source, posted)
+    await execute(
+        unit.session,
+        remittance_decider,
+        remittance_id,
+        ReceiveRemittance(received),
+        metadata,
+        expected_version=version,
+    )
+    await unit.views.inbound.record_provider_adjustments(tenant, received)
+    return Posted(remittance_id, tuple(posted.matched), len(posted.held), duplicate=False)
+
+
+# A payer's file answering more claims than this is posted a part at a time, each part in its own
+# transaction, so that it never holds the claims service's log (every other command and consumer of
+# claims waits for it) for the minutes 250,000 claims take.
+POSTING_PART = 2_000
+
+
+def posting_parts(claims: Sequence[ClaimPaymentAdvice], size: int = POSTING_PART) -> list[tuple[int, int]]:
+    """The file's claims as [start, end) parts of about `size`; a part never ends between two answers
+    to the same claim (a reversal and its correction are revised together)."""
+    parts: list[tuple[int, int]] = []
+    start = 0
+    while start < len(claims):
+        end = min(start + size, len(claims))
+        while end < len(claims) and (
+            claims[end].patient_control_number == claims[end - 1].patient_control_number
+        ):
+            end += 1
+        parts.append((start, end))
+        start = end
+    return parts
+
+
+async def post_remittance_part(
+    unit: Unit,
+    tenant: str,
+    advice: RemittanceAdvice,
+    part: tuple[int, int],
+    payer_ids: Sequence[str],
+    metadata: Metadata,
+) -> bool:
+    """The claims of one part of a large payment, in the caller's transaction, once: a part already
+    posted (a restart after a crash reads the file again) is skipped. False when the whole payment
+    was received already (the same file twice): the caller stops."""
+    remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
+    await unit.views.inbound.lock_remittance(remittance_id)
+    state, version = await load_state(unit.session, remittance_decider, remittance_id)
+    if state.received:
+        return False
+    start, end = part
+    if state.claims_posted >= end:
+        return True
+    posted = await _post_claims(
+        unit, tenant, remittance_id, advice, advice.claims[start:end], payer_ids, metadata
+    )
+    listed = RemittanceClaimsListed(
+        remittance_id=remittance_id,
+        part=0,  # numbered by the decider, after the parts already listed
+        parts=0,
+        matched_claim_ids=tuple(posted.matched),
+        unmatched_patient_control_numbers=tuple(h.patient_control_number for h in posted.held),
+        held_claims=tuple(posted.held),
+        claims_through=end,
+    )
+    await execute(
+        unit.session,
+        remittance_decider,
+        remittance_id,
+        PostRemittancePart(listed),
+        metadata,
+        expected_version=version,
+    )
+    return True
+
+
+async def complete_remittance(
+    unit: Unit,
+    tenant: str,
+    advice: RemittanceAdvice,
+    payer_ids: Sequence[str],
+    file_name: str,
+    metadata: Metadata,
+) -> Posted:
+    """After its parts: the payment itself (RemittanceReceived, its lists in the parts before it)."""
+    remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
+    await unit.views.inbound.lock_remittance(remittance_id)
+    state, version = await load_state(unit.session, remittance_decider, remittance_id)
+    if state.received:
+        return Posted(remittance_id, (), 0, duplicate=True)
+    if state.claims_posted < len(advice.claims):
+        raise RuntimeError("a part of the payment was not posted")  # a bug: parts go first, in order
+    nothing = _ClaimsPosted([], [])
+    received = _received(
+        remittance_id, advice, payer_ids, file_name, "835", nothing, listed_in_parts=state.listed
     )
     await execute(
         unit.session,
@@ -195,7 +326,7 @@ async def post_remittance(
         expected_version=version,
     )
     await unit.views.inbound.record_provider_adjustments(tenant, received)
-    return Posted(remittance_id, tuple(matched), len(held_claims), duplicate=False)
+    return Posted(remittance_id, (), state.held_count, duplicate=False)
 
 
 async def match_held_payment(

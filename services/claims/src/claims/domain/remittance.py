@@ -210,7 +210,15 @@ class MatchClaimPayment:
     claim_id: str
 
 
-RemittanceCommand = ReceiveRemittance | MatchClaimPayment
+@dataclass(frozen=True)
+class PostRemittancePart:
+    """A part of a payer's large file was posted (its claims adjudicated or held, in the same
+    transaction): `listed` says which claims, and through which of the file's claims."""
+
+    listed: RemittanceClaimsListed
+
+
+RemittanceCommand = ReceiveRemittance | MatchClaimPayment | PostRemittancePart
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,13 @@ class RemittanceState:
     # CLP01 -> the held payments under it (a reversal and its correction share one CLP01).
     held: Mapping[str, tuple[HeldClaimPayment, ...]] = field(default_factory=dict)
     matched: Mapping[str, str] = field(default_factory=dict)
+    # A large file posted in parts: how many of its claims are posted, in how many listed events.
+    claims_posted: int = 0
+    listed: int = 0
+
+    @property
+    def held_count(self) -> int:
+        return sum(len(payments) for payments in self.held.values())
 
     def waiting(self, patient_control_number: str) -> tuple[HeldClaimPayment, ...]:
         return self.held.get(patient_control_number, ())
@@ -291,7 +306,29 @@ def _in_parts(received: RemittanceReceived) -> list[Event]:
     return [*parts, summary]
 
 
+def _part_listed(command: PostRemittancePart, state: RemittanceState) -> list[Event]:
+    """The part's lists as events, its held payments split by size like _in_parts does."""
+    listed = command.listed
+    if state.received or (listed.claims_through or 0) <= state.claims_posted:
+        return []  # posted already: a restart that read the file again goes on after it
+    held = _held_parts(listed.held_claims) or [()]
+    return [
+        listed.model_copy(update={"part": state.listed + number, "parts": 0, "held_claims": payments})
+        if number == 1
+        else RemittanceClaimsListed(
+            remittance_id=listed.remittance_id,
+            part=state.listed + number,
+            parts=0,
+            held_claims=payments,
+            claims_through=listed.claims_through,
+        )
+        for number, payments in enumerate(held, start=1)
+    ]
+
+
 def decide(command: RemittanceCommand, state: RemittanceState) -> list[Event]:
+    if isinstance(command, PostRemittancePart):
+        return _part_listed(command, state)
     if isinstance(command, ReceiveRemittance):
         if state.received:
             return []  # the same payer and trace number again: already applied, nothing changes
@@ -324,7 +361,12 @@ def _holding(
 
 def evolve(state: RemittanceState, event: Event) -> RemittanceState:
     if isinstance(event, RemittanceClaimsListed):
-        return replace(state, held=_holding(state.held, event.held_claims)) if event.held_claims else state
+        return replace(
+            state,
+            held=_holding(state.held, event.held_claims),
+            claims_posted=max(state.claims_posted, event.claims_through or 0),
+            listed=state.listed + 1,
+        )
     if isinstance(event, RemittanceReceived):
         return RemittanceState(
             received=True,
@@ -332,6 +374,8 @@ def evolve(state: RemittanceState, event: Event) -> RemittanceState:
             payment_date=event.payment_date,
             held=_holding(state.held, event.held_claims),
             remittance_id=event.remittance_id,
+            claims_posted=state.claims_posted,
+            listed=state.listed,
         )
     if isinstance(event, RemittanceClaimMatched):
         return replace(state, matched={**state.matched, event.patient_control_number: event.claim_id})

@@ -22,7 +22,7 @@ from billing_service.runtime import runtime_of
 from claims.adapters import queries
 from claims.adapters.projections import postgres_unit
 from claims.application.handlers import resubmit_claim
-from claims.application.ingestion import Ingestion, IngestResult
+from claims.application.ingestion import Ingestion, IngestResult, posts_in_parts
 from claims.application.ports import FileRefused
 from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.errors import DomainError
@@ -397,6 +397,16 @@ async def _ingest_posted(
 
     async def apply(session: Session) -> IngestResult:
         try:
+            if posts_in_parts(document):
+                # A payer's large 835 posts in a transaction per part, not in the request's: the
+                # request's transaction only keeps its Idempotency-Key with the answer.
+                return await ingestion.ingest(
+                    document,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    file_name=name[:200],
+                    tenant=principal.tenant,
+                    metadata_for=lambda _tenant: metadata,
+                )
             return await ingestion.apply(
                 postgres_unit(session),
                 document,
