@@ -32,7 +32,7 @@ from billing_testing.x12_files import CLAIM_PAID_CENTS, large_835
 from claims.adapters.x12_inbound import PackedClaims, read_inbound
 from claims.adapters.x12_pool import PooledReader
 from claims.application.ingestion import Ingestion
-from claims.application.ports import ClaimRow, ClaimsViews, FileRefused
+from claims.application.ports import ClaimRow, ClaimsViews, FileRefused, RemittanceProgress
 from claims.application.posting import posting_parts
 from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.inbound import ClaimPaymentAdvice
@@ -57,9 +57,23 @@ def pcn_for(number: int) -> str:
 class Tables:
     """The claims service's tables as far as 835 ingestion uses them, for many claims."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: InMemoryEventSession) -> None:
         self.claims: dict[str, ClaimState] = {}
         self.files: set[str] = set()
+        self.log = log
+
+    async def remittance_progress(self, remittance_id: str) -> RemittanceProgress:
+        stream = self.log.streams.get(remittance_id, [])
+        if not stream:
+            return RemittanceProgress(0, False, 0, 0)
+        last = stream[-1].event()
+        if not isinstance(last, RemittanceClaimsListed):
+            return RemittanceProgress(len(stream), True, 0, 0)
+        return RemittanceProgress(len(stream), False, last.claims_through or 0, last.part)
+
+    async def held_on_remittance(self, remittance_id: str) -> int:
+        events = self.log.events(remittance_id)
+        return sum(len(e.held_claims) for e in events if isinstance(e, RemittanceClaimsListed))
 
     async def tenant_of_submitter(self, submitter_id: str) -> str | None:
         return TENANT
@@ -111,7 +125,8 @@ class Tables:
 
 
 async def submitted_claims(count: int) -> tuple[UnitOfWork[ClaimsViews], InMemoryEventSession, Tables]:
-    log, tables = InMemoryEventSession("claims"), Tables()
+    log = InMemoryEventSession("claims")
+    tables = Tables(log)
     for number in range(1, count + 1):
         claim_id = f"claim-{number}"
         content = ClaimContent(

@@ -32,6 +32,7 @@ from claims.application.ports import (
     PatientRecord,
     PayerRecord,
     ProviderRecord,
+    RemittanceProgress,
     Unit,
 )
 from claims.domain.claim import ClaimState
@@ -567,6 +568,31 @@ class PostgresInboundRecords:
     async def lock_remittance(self, remittance_id: str) -> None:
         # Two files carrying the same payment at once: the second waits here, then finds it applied.
         await self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", remittance_id)
+
+    async def remittance_progress(self, remittance_id: str) -> RemittanceProgress:
+        last = await self.db.fetchrow(
+            "SELECT stream_version, event_type, (payload->>'claims_through')::bigint AS claims_through, "
+            "(payload->>'part')::int AS part FROM events WHERE stream_id = $1 "
+            "ORDER BY stream_version DESC LIMIT 1",
+            remittance_id,
+        )
+        if last is None:
+            return RemittanceProgress(0, False, 0, 0)
+        if last["event_type"] != "RemittanceClaimsListed":
+            return RemittanceProgress(last["stream_version"], True, 0, 0)
+        return RemittanceProgress(
+            last["stream_version"], False, int(last["claims_through"] or 0), int(last["part"] or 0)
+        )
+
+    async def held_on_remittance(self, remittance_id: str) -> int:
+        return int(
+            await self.db.fetchval(
+                "SELECT coalesce(sum(jsonb_array_length(payload->'held_claims')), 0) FROM events "
+                "WHERE stream_id = $1 AND event_type = 'RemittanceClaimsListed' "
+                "AND jsonb_typeof(payload->'held_claims') = 'array'",
+                remittance_id,
+            )
+        )
 
     async def record_unmatched(
         self,

@@ -156,6 +156,14 @@ class Batches(Protocol):
     async def find(self, tenant: str, control_number: int) -> BatchRecord | None: ...
 
 
+@dataclass(frozen=True)
+class RemittanceProgress:
+    version: int  # the stream's length: the version the next append expects
+    received: bool
+    claims_posted: int
+    listed: int
+
+
 class InboundRecords(Protocol):
     """What the service keeps of the files it read: which it applied, and remittances it could not match."""
 
@@ -164,6 +172,15 @@ class InboundRecords(Protocol):
         ...
 
     async def lock_remittance(self, remittance_id: str) -> None: ...
+    async def remittance_progress(self, remittance_id: str) -> RemittanceProgress:
+        """How far a large payment's posting went, read from its last event alone (a payment of
+        250,000 claims has over a hundred parts: loading them all for each part would be quadratic)."""
+        ...
+
+    async def held_on_remittance(self, remittance_id: str) -> int:
+        """How many claim payments the payment's parts hold."""
+        ...
+
     async def record_unmatched(
         self, tenant: str, remittance_id: str, claim: ClaimPaymentAdvice, payer_name: str
     ) -> None: ...

@@ -6,7 +6,9 @@ claim it answers through the same steps, whichever way it came: the Adjudicate c
 payer billed when a balance is left (coordination of benefits), and, after the whole payment, the
 later payers' claims revised when an earlier payer corrected itself. A claim payment that answers no
 claim is held whole on the remittance (RemittanceReceived.held_claims) until a biller matches it.
-Provider-level adjustments (PLB) go to the provider-level ledger, never to a claim.
+Provider-level adjustments (PLB) go to the provider-level ledger, never to a claim. A payer's large
+file is posted a part at a time, each part in its own transaction (post_remittance_part), then the
+payment itself (complete_remittance).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from claims.domain.remittance import (
     MatchClaimPayment,
     PostRemittancePart,
     ReceiveRemittance,
+    RemittanceState,
     adjudication,
     held,
     released,
@@ -268,11 +271,11 @@ async def post_remittance_part(
     was received already (the same file twice): the caller stops."""
     remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
     await unit.views.inbound.lock_remittance(remittance_id)
-    state, version = await load_state(unit.session, remittance_decider, remittance_id)
-    if state.received:
+    progress = await unit.views.inbound.remittance_progress(remittance_id)
+    if progress.received:
         return False
     start, end = part
-    if state.claims_posted >= end:
+    if progress.claims_posted >= end:
         return True
     posted = await _post_claims(
         unit, tenant, remittance_id, advice, advice.claims[start:end], payer_ids, metadata
@@ -286,13 +289,12 @@ async def post_remittance_part(
         held_claims=tuple(posted.held),
         claims_through=end,
     )
-    await execute(
-        unit.session,
-        remittance_decider,
-        remittance_id,
-        PostRemittancePart(listed),
-        metadata,
-        expected_version=version,
+    # Decided on the progress alone, not on the stream folded again (over a hundred parts of held
+    # payments for the largest files): the decision needs no more.
+    state = RemittanceState(claims_posted=progress.claims_posted, listed=progress.listed)
+    events = remittance_decider.decide(PostRemittancePart(listed), state)
+    await unit.session.append(
+        remittance_id, remittance_decider.stream_type, progress.version, events, metadata
     )
     return True
 
@@ -308,25 +310,23 @@ async def complete_remittance(
     """After its parts: the payment itself (RemittanceReceived, its lists in the parts before it)."""
     remittance_id = remittance_id_for(tenant, advice.payer_key, advice.trace_number)
     await unit.views.inbound.lock_remittance(remittance_id)
-    state, version = await load_state(unit.session, remittance_decider, remittance_id)
-    if state.received:
+    progress = await unit.views.inbound.remittance_progress(remittance_id)
+    if progress.received:
         return Posted(remittance_id, (), 0, duplicate=True)
-    if state.claims_posted < len(advice.claims):
+    if progress.claims_posted < len(advice.claims):
         raise RuntimeError("a part of the payment was not posted")  # a bug: parts go first, in order
     nothing = _ClaimsPosted([], [])
     received = _received(
-        remittance_id, advice, payer_ids, file_name, "835", nothing, listed_in_parts=state.listed
+        remittance_id, advice, payer_ids, file_name, "835", nothing, listed_in_parts=progress.listed
     )
-    await execute(
-        unit.session,
-        remittance_decider,
-        remittance_id,
-        ReceiveRemittance(received),
-        metadata,
-        expected_version=version,
+    state = RemittanceState(claims_posted=progress.claims_posted, listed=progress.listed)
+    events = remittance_decider.decide(ReceiveRemittance(received), state)
+    await unit.session.append(
+        remittance_id, remittance_decider.stream_type, progress.version, events, metadata
     )
     await unit.views.inbound.record_provider_adjustments(tenant, received)
-    return Posted(remittance_id, (), state.held_count, duplicate=False)
+    held = await unit.views.inbound.held_on_remittance(remittance_id)
+    return Posted(remittance_id, (), held, duplicate=False)
 
 
 async def match_held_payment(
