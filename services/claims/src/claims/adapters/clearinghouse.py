@@ -11,14 +11,22 @@ An SFTP adapter can offer the same four operations.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from claims.application.ports import InboundItem
 
+log = logging.getLogger(__name__)
+
 _TEMP_SUFFIX = ".part"
+
+# The largest inbound file read, by the folder as by the API (a 250,000-claim 835 is about 37 MiB):
+# a larger one goes to rejected/ unread, so no file can make the service hold more than this.
+MAX_INBOUND_FILE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,9 @@ class InboundFile:
 class FolderClearinghouse:
     """Implements the application's Outbox and Inbox on a local (or mounted) folder."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, max_file_bytes: int = MAX_INBOUND_FILE_BYTES) -> None:
         self.root = Path(root)
+        self.max_file_bytes = max_file_bytes
         self.outbound = self.root / "outbound"
         self.inbound = self.root / "inbound"
         self.processed_dir = self.inbound / "processed"
@@ -75,17 +84,33 @@ class FolderClearinghouse:
         _fsync_folder(self.outbound)
         return True
 
-    def inbound_files(self) -> list[InboundFile]:
-        """Complete files waiting in the inbound folder, oldest first; temp and hidden files are skipped."""
+    def inbound_files(self) -> Iterator[InboundFile]:
+        """Complete files waiting in the inbound folder, oldest first, each read when it is its turn
+        (ten large files waiting are never in memory together); temp and hidden files are skipped,
+        and a file over max_file_bytes goes to rejected/ unread, with the reason."""
         if not self.inbound.exists():
-            return []
+            return
         paths = [
             p
             for p in self.inbound.iterdir()
             if p.is_file() and not p.name.startswith(".") and not p.name.endswith((_TEMP_SUFFIX, ".tmp"))
         ]
         paths.sort(key=lambda p: (p.stat().st_mtime, p.name))
-        return [InboundFile(p, p.read_bytes()) for p in paths]
+        for path in paths:
+            try:
+                size = path.stat().st_size
+                if size > self.max_file_bytes:
+                    reason = (
+                        f"the file is {size / 2**20:.1f} MiB, over the {self.max_file_bytes / 2**20:g} MiB "
+                        "an inbound file may be: ask the sender to split it; it was not read"
+                    )
+                    log.warning("inbound file refused", extra={"file_name": path.name, "reason": reason})
+                    self.mark_rejected(InboundFile(path, b""), reason)
+                    continue
+                content = path.read_bytes()
+            except FileNotFoundError:
+                continue  # moved away meanwhile (another replica took it)
+            yield InboundFile(path, content)
 
     def mark_processed(self, file: InboundFile) -> Path:
         return self._move(file.path, self.processed_dir)
@@ -97,8 +122,9 @@ class FolderClearinghouse:
 
     # The application's Inbox.
 
-    def waiting(self) -> list[InboundItem]:
-        return [InboundItem(f.name, f.content, f.sha256) for f in self.inbound_files()]
+    def waiting(self) -> Iterator[InboundItem]:
+        for file in self.inbound_files():
+            yield InboundItem(file.name, file.content, file.sha256)
 
     def processed(self, item: InboundItem) -> None:
         self.mark_processed(InboundFile(self.inbound / item.name, item.content))

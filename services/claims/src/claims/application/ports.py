@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -239,7 +239,10 @@ class InboundItem:
 class Inbox(Protocol):
     """Where inbound files arrive (the clearinghouse's inbound folder)."""
 
-    def waiting(self) -> list[InboundItem]: ...
+    def waiting(self) -> Iterable[InboundItem]:
+        """The files waiting, oldest first, each read when the caller comes to it."""
+        ...
+
     def processed(self, item: InboundItem) -> None: ...
     def rejected(self, item: InboundItem, reason: str) -> None: ...
 

@@ -20,6 +20,7 @@ from billing_service.pages import PageRequest
 from billing_service.problems import FieldError, Problem, invalid, not_found
 from billing_service.runtime import runtime_of
 from claims.adapters import queries
+from claims.adapters.clearinghouse import MAX_INBOUND_FILE_BYTES
 from claims.adapters.projections import postgres_unit
 from claims.application.handlers import resubmit_claim
 from claims.application.ingestion import Ingestion, IngestResult, posts_in_parts
@@ -370,7 +371,7 @@ async def get_batch(batch_id: str, request: Request, principal: Reader) -> dict[
     }
 
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = MAX_INBOUND_FILE_BYTES  # the folder's limit too
 X12_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
 }
