@@ -33,7 +33,7 @@ from claims.adapters.x12_inbound import PackedClaims, read_inbound
 from claims.adapters.x12_pool import PooledReader
 from claims.application.ingestion import Ingestion
 from claims.application.ports import ClaimRow, ClaimsViews, FileRefused, RemittanceProgress
-from claims.application.posting import posting_parts
+from claims.application.posting import POSTING_PART, posting_parts
 from claims.domain.claim import ClaimState, claim_decider
 from claims.domain.inbound import ClaimPaymentAdvice
 from claims.domain.model import ClaimContent
@@ -331,7 +331,7 @@ async def test_a_large_file_posts_part_by_part_and_a_restart_goes_on_after_the_p
         nonlocal payer_lookups
         payer_lookups += 1
         if payer_lookups == 3:
-            raise Crash  # the service dies after two parts (4,000 claims) were committed
+            raise Crash  # the service dies after two parts (1,000 claims) were committed
         return await real_lookup(tenant, edi_payer_id)
 
     tables.payer_ids_for_edi = crashing_at_the_third_part  # type: ignore[method-assign]
@@ -350,8 +350,9 @@ async def test_a_large_file_posts_part_by_part_and_a_restart_goes_on_after_the_p
         document, sha256="sha-large", file_name="large.835", tenant=None, metadata_for=lambda _t: META
     )
 
-    # 5,000 claims in parts of 2,000: 2,000 + 2,000 + 1,000; the crash came before the third.
-    assert posted_before_the_crash == 4_000
+    # 5,000 claims in parts of 500: ten parts; the crash came before the third.
+    assert POSTING_PART == 500
+    assert posted_before_the_crash == 1_000
     assert (result.outcome, result.matched_claims, result.unmatched_claims) == ("applied", claims, 0)
     # Every claim answered once: the restart did not post the first two parts again.
     adjudicated = [
@@ -361,12 +362,10 @@ async def test_a_large_file_posts_part_by_part_and_a_restart_goes_on_after_the_p
     *parts, summary = log.events(result.remittance_ids[0])
     assert isinstance(summary, RemittanceReceived)
     assert [(p.part, p.claims_through) for p in parts if isinstance(p, RemittanceClaimsListed)] == [
-        (1, 2_000),
-        (2, 4_000),
-        (3, 5_000),
+        (number, number * 500) for number in range(1, 11)
     ]
     assert (summary.listed_in_parts, summary.claim_count, summary.claim_paid_cents) == (
-        3,
+        10,
         5_000,
         5_000 * CLAIM_PAID_CENTS,
     )
@@ -375,7 +374,7 @@ async def test_a_large_file_posts_part_by_part_and_a_restart_goes_on_after_the_p
     )
     # The same file once more: nothing new, and said so.
     assert (again.outcome, again.matched_claims) == ("duplicate", 0)
-    assert len(log.events(result.remittance_ids[0])) == 4
+    assert len(log.events(result.remittance_ids[0])) == 11
 
 
 def test_a_part_never_separates_two_answers_to_the_same_claim() -> None:
