@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import e2e_bench
 import events_bench
+import posting_bench
 import replay_bench
 import x12_bench
 
@@ -54,6 +55,10 @@ def main() -> None:
     x12 = asyncio.run(x12_bench.run(x12_bench.QUICK_CLAIMS if quick else x12_bench.FULL_CLAIMS))
     x12_bench.print_result(x12)
     results["x12"] = x12
+    # The same file posted (held claim payments, a part per transaction) into a claims database.
+    posting = asyncio.run(posting_bench.run(x12_bench.QUICK_CLAIMS if quick else x12_bench.FULL_CLAIMS))
+    posting_bench.print_result(posting)
+    results["posting_835"] = posting
     # `billing replay` (blue/green live rebuild): events rebuilt per second from topics and own log.
     replay = asyncio.run(replay_bench.run(10_000 if quick else 60_000))
     results["replay"] = replay
