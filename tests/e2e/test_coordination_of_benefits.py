@@ -34,6 +34,8 @@ from billing_cli import demo
 from billing_testing.platform import Platform, eventually
 from billing_testing.x12 import pyx12_errors
 
+from .test_revenue_cycle import claims_of, code
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 TODAY = date.today()
@@ -127,39 +129,10 @@ async def visit(
     return encounter_id
 
 
-async def code(
-    platform: Platform, encounter_id: str, lines: list[tuple[str, list[str]]], diagnoses: list[str]
-) -> None:
-    body = {
-        "diagnoses": diagnoses,
-        "lines": [{"code": c, "modifiers": m, "units": 1, "diagnosis_pointers": [1]} for c, m in lines],
-    }
-    async with httpx.AsyncClient(timeout=30) as client:
-
-        async def accepted() -> bool:
-            response = await client.put(
-                f"{platform.url('coding')}/encounters/{encounter_id}/coding", json=body,
-                headers=platform.headers("coder"),
-            )  # fmt: skip
-            if response.status_code == 404:  # coding has not consumed EncounterOpened yet
-                return False
-            assert response.status_code == 200, response.text
-            return True
-
-        await eventually(accepted, what="coding to know the encounter")
-
-
 async def live_invoice(platform: Platform, encounter_id: str) -> dict[str, Any] | None:
     items = (await get(platform, "invoicing", f"/invoices?encounter_id={encounter_id}"))["items"]
     live = [i for i in items if i["status"] != "voided"]
     return live[0] if len(live) == 1 else None
-
-
-async def claims_of(platform: Platform, encounter_id: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = (await get(platform, "claims", f"/claims?encounter_id={encounter_id}"))[
-        "items"
-    ]
-    return items
 
 
 async def settled_invoice(
