@@ -24,6 +24,7 @@ import glob
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -334,6 +335,29 @@ def _make_reachable_for(path: Path, uid: int) -> None:
             os.chmod(parent, mode | 0o001)
 
 
+def server_major_version(bin_dir: Path) -> str | None:
+    """The installed server's major version ("18"), from `pg_ctl --version`."""
+    result = subprocess.run(
+        [str(bin_dir / "pg_ctl"), "--version"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"\(PostgreSQL\) (\d+)", result.stdout)
+    return found.group(1) if found else None
+
+
+def refuse_other_major_version(bin_dir: Path) -> None:
+    """A cluster initialised by another major version (an older wheel) cannot be started by this one:
+    say so and what to do, rather than pg_ctl's "control file appears to be corrupt". It is never
+    removed here: it may hold a developer's data, which only the old server can dump."""
+    made_by = (PG_DATA / "PG_VERSION").read_text().strip()
+    installed = server_major_version(bin_dir)
+    if installed is not None and made_by != installed:
+        raise InfraError(
+            f"{PG_DATA} was initialised by PostgreSQL {made_by} and the installed server is "
+            f"PostgreSQL {installed}: move it aside (or dump it with PostgreSQL {made_by} first if you "
+            "need its data), and the next start initialises a new cluster"
+        )
+
+
 def start_postgres() -> dict[str, object]:
     fast = pg_fast_requested()
     bin_dir = postgres_bin_dir()
@@ -373,6 +397,7 @@ def start_postgres() -> dict[str, object]:
         password_file.unlink()
         if result.returncode != 0:
             raise InfraError(f"initdb failed: {result.stderr.strip()[-400:]}")
+    refuse_other_major_version(bin_dir)
     if port_open(PG_PORT):
         raise InfraError(f"port {PG_PORT} is taken by another program; set BILLING_PG_PORT")
     log_file = LOGS / "postgres.log"
