@@ -272,7 +272,12 @@ async def test_transient_errors_are_retried_and_never_dead_lettered(stack: Stack
     consumer = Consumer(stack.store, stack.kafka, flaky, retry_backoff=0.01, max_backoff=0.05)
     await consumer.start()
     try:
-        await drain(consumer, quiet=8)
+        # A failed poll returns nothing applied too, so "quiet" cannot tell retrying from done: poll
+        # until every failure was spent, then until quiet.
+        async with asyncio.timeout(30):
+            while failures < 5:
+                await consumer.poll_once(timeout_ms=300)
+        await drain(consumer)
     finally:
         await consumer.stop()
 

@@ -9,7 +9,9 @@ original headers, and the partition moves on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,6 +129,8 @@ class Consumer:
         retry_backoff: float = 0.2,
         max_records: int = 500,
         max_backoff: float = 30.0,
+        commit_interval: float = 1.0,
+        fetch_max_wait_ms: int = 1000,
     ) -> None:
         self.store = store
         self.kafka = kafka
@@ -135,7 +139,12 @@ class Consumer:
         self.retry_backoff = retry_backoff
         self.max_records = max_records
         self.max_backoff = max_backoff
+        self.commit_interval = commit_interval
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self._failures = 0
+        # Offsets applied in PostgreSQL but not yet committed to Kafka, and when they last were.
+        self._pending_offsets: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
         self.topics = [kafka.topic(s, a) for s, a in subscription.topics]
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -155,18 +164,20 @@ class Consumer:
             max_poll_records=self.max_records,
             session_timeout_ms=15_000,
             heartbeat_interval_ms=3_000,
-            # A long poll: the broker answers a fetch as soon as a record is there, or after 200 ms.
-            # Under load a poll still carries a batch (whatever arrived while the last one was being
-            # applied); when quiet a consumer costs the broker 5 fetches a second, not the 40 that
-            # waiting for 16 KiB with a 25 ms cap cost (a third of a core for the platform's
-            # consumers, doing nothing).
+            # A long poll: the broker answers a fetch as soon as a record is there (fetch_min_bytes=1),
+            # so the wait cap costs no latency; it only bounds how often a quiet consumer asks. aiokafka
+            # sends full fetch requests (no incremental fetch sessions), each naming every assigned
+            # partition, so an empty fetch is not free: at a 200 ms cap the platform's idle consumers
+            # cost the broker about 190 ms of CPU a second, a tenth of this box, for nothing.
             fetch_min_bytes=1,
-            fetch_max_wait_ms=200,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await self._consumer.start()
 
     async def stop(self) -> None:
         if self._consumer is not None:
+            with contextlib.suppress(KafkaError, OSError):
+                await self._commit_pending()
             await self._consumer.stop()
             self._consumer = None
         if self._producer is not None:
@@ -182,14 +193,15 @@ class Consumer:
             await self.stop()
 
     async def poll_once(self, timeout_ms: int = 300) -> int:
-        """Apply one poll's records of every assigned partition in one transaction, then commit all
-        their offsets in one request (never before the database committed)."""
+        """Apply one poll's records of every assigned partition in one transaction, then commit their
+        offsets (never before the database committed; see _commit_pending for how often)."""
         assert self._consumer is not None
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
         if self._consumer.assignment():
             self.ready.set()
         batches = {partition: records for partition, records in batches.items() if records}
         if not batches:
+            await self._commit_pending(due_only=True)
             return 0
         records = [record for partition_records in batches.values() for record in partition_records]
         try:
@@ -218,17 +230,9 @@ class Consumer:
             await asyncio.sleep(delay)
             return 0
         self._failures = 0
-        try:
-            await self._consumer.commit(
-                {partition: taken[-1].offset + 1 for partition, taken in batches.items()}
-            )
-        except (CommitFailedError, IllegalStateError) as error:
-            # The group rebalanced while the batch was applied: the database has it (processed_events),
-            # so the partition's new owner receives it again and skips it as a duplicate.
-            log.info(
-                "offsets not committed after a rebalance",
-                extra={"consumer": self.subscription.name, "error": type(error).__name__},
-            )
+        for partition, taken in batches.items():
+            self._pending_offsets[partition] = taken[-1].offset + 1
+        await self._commit_pending(due_only=True)
         assigned = self._consumer.assignment()
         for partition, partition_records in batches.items():
             if partition not in assigned:
@@ -239,6 +243,37 @@ class Consumer:
                     max(0, highwater - partition_records[-1].offset - 1)
                 )
         return len(records)
+
+    async def _commit_pending(self, *, due_only: bool = False) -> None:
+        """Commit the offsets of what PostgreSQL already applied: at most once per `commit_interval`
+        under load (an offset commit is a broker request and a write to its offsets log; one per
+        poll cost invoicing 7% of its CPU), and at once when stopping.
+
+        Committing late is safe, never lossy: a record applied but not yet committed comes again after
+        a crash or a rebalance, finds its event id in processed_events, and changes nothing."""
+        assert self._consumer is not None
+        if not self._pending_offsets:
+            return
+        now = time.monotonic()
+        if due_only and now - self._last_commit < self.commit_interval:
+            return
+        # Only partitions still ours: a rebalance may have moved some, and their new owner starts
+        # from the committed offset and skips what this replica applied as duplicates.
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in self._pending_offsets.items() if tp in assigned}
+        self._pending_offsets = {}
+        self._last_commit = now
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as error:
+            # The group rebalanced while the batch was applied: the database has it (processed_events),
+            # so the partition's new owner receives it again and skips it as a duplicate.
+            log.info(
+                "offsets not committed after a rebalance",
+                extra={"consumer": self.subscription.name, "error": type(error).__name__},
+            )
 
     def _wanted(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Whether the subscription handles the record's event type, read from its `ce_type` header
@@ -319,7 +354,7 @@ class Consumer:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 with self._span(record, envelope):
-                    async with session.connection.transaction():  # a savepoint per message
+                    async with session.savepoint():  # one per message
                         first_time = await session.connection.fetchval(
                             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
                             "ON CONFLICT DO NOTHING RETURNING true",

@@ -90,6 +90,17 @@ async def load_state(session: EventSession, decider: Decider[C, S], stream_id: s
     return decider.fold(e.event() for e in history), len(history)
 
 
+async def load_states(
+    session: EventSession, decider: Decider[C, S], stream_ids: Sequence[str]
+) -> dict[str, tuple[S, int]]:
+    """`load_state` of several streams of one kind, read in one round trip."""
+    histories = await session.load_many(stream_ids)
+    return {
+        stream_id: (decider.fold(e.event() for e in history), len(history))
+        for stream_id, history in histories.items()
+    }
+
+
 async def execute(
     session: EventSession,
     decider: Decider[C, S],

@@ -170,6 +170,11 @@ class Session:
     def __init__(self, connection: asyncpg.Connection, source: str) -> None:
         self.connection = connection
         self.source = source
+        # Locks this transaction holds, and what its adapters read and may read again: a consumer
+        # applies a whole poll in one transaction, so the second event of a batch need not take the
+        # same lock or read the same payer again. Both are forgotten when a savepoint rolls back.
+        self._serialized: set[str] = set()
+        self.cache: dict[Any, Any] = {}
 
     async def serialize(self, name: str) -> None:
         """Run after any other transaction that serialises on `name` committed (until this one ends).
@@ -178,13 +183,43 @@ class Session:
         coverage it needs arriving on another topic); without this, each can miss the other's
         uncommitted row and both commit a state that nothing will correct.
         """
+        if name in self._serialized:
+            return  # held until this transaction ends: taking it again is a round trip for nothing
         await self.connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+        self._serialized.add(name)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A subtransaction: rolled back alone if its block raises. PostgreSQL releases the locks taken
+        since the savepoint when it rolls back, and what was read there may have been written there,
+        so the session forgets both."""
+        held = set(self._serialized)
+        try:
+            async with self.connection.transaction():
+                yield
+        except BaseException:
+            self._serialized = held
+            self.cache.clear()
+            raise
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         rows = await self.connection.fetch(
             f"{_SELECT} WHERE stream_id = $1 ORDER BY stream_version", stream_id
         )
         return [_row_to_envelope(row, self.source) for row in rows]
+
+    async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[EventEnvelope]]:
+        """Several streams in one round trip (a worker's batch of claims): each in version order,
+        an empty list for a stream that does not exist."""
+        streams: dict[str, list[EventEnvelope]] = {stream_id: [] for stream_id in stream_ids}
+        if not streams:
+            return streams
+        rows = await self.connection.fetch(
+            f"{_SELECT} WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version", list(streams)
+        )
+        for row in rows:
+            streams[row["stream_id"]].append(_row_to_envelope(row, self.source))
+        return streams
 
     async def append(
         self,

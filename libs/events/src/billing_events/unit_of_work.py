@@ -24,6 +24,8 @@ class EventSession(Protocol):
 
     async def load(self, stream_id: str) -> list[EventEnvelope]: ...
 
+    async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[EventEnvelope]]: ...
+
     async def append(
         self,
         stream_id: str,

@@ -23,6 +23,9 @@ class InMemoryEventSession:
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         return list(self.streams.get(stream_id, []))
 
+    async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[EventEnvelope]]:
+        return {stream_id: list(self.streams.get(stream_id, [])) for stream_id in stream_ids}
+
     async def append(
         self,
         stream_id: str,

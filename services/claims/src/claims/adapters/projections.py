@@ -4,9 +4,9 @@ ports, on one session's connection."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -300,10 +300,20 @@ def _coverage(row: asyncpg.Record) -> CoverageRecord:
 
 
 class PostgresReferenceData:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, cache: dict[Any, Any] | None = None) -> None:
         self.db = connection
+        # Payers, providers, patients and coverages read in this transaction (the session's cache): a
+        # submission file of 500 claims reads its billing provider and payer once, not 2,000 times.
+        # Any write of reference data here empties it.
+        self.cache: dict[Any, Any] = {} if cache is None else cache
+
+    async def _cached(self, key: tuple[str, ...], read: Callable[[], Awaitable[Any]]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = await read()
+        return self.cache[key]
 
     async def record_payer(self, tenant: str, event: PayerRegistered) -> None:
+        self.cache.clear()
         await self.db.execute(
             "INSERT INTO claims_payers (tenant, payer_id, name, edi_payer_id, claim_filing_indicator, "
             "timely_filing_days, address) VALUES ($1, $2, $3, $4, $5, $6, $7) "
@@ -320,6 +330,7 @@ class PostgresReferenceData:
         )
 
     async def record_provider(self, tenant: str, event: ProviderEnrolled) -> None:
+        self.cache.clear()
         await self.db.execute(
             "INSERT INTO claims_providers (tenant, provider_id, npi, role, organization_name, given_name, "
             "family_name, taxonomy_code, tax_id, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
@@ -340,6 +351,7 @@ class PostgresReferenceData:
         )
 
     async def record_patient(self, tenant: str, event: PatientRegistered) -> None:
+        self.cache.clear()
         await self.db.execute(
             "INSERT INTO claims_patients (tenant, patient_id, name, birth_date, sex, address) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, patient_id) DO UPDATE SET "
@@ -355,6 +367,7 @@ class PostgresReferenceData:
 
     async def update_patient(self, tenant: str, event: PatientDemographicsUpdated) -> None:
         # Only the fields that changed are present; the others keep their sealed values.
+        self.cache.clear()
         await self.db.execute(
             "INSERT INTO claims_patients (tenant, patient_id, name, birth_date, sex, address) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, patient_id) DO UPDATE SET "
@@ -371,6 +384,7 @@ class PostgresReferenceData:
         )
 
     async def record_coverage(self, tenant: str, event: CoverageAdded) -> None:
+        self.cache.clear()
         await self.db.execute(
             "INSERT INTO claims_coverages (tenant, coverage_id, "
             "patient_id, payer_id, member_id, group_number, "
@@ -395,6 +409,7 @@ class PostgresReferenceData:
         )
 
     async def terminate_coverage(self, tenant: str, event: CoverageTerminated) -> None:
+        self.cache.clear()
         await self.db.execute(
             "UPDATE claims_coverages SET effective_to = $3 WHERE tenant = $1 AND coverage_id = $2",
             tenant,
@@ -403,36 +418,48 @@ class PostgresReferenceData:
         )
 
     async def _payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
-        row = await self.db.fetchrow(
-            "SELECT * FROM claims_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
-        )
-        return None if row is None else _payer(row)
+        async def read() -> PayerRecord | None:
+            row = await self.db.fetchrow(
+                "SELECT * FROM claims_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
+            )
+            return None if row is None else _payer(row)
+
+        return cast(PayerRecord | None, await self._cached(("payer", tenant, payer_id), read))
 
     async def _provider(self, tenant: str, provider_id: str) -> ProviderRecord | None:
-        row = await self.db.fetchrow(
-            "SELECT * FROM claims_providers WHERE tenant = $1 AND provider_id = $2", tenant, provider_id
-        )
-        return None if row is None else _provider(row)
+        async def read() -> ProviderRecord | None:
+            row = await self.db.fetchrow(
+                "SELECT * FROM claims_providers WHERE tenant = $1 AND provider_id = $2", tenant, provider_id
+            )
+            return None if row is None else _provider(row)
+
+        return cast(ProviderRecord | None, await self._cached(("provider", tenant, provider_id), read))
 
     async def _patient(self, tenant: str, patient_id: str) -> PatientRecord | None:
-        row = await self.db.fetchrow(
-            "SELECT * FROM claims_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
-        )
-        if row is None:
-            return None
-        return PatientRecord(
-            patient_id=row["patient_id"],
-            name=_sealed(row["name"]),
-            birth_date=_sealed(row["birth_date"]),
-            sex=row["sex"],
-            address=_sealed(row["address"]),
-        )
+        async def read() -> PatientRecord | None:
+            row = await self.db.fetchrow(
+                "SELECT * FROM claims_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
+            )
+            if row is None:
+                return None
+            return PatientRecord(
+                patient_id=row["patient_id"],
+                name=_sealed(row["name"]),
+                birth_date=_sealed(row["birth_date"]),
+                sex=row["sex"],
+                address=_sealed(row["address"]),
+            )
+
+        return cast(PatientRecord | None, await self._cached(("patient", tenant, patient_id), read))
 
     async def _coverage(self, tenant: str, coverage_id: str) -> CoverageRecord | None:
-        row = await self.db.fetchrow(
-            "SELECT * FROM claims_coverages WHERE tenant = $1 AND coverage_id = $2", tenant, coverage_id
-        )
-        return None if row is None else _coverage(row)
+        async def read() -> CoverageRecord | None:
+            row = await self.db.fetchrow(
+                "SELECT * FROM claims_coverages WHERE tenant = $1 AND coverage_id = $2", tenant, coverage_id
+            )
+            return None if row is None else _coverage(row)
+
+        return cast(CoverageRecord | None, await self._cached(("coverage", tenant, coverage_id), read))
 
     async def payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
         return await self._payer(tenant, payer_id)
@@ -905,7 +932,7 @@ def postgres_unit(session: Session) -> Unit:
     return UnitOfWork(
         session,
         ClaimsViews(
-            reference=PostgresReferenceData(connection),
+            reference=PostgresReferenceData(connection, session.cache),
             claims=PostgresClaimViews(connection),
             batches=PostgresBatches(connection),
             inbound=PostgresInboundRecords(connection),

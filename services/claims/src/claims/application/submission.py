@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import CasAdjustment, Finding, PriorAdjudication
-from billing_events.decider import load_state
+from billing_events.decider import load_state, load_states
 from billing_events.envelope import Metadata
 from billing_events.phi import KeyDestroyed
 from billing_events.store import EventStore, Session
@@ -425,10 +425,12 @@ class Submission:
             unit = self.unit_for(session)
             prepared: list[Prepared] = []
             appends: list[tuple[str, str, int, list[Event]]] = []
-            for claim_id in await unit.views.claims.claims_to_send(
+            waiting = await unit.views.claims.claims_to_send(
                 tenant, payer_id, self.config.max_claims_per_file
-            ):
-                state, version = await load_state(unit.session, claim_decider, claim_id)
+            )
+            states = await load_states(unit.session, claim_decider, waiting)
+            for claim_id in waiting:
+                state, version = states[claim_id]
                 if state.content is None or not state.awaiting_submission:
                     continue
                 if prepared and _kind(prepared[0].state) != _kind(state):

@@ -116,6 +116,7 @@ def forgetting(runtime: Runtime) -> Handler:
         assert isinstance(forgotten, PatientForgotten)
         await session.serialize(REFERENCE_LOCK)
         files = await forget_patient(session.connection, envelope.tenant, forgotten.patient_id)
+        session.cache.clear()  # the patient's reference rows just changed under the session's reads
         clearinghouse = FolderClearinghouse(settings_of(runtime).clearinghouse_dir)
         for name in files:
             clearinghouse.purge_outbound(name)
