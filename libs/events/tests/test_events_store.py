@@ -205,3 +205,59 @@ async def test_a_replica_starting_beside_a_busy_one_does_not_lock_the_tables_it_
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'busy' ORDER BY 1"
         )
     assert [c["column_name"] for c in columns] == ["id", "more", "note"]
+
+
+async def test_deferred_writes_commit_with_the_session_and_a_failed_savepoint_drops_only_its_own(
+    store: EventStore,
+) -> None:
+    table = f"facts_{uuid.uuid4().hex[:8]}"
+    async with store.pool.acquire() as connection:
+        await connection.execute(f"CREATE TABLE {table} (id text PRIMARY KEY)")
+    insert = f"INSERT INTO {table} (id) VALUES ($1)"
+
+    async with store.session() as session:
+        session.defer(insert, "kept before")
+        async with session.savepoint():
+            session.defer(insert, "kept inside")
+
+        async def write_a_duplicate() -> None:
+            async with session.savepoint():
+                session.defer(insert, "dropped")
+                session.defer(insert, "kept inside")  # a duplicate: the savepoint fails at its flush
+
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await write_a_duplicate()
+        session.defer(insert, "kept after")
+        async with store.pool.acquire() as other:
+            # Nothing is visible before the session commits.
+            assert await other.fetchval(f"SELECT count(*) FROM {table}") == 0
+
+    async with store.pool.acquire() as connection:
+        rows = await connection.fetch(f"SELECT id FROM {table} ORDER BY id")
+    assert [row["id"] for row in rows] == ["kept after", "kept before", "kept inside"]
+
+
+async def test_a_lock_taken_again_in_the_same_transaction_costs_no_round_trip_but_is_retaken_after_a_rollback(
+    store: EventStore,
+) -> None:
+    async with store.session() as session:
+        await session.serialize("reference")
+        await session.serialize("reference")
+        taken = await session.connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        assert taken == 1
+
+        async def fail_after_locking() -> None:
+            async with session.savepoint():
+                await session.serialize("inside")
+                raise RuntimeError("the handler failed")
+
+        with pytest.raises(RuntimeError):
+            await fail_after_locking()
+        # PostgreSQL released "inside" with the savepoint: the session takes it again when asked.
+        await session.serialize("inside")
+        held = await session.connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        assert held == 2

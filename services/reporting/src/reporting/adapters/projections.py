@@ -182,7 +182,8 @@ async def _insert(
         }
     columns = ", ".join(row)
     parameters = ", ".join(f"${i}" for i in range(1, len(row) + 1))
-    await session.connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({parameters})", *row.values())
+    # Facts are only inserted, never read back while consuming: a poll's rows go in one executemany.
+    session.defer(f"INSERT INTO {table} ({columns}) VALUES ({parameters})", *row.values())
 
 
 def _dump(items: Sequence[Any]) -> list[Any]:
