@@ -85,9 +85,12 @@ Project = Callable[["Outcome[S]"], Awaitable[None]]
 CommandFor = Callable[[S], Awaitable["C | None"]]
 
 
-async def load_state(session: EventSession, decider: Decider[C, S], stream_id: str) -> tuple[S, int]:
-    history = await session.load(stream_id)
+def _state_of(decider: Decider[C, S], history: Sequence[EventEnvelope]) -> tuple[S, int]:
     return decider.fold(e.event() for e in history), len(history)
+
+
+async def load_state(session: EventSession, decider: Decider[C, S], stream_id: str) -> tuple[S, int]:
+    return _state_of(decider, await session.load(stream_id))
 
 
 async def load_states(
@@ -95,10 +98,7 @@ async def load_states(
 ) -> dict[str, tuple[S, int]]:
     """`load_state` of several streams of one kind, read in one round trip."""
     histories = await session.load_many(stream_ids)
-    return {
-        stream_id: (decider.fold(e.event() for e in history), len(history))
-        for stream_id, history in histories.items()
-    }
+    return {stream_id: _state_of(decider, history) for stream_id, history in histories.items()}
 
 
 async def execute(

@@ -4,7 +4,7 @@ ports, on one session's connection."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -299,6 +299,16 @@ def _coverage(row: asyncpg.Record) -> CoverageRecord:
     )
 
 
+def _patient_record(row: asyncpg.Record) -> PatientRecord:
+    return PatientRecord(
+        patient_id=row["patient_id"],
+        name=_sealed(row["name"]),
+        birth_date=_sealed(row["birth_date"]),
+        sex=row["sex"],
+        address=_sealed(row["address"]),
+    )
+
+
 class PostgresReferenceData:
     def __init__(self, connection: asyncpg.Connection, cache: dict[Any, Any] | None = None) -> None:
         self.db = connection
@@ -307,10 +317,17 @@ class PostgresReferenceData:
         # Any write of reference data here empties it.
         self.cache: dict[Any, Any] = {} if cache is None else cache
 
-    async def _cached(self, key: tuple[str, ...], read: Callable[[], Awaitable[Any]]) -> Any:
-        if key not in self.cache:
-            self.cache[key] = await read()
-        return self.cache[key]
+    async def _one(
+        self, table: str, key_column: str, tenant: str, key: str, convert: Callable[[asyncpg.Record], Any]
+    ) -> Any:
+        """One row of a reference table, read at most once in this transaction."""
+        cached = (table, tenant, key)
+        if cached not in self.cache:
+            row = await self.db.fetchrow(
+                f"SELECT * FROM {table} WHERE tenant = $1 AND {key_column} = $2", tenant, key
+            )
+            self.cache[cached] = None if row is None else convert(row)
+        return self.cache[cached]
 
     async def record_payer(self, tenant: str, event: PayerRegistered) -> None:
         self.cache.clear()
@@ -418,48 +435,20 @@ class PostgresReferenceData:
         )
 
     async def _payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
-        async def read() -> PayerRecord | None:
-            row = await self.db.fetchrow(
-                "SELECT * FROM claims_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
-            )
-            return None if row is None else _payer(row)
-
-        return cast(PayerRecord | None, await self._cached(("payer", tenant, payer_id), read))
+        found = await self._one("claims_payers", "payer_id", tenant, payer_id, _payer)
+        return cast(PayerRecord | None, found)
 
     async def _provider(self, tenant: str, provider_id: str) -> ProviderRecord | None:
-        async def read() -> ProviderRecord | None:
-            row = await self.db.fetchrow(
-                "SELECT * FROM claims_providers WHERE tenant = $1 AND provider_id = $2", tenant, provider_id
-            )
-            return None if row is None else _provider(row)
-
-        return cast(ProviderRecord | None, await self._cached(("provider", tenant, provider_id), read))
+        found = await self._one("claims_providers", "provider_id", tenant, provider_id, _provider)
+        return cast(ProviderRecord | None, found)
 
     async def _patient(self, tenant: str, patient_id: str) -> PatientRecord | None:
-        async def read() -> PatientRecord | None:
-            row = await self.db.fetchrow(
-                "SELECT * FROM claims_patients WHERE tenant = $1 AND patient_id = $2", tenant, patient_id
-            )
-            if row is None:
-                return None
-            return PatientRecord(
-                patient_id=row["patient_id"],
-                name=_sealed(row["name"]),
-                birth_date=_sealed(row["birth_date"]),
-                sex=row["sex"],
-                address=_sealed(row["address"]),
-            )
-
-        return cast(PatientRecord | None, await self._cached(("patient", tenant, patient_id), read))
+        found = await self._one("claims_patients", "patient_id", tenant, patient_id, _patient_record)
+        return cast(PatientRecord | None, found)
 
     async def _coverage(self, tenant: str, coverage_id: str) -> CoverageRecord | None:
-        async def read() -> CoverageRecord | None:
-            row = await self.db.fetchrow(
-                "SELECT * FROM claims_coverages WHERE tenant = $1 AND coverage_id = $2", tenant, coverage_id
-            )
-            return None if row is None else _coverage(row)
-
-        return cast(CoverageRecord | None, await self._cached(("coverage", tenant, coverage_id), read))
+        found = await self._one("claims_coverages", "coverage_id", tenant, coverage_id, _coverage)
+        return cast(CoverageRecord | None, found)
 
     async def payer(self, tenant: str, payer_id: str) -> PayerRecord | None:
         return await self._payer(tenant, payer_id)

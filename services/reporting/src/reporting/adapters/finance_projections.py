@@ -87,14 +87,14 @@ async def on_cost_center_opened(session: Session, envelope: EventEnvelope) -> No
         "kind": event.kind,
         "provider_ids": list(event.provider_ids),
     }
-    await _insert(session, "reporting_cost_centers", envelope, values)
+    _insert(session, "reporting_cost_centers", envelope, values)
 
 
 async def on_providers_assigned(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     assert isinstance(event, CostCenterProvidersAssigned)
     values = {"cost_center_id": event.cost_center_id, "provider_ids": list(event.provider_ids)}
-    await _insert(session, "reporting_cost_center_providers", envelope, values)
+    _insert(session, "reporting_cost_center_providers", envelope, values)
 
 
 async def on_expense(session: Session, envelope: EventEnvelope) -> None:
@@ -111,7 +111,7 @@ async def on_expense(session: Session, envelope: EventEnvelope) -> None:
         "fte_hundredths": None if event.fte_hundredths is None else sign * event.fte_hundredths,
         "source": event.source if isinstance(event, ExpenseRecorded) else "reversal",
     }
-    await _insert(session, "reporting_expenses", envelope, values)
+    _insert(session, "reporting_expenses", envelope, values)
 
 
 async def on_budget_set(session: Session, envelope: EventEnvelope) -> None:
@@ -121,7 +121,7 @@ async def on_budget_set(session: Session, envelope: EventEnvelope) -> None:
         {"cost_center_id": r.cost_center_id, "month": r.month, "amount_cents": r.amount_cents}
         for r in event.rows
     ]
-    await _insert(session, "reporting_budgets", envelope, {"year": event.year, "lines": lines})
+    _insert(session, "reporting_budgets", envelope, {"year": event.year, "lines": lines})
 
 
 async def on_asset_acquired(session: Session, envelope: EventEnvelope) -> None:
@@ -137,7 +137,7 @@ async def on_asset_acquired(session: Session, envelope: EventEnvelope) -> None:
         "code": event.code,
         "monthly_volume": event.monthly_volume,
     }
-    await _insert(session, "reporting_assets", envelope, values)
+    _insert(session, "reporting_assets", envelope, values)
 
 
 def finance_handlers() -> dict[str, Handler]:

@@ -169,7 +169,7 @@ CREATE TABLE IF NOT EXISTS reporting_patient_credits (
 )
 
 
-async def _insert(
+def _insert(
     session: Session, table: str, envelope: EventEnvelope, values: dict[str, Any], *, stamped: bool = True
 ) -> None:
     """Insert one row of the event's tenant; a fact row is stamped with when its event was recorded."""
@@ -194,7 +194,7 @@ async def on_payer_registered(session: Session, envelope: EventEnvelope) -> None
     event = envelope.event()
     assert isinstance(event, PayerRegistered)
     values = {"payer_id": event.payer_id, "name": event.name}
-    await _insert(session, "reporting_payers", envelope, values, stamped=False)
+    _insert(session, "reporting_payers", envelope, values, stamped=False)
 
 
 async def on_provider_enrolled(session: Session, envelope: EventEnvelope) -> None:
@@ -207,7 +207,7 @@ async def on_provider_enrolled(session: Session, envelope: EventEnvelope) -> Non
         "role": event.role,
         "name": event.organization_name or person or event.npi,
     }
-    await _insert(session, "reporting_providers", envelope, values, stamped=False)
+    _insert(session, "reporting_providers", envelope, values, stamped=False)
 
 
 async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
@@ -241,7 +241,7 @@ async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
             "revenue_codes": {str(line.line_number): line.revenue_code for line in bill.lines},
         }
     values |= {"lines": _dump(event.lines), "hospital": hospital}
-    await _insert(session, "reporting_invoices", envelope, values)
+    _insert(session, "reporting_invoices", envelope, values)
 
 
 def _hospital(stored: dict[str, Any] | None) -> HospitalBill | None:
@@ -264,7 +264,7 @@ async def on_facility_registered(session: Session, envelope: EventEnvelope) -> N
     assert isinstance(event, FacilityRegistered)
     # A facility bills as an organisation: its name labels revenue and A/R by facility.
     values = {"provider_id": event.facility_id, "npi": event.npi, "role": "facility", "name": event.name}
-    await _insert(session, "reporting_providers", envelope, values, stamped=False)
+    _insert(session, "reporting_providers", envelope, values, stamped=False)
 
 
 async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
@@ -273,7 +273,7 @@ async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
     values = event.model_dump(
         include={"invoice_id", "encounter_id", "reason", "superseded_by_coding_version"}
     )
-    await _insert(session, "reporting_invoice_voids", envelope, values)
+    _insert(session, "reporting_invoice_voids", envelope, values)
 
 
 async def on_insurance_payment_posted(session: Session, envelope: EventEnvelope) -> None:
@@ -297,7 +297,7 @@ async def on_insurance_payment_posted(session: Session, envelope: EventEnvelope)
         }
     )
     values |= {"lines": _dump(event.lines), "denial_reasons": list(event.denial_reasons)}
-    await _insert(session, "reporting_insurance_postings", envelope, values)
+    _insert(session, "reporting_insurance_postings", envelope, values)
 
 
 async def on_patient_payment_received(session: Session, envelope: EventEnvelope) -> None:
@@ -315,7 +315,7 @@ async def on_patient_payment_received(session: Session, envelope: EventEnvelope)
             "received_on",
         }
     )
-    await _insert(session, "reporting_patient_payments", envelope, values)
+    _insert(session, "reporting_patient_payments", envelope, values)
 
 
 async def on_statement_issued(session: Session, envelope: EventEnvelope) -> None:
@@ -323,7 +323,7 @@ async def on_statement_issued(session: Session, envelope: EventEnvelope) -> None
     assert isinstance(event, PatientStatementIssued)
     values = event.model_dump(include={"statement_id", "statement_date", "due_date", "amount_due_cents"})
     values["invoice_ids"] = list(event.invoice_ids)
-    await _insert(session, "reporting_statements", envelope, values)
+    _insert(session, "reporting_statements", envelope, values)
 
 
 async def on_write_off_posted(session: Session, envelope: EventEnvelope) -> None:
@@ -332,7 +332,7 @@ async def on_write_off_posted(session: Session, envelope: EventEnvelope) -> None
     values = event.model_dump(
         include={"invoice_id", "write_off_id", "party", "reason", "amount_cents", "written_off_on"}
     )
-    await _insert(session, "reporting_write_offs", envelope, values)
+    _insert(session, "reporting_write_offs", envelope, values)
 
 
 async def on_patient_credit(session: Session, envelope: EventEnvelope) -> None:
@@ -349,7 +349,7 @@ async def on_patient_credit(session: Session, envelope: EventEnvelope) -> None:
         "amount_cents": amount,
         "moved_on": moved_on,
     }
-    await _insert(session, "reporting_patient_credits", envelope, values)
+    _insert(session, "reporting_patient_credits", envelope, values)
 
 
 async def on_claim_created(session: Session, envelope: EventEnvelope) -> None:
@@ -358,7 +358,7 @@ async def on_claim_created(session: Session, envelope: EventEnvelope) -> None:
     values = event.model_dump(
         include={"claim_id", "invoice_id", "encounter_id", "payer_id", "service_date", "total_charge_cents"}
     )
-    await _insert(session, "reporting_claims", envelope, values)
+    _insert(session, "reporting_claims", envelope, values)
 
 
 # The claim's steps that the KPIs count, with what is worth keeping of each (codes, never free text
@@ -378,7 +378,7 @@ STEPS: dict[str, tuple[str, Any]] = {
 async def on_claim_step(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     step, detail = STEPS[envelope.event_type]
-    await _insert(
+    _insert(
         session,
         "reporting_claim_steps",
         envelope,
@@ -413,7 +413,7 @@ async def on_claim_adjudicated(session: Session, envelope: EventEnvelope) -> Non
         )
         for line in event.lines
     ]
-    await _insert(session, "reporting_adjudications", envelope, values)
+    _insert(session, "reporting_adjudications", envelope, values)
 
 
 async def on_remittance_received(session: Session, envelope: EventEnvelope) -> None:
@@ -429,7 +429,7 @@ async def on_remittance_received(session: Session, envelope: EventEnvelope) -> N
             "amount_cents": adjustment.amount_cents,
             "payment_date": event.payment_date,
         }
-        await _insert(session, "reporting_provider_adjustments", envelope, values)
+        _insert(session, "reporting_provider_adjustments", envelope, values)
 
 
 def projection_handlers() -> dict[str, Handler]:
