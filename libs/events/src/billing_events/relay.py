@@ -31,12 +31,14 @@ class Relay:
         *,
         batch_size: int = 1000,
         idle_wait: float = 0.5,
+        linger: float = 0.02,
         checkpoint_name: str = "kafka",
     ) -> None:
         self.store = store
         self.kafka = kafka
         self.batch_size = batch_size
         self.idle_wait = idle_wait
+        self.linger = linger
         self.checkpoint_name = checkpoint_name
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -147,6 +149,13 @@ class Relay:
             await self.start()
             try:
                 while not stop.is_set():
+                    # Woken by one commit, wait a moment for the commits right behind it: one pass
+                    # (three round trips and a produce request) then carries them all, and every
+                    # consumer downstream receives them in one poll and one transaction. It adds
+                    # `linger` to each hop's latency; in the e2e bench at 30/s it made the difference
+                    # between keeping up (21.6 of 23.8 insured/s) and falling behind (9.4).
+                    if await _wait(stop, self.linger):
+                        break
                     # Cleared before the pass, not after: an append that commits (and NOTIFYs) while
                     # this pass publishes wakes the next pass at once instead of after idle_wait.
                     self._wake.clear()
