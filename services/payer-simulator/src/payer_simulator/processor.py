@@ -203,9 +203,8 @@ class Simulator:
             return None
         now = self.clock()
         outputs = self._answer(path, reviews, work, now)
-        work.processed[digest] = ProcessedFile(
-            name=path.name, processed_at=now, outputs=[output.name for output in outputs]
-        )
+        answered = ProcessedFile(name=path.name, processed_at=now, outputs=[o.name for o in outputs])
+        work.record_file(digest, answered)
         log.info("answered file=%s outputs=%d", path.name, len(outputs))
         return outputs
 
@@ -226,7 +225,7 @@ class Simulator:
         text, number = answered
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
         output = Output(f"{stem}.271.{number:09d}.x12", text)
-        work.processed[digest] = ProcessedFile(name=path.name, processed_at=now, outputs=[output.name])
+        work.record_file(digest, ProcessedFile(name=path.name, processed_at=now, outputs=[output.name]))
         log.info("answered eligibility file=%s", path.name)
         return [output]
 
@@ -345,13 +344,13 @@ class Simulator:
         if frequency == "8":
             if original is None:
                 return _Decision(_claim_ack(claim, ORIGINAL_NOT_FOUND, today))
-            self._supersede(original, work)
+            work.supersede(original)
             payments.append(reversal(original.payment(), claim_parties(claim)))
             return _Decision(
                 _claim_ack(claim, ACCEPTED, today, original.payer_claim_control_number), payments
             )
         if original is not None:
-            self._supersede(original, work)
+            work.supersede(original)
             if rules.reverse_on_replacement:
                 payments.append(reversal(original.payment(), claim_parties(claim)))
         deny_all = None
@@ -380,22 +379,17 @@ class Simulator:
             )
         work.add_deductible(payer_id, member, dict(adjudication.deductible_used))
         if deny_all is None:
-            work.claims[f"{payer_id}|{control_number}"] = StoredClaim.of(
-                adjudication.payment,
-                payer_id=payer_id,
-                member_key=member,
-                provider_id=provider,
-                deductible=dict(adjudication.deductible_used),
+            work.store_claim(
+                StoredClaim.of(
+                    adjudication.payment,
+                    payer_id=payer_id,
+                    member_key=member,
+                    provider_id=provider,
+                    deductible=dict(adjudication.deductible_used),
+                )
             )
         payments.append(adjudication.payment)
         return _Decision(_claim_ack(claim, ACCEPTED, today, control_number), payments)
-
-    @staticmethod
-    def _supersede(original: StoredClaim, work: SimulatorState) -> None:
-        """The original no longer counts: its deductible goes back to the member."""
-        original.superseded = True
-        used = {int(year): cents for year, cents in original.deductible_used.items()}
-        work.add_deductible(original.payer_id, original.member_key, used, sign=-1)
 
     def _claim_ack_file(
         self,
@@ -460,7 +454,7 @@ class Simulator:
                 recovered = min(owed, net)
                 items.append(ProviderAdjustmentItem("FB", recovered, "BALANCE"))
                 owed -= recovered
-            work.balances[balance_key] = owed
+            work.set_balance(balance_key, owed)
             amount = net - sum(item.amount_cents for item in items)
             remittances.append(
                 Remittance(
