@@ -259,7 +259,9 @@ def test_the_hand_written_837_files_are_valid(tmp_path: Path) -> None:
         assert pyx12_errors(path) == [], name
 
 
-def test_a_batch_gets_a_999_a_277ca_per_claim_and_a_balancing_835(clearinghouse: Path, rules: Rules) -> None:
+def test_a_batch_gets_a_999_one_277ca_for_its_claims_and_a_balancing_835(
+    clearinghouse: Path, rules: Rules
+) -> None:
     _send(clearinghouse, "batch-101.x12", FIRST_BATCH)
     written = _run(clearinghouse, rules)
     assert all(p.parent == clearinghouse / "inbound" and p.exists() for p in written)
@@ -271,15 +273,19 @@ def test_a_batch_gets_a_999_a_277ca_per_claim_and_a_balancing_835(clearinghouse:
     assert (ack.group.group_control_number, ack.group.status, ack.group.accepted_count) == ("101", "A", 1)
     assert [(t.control_number, t.accepted) for t in ack.transaction_sets] == [("0001", True)]
 
-    claim_acks = [parse_277ca(p.read_text())[0] for p in _answers(written, "277ca")]
-    by_claim = {a.claims[0].patient_control_number: a.claims[0] for a in claim_acks}
+    (claim_ack_file,) = _answers(written, "277ca")
+    (claim_ack,) = parse_277ca(claim_ack_file.read_text())
+    by_claim = {claim.patient_control_number: claim for claim in claim_ack.claims}
+    assert list(by_claim) == ["PCN-A", "PCN-B", "PCN-C"]
     assert by_claim["PCN-A"].disposition == "accepted"
     assert by_claim["PCN-A"].payer_claim_control_number == "SIM0000000001"
     assert by_claim["PCN-B"].payer_claim_control_number == "SIM0000000002"
     assert by_claim["PCN-C"].disposition == "rejected"
     assert by_claim["PCN-C"].status_codes == (StatusCode("A7", "400"),)
     assert by_claim["PCN-C"].payer_claim_control_number is None
-    assert {a.receiver_trace_number for a in claim_acks} == {"BATCH101"}
+    assert claim_ack.receiver_trace_number == "BATCH101"
+    # The batch as received: 430.00 + 166.78 + 100.00 (the one out of balance is counted too).
+    assert [info.amount_cents for info in claim_ack.receiver_statuses] == [69678]
 
     (remit_file,) = _answers(written, "835")
     text = remit_file.read_text()
@@ -325,7 +331,7 @@ def test_a_batch_gets_a_999_a_277ca_per_claim_and_a_balancing_835(clearinghouse:
 def test_a_second_run_answers_nothing_twice(clearinghouse: Path, rules: Rules) -> None:
     _send(clearinghouse, "batch-101.x12", FIRST_BATCH)
     first = _run(clearinghouse, rules)
-    assert len(first) == 5
+    assert len(first) == 3  # a 999, one 277CA, one 835
     assert _run(clearinghouse, rules) == []
     # The same bytes sent again under another name are the same file: not answered again either.
     _send(clearinghouse, "batch-101-again.x12", FIRST_BATCH)
@@ -468,8 +474,8 @@ def test_answers_of_a_run_stopped_after_its_state_was_saved_are_finished_by_the_
     monkeypatch.setattr(os, "replace", real_replace)
     assert len(list((clearinghouse / "inbound").iterdir())) == 1
     written = _run(clearinghouse, rules)
-    assert len(written) == 4
-    assert len(list((clearinghouse / "inbound").iterdir())) == 5
+    assert len(written) == 2
+    assert len(list((clearinghouse / "inbound").iterdir())) == 3
     assert (clearinghouse / "outbound" / "processed" / "batch-101.x12").exists()
     assert load_state(clearinghouse).pending == []
 

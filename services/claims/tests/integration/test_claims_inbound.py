@@ -401,8 +401,10 @@ async def test_a_round_trip_with_the_payer_simulator_through_the_clearinghouse_f
         paid = (await biller.get(f"/claims/{claim_id_for(TENANT, with_modifier.invoice_id)}")).json()
         partial = (await biller.get(f"/claims/{claim_id_for(TENANT, without_modifier.invoice_id)}")).json()
 
-    assert len(answers) == 4  # a 999, a 277CA per claim, one 835
-    assert sorted(r.kind for r in first_pass) == ["277CA", "277CA", "835", "999"]
+    assert len(answers) == 3  # a 999, one 277CA for both claims, one 835
+    assert sorted(r.kind for r in first_pass) == ["277CA", "835", "999"]
+    claim_acks = next(r for r in first_pass if r.kind == "277CA")
+    assert (claim_acks.acknowledged, claim_acks.rejected, claim_acks.unmatched_claims) == (2, 0, 0)
     assert [(r.kind, r.outcome) for r in second_pass] == [("835", "duplicate")]
     assert sorted(p.name for p in (folder / "inbound").iterdir() if p.is_file()) == []
     assert (folder / "inbound" / "rejected" / "junk.x12").exists()

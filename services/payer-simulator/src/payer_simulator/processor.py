@@ -1,6 +1,6 @@
 """One pass over the clearinghouse folder: each new 837 file in `<dir>/outbound` gets a 999, a
-277CA per claim and an 835 per payer written to `<dir>/inbound`, a file of 270s one 271 file
-(payer_simulator.eligibility), then moves to `<dir>/outbound/processed`.
+277CA per payer and transaction set, and an 835 per payer written to `<dir>/inbound`, a file of
+270s one 271 file (payer_simulator.eligibility), then moves to `<dir>/outbound/processed`.
 
 Crash safety: answers are written to `<dir>/.simulator-tmp` first; the state file then records
 the file as answered together with the renames still to do; the renames into inbound follow. A run
@@ -257,15 +257,21 @@ class Simulator:
         outputs.append(Output(f"{stem}.999.{first_ack:09d}.x12", "".join(acks)))
 
         batches: dict[str, _PayerBatch] = {}
-        for review in reviews:
+        # One 277CA per payer and 837 transaction set, as payers answer a batch: claim by claim, it
+        # was a file (and a transaction in the claims service) per claim.
+        claim_acks: dict[tuple[str, int, int], tuple[list[AnyClaim], list[ClaimAck], str]] = {}
+        for review_number, review in enumerate(reviews):
             usage = review.interchange.usage_indicator or "P"
-            for reviewed in review.sets:
+            for set_number, reviewed in enumerate(review.sets):
                 for claim in reviewed.claims:
                     rules = self.rules.payers.get(claim.payer_id)
                     if rules is None:
                         continue
                     decision = self._decide(claim, rules, work, now.date())
-                    outputs.append(self._claim_ack_file(stem, claim, rules, decision.ack, work, now, usage))
+                    key = (claim.payer_id, review_number, set_number)
+                    claims, acks, _ = claim_acks.setdefault(key, ([], [], usage))
+                    claims.append(claim)
+                    acks.append(decision.ack)
                     answers = [
                         (claim.payer_id, _echoed_claim_number(payment, rules))
                         for payment in decision.payments
@@ -278,6 +284,8 @@ class Simulator:
                             claim.billing_provider.identifier, (_payee(claim), [])
                         )
                         payments.append(payment)
+        for claims, acks, usage in claim_acks.values():
+            outputs.append(self._claim_ack_file(stem, claims, acks, work, now, usage))
         for batch in batches.values():
             outputs.append(self._remittance_file(stem, batch, work, now))
         return outputs
@@ -394,13 +402,16 @@ class Simulator:
     def _claim_ack_file(
         self,
         stem: str,
-        claim: AnyClaim,
-        rules: PayerRules,
-        ack: ClaimAck,
+        claims: list[AnyClaim],
+        acks: list[ClaimAck],
         work: SimulatorState,
         now: dt.datetime,
         usage: str,
     ) -> Output:
+        """The 277CA of one payer for the claims of one 837 transaction set."""
+        claim = claims[0]
+        rules = self.rules.payers[claim.payer_id]
+        received_cents = sum(c.charge_cents for c in claims)
         number = work.counters.next("interchange")
         acknowledgement = ClaimAcknowledgement(
             envelope=EnvelopeRef(f"{number:09d}", "", "0001"),
@@ -413,11 +424,11 @@ class Simulator:
             ),
             receiver_trace_number=claim.batch_reference or claim.envelope.transaction_set_control_number,
             receiver_statuses=(
-                StatusInfo((StatusCode("A1", "19", "PR"),), now.date(), "WQ", claim.charge_cents),
+                StatusInfo((StatusCode("A1", "19", "PR"),), now.date(), "WQ", received_cents),
             ),
             received_date=now.date(),
             processed_date=now.date(),
-            claims=(ack,),
+            claims=tuple(acks),
         )
         text = write_277ca(
             [acknowledgement],
