@@ -236,13 +236,13 @@ class Simulator:
     ) -> list[Output]:
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
         outputs: list[Output] = []
-        acks = []
+        implementation_acks = []
         first_ack = 0
         for review in reviews:
             interchange = review.interchange
             number = work.counters.next("interchange")
             first_ack = first_ack or number
-            acks.append(
+            implementation_acks.append(
                 write_999(
                     review.groups,
                     sender_id=interchange.receiver_id or "CLEARINGHOUSE",
@@ -254,7 +254,7 @@ class Simulator:
                     usage_indicator=interchange.usage_indicator or "P",
                 )
             )
-        outputs.append(Output(f"{stem}.999.{first_ack:09d}.x12", "".join(acks)))
+        outputs.append(Output(f"{stem}.999.{first_ack:09d}.x12", "".join(implementation_acks)))
 
         batches: dict[str, _PayerBatch] = {}
         # One 277CA per payer and 837 transaction set, as payers answer a batch: claim by claim, it
@@ -269,8 +269,8 @@ class Simulator:
                         continue
                     decision = self._decide(claim, rules, work, now.date())
                     key = (claim.payer_id, review_number, set_number)
-                    claims, acks, _ = claim_acks.setdefault(key, ([], [], usage))
-                    claims.append(claim)
+                    acknowledged, acks, _ = claim_acks.setdefault(key, ([], [], usage))
+                    acknowledged.append(claim)
                     acks.append(decision.ack)
                     answers = [
                         (claim.payer_id, _echoed_claim_number(payment, rules))
@@ -284,8 +284,8 @@ class Simulator:
                             claim.billing_provider.identifier, (_payee(claim), [])
                         )
                         payments.append(payment)
-        for claims, acks, usage in claim_acks.values():
-            outputs.append(self._claim_ack_file(stem, claims, acks, work, now, usage))
+        for acknowledged, acks, usage in claim_acks.values():
+            outputs.append(self._claim_ack_file(stem, acknowledged, acks, work, now, usage))
         for batch in batches.values():
             outputs.append(self._remittance_file(stem, batch, work, now))
         return outputs
