@@ -261,3 +261,42 @@ async def test_a_lock_taken_again_in_the_same_transaction_costs_no_round_trip_bu
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
         )
         assert held == 2
+
+
+async def test_a_preloaded_stream_is_read_from_memory_until_the_session_appends_to_it(
+    store: EventStore,
+) -> None:
+    first, second = f"payer-{uuid.uuid4()}", f"payer-{uuid.uuid4()}"
+    await store.append(first, "payer", 0, [payer("Acme")], META)
+    async with store.session() as session:
+        await session.preload([first, second])
+        # A write behind the session's back (one the caller's row locks would have kept out) is not
+        # seen: the load is answered from what was preloaded, without a round trip.
+        await store.append(first, "payer", 1, [payer("Acme again")], META)
+        assert [e.stream_version for e in await session.load(first)] == [1]
+        assert await session.load(second) == []
+        # Once the session appends to a stream, its next load reads the stream again, whole.
+        await session.append(second, "payer", 0, [payer("Beta")], META)
+        assert [e.stream_version for e in await session.load(second)] == [1]
+
+
+async def test_a_savepoint_rolled_back_forgets_the_streams_and_row_locks_taken_inside_it(
+    store: EventStore,
+) -> None:
+    stream = f"payer-{uuid.uuid4()}"
+    await store.append(stream, "payer", 0, [payer("Acme")], META)
+    async with store.session() as session:
+        session.took("row:before")
+
+        async def fail_after_preloading() -> None:
+            async with session.savepoint():
+                await session.preload([stream])
+                session.took("row:inside")
+                raise RuntimeError("the handler failed")
+
+        with pytest.raises(RuntimeError):
+            await fail_after_preloading()
+        assert session.holds("row:before") and not session.holds("row:inside")
+        # The rollback released the row locks the preload relied on: the stream is read again.
+        await store.append(stream, "payer", 1, [payer("Acme again")], META)
+        assert [e.stream_version for e in await session.load(stream)] == [1, 2]

@@ -176,6 +176,7 @@ class Session:
         self._serialized: set[str] = set()
         self.cache: dict[Any, Any] = {}
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
+        self._preloaded: dict[str, list[EventEnvelope]] = {}
 
     def defer(self, statement: str, *arguments: Any) -> None:
         """A write that nothing in this transaction reads back (a reporting fact): kept, and sent with
@@ -188,6 +189,23 @@ class Session:
         deferred, self._deferred = self._deferred, {}
         for statement, rows in deferred.items():
             await self.connection.executemany(statement, rows)
+
+    def holds(self, lock: str) -> bool:
+        """Whether this transaction holds `lock` (taken by `serialize`, or noted by `took`)."""
+        return lock in self._serialized
+
+    def took(self, lock: str) -> None:
+        """Note a lock an adapter took itself (a row's FOR UPDATE), so that the next command of the
+        same transaction need not take it again. Forgotten with the savepoint it was taken in."""
+        self._serialized.add(lock)
+
+    async def preload(self, stream_ids: Sequence[str]) -> None:
+        """Read several streams in one round trip for commands that will each load one of them (the
+        claims a file answers): `load` answers a preloaded stream from memory until this transaction
+        appends to it. Only for streams whose writers are locked out first (their rows locked in
+        this transaction), or what was read could be stale by the time a command decides on it."""
+        missing = [stream_id for stream_id in stream_ids if stream_id not in self._preloaded]
+        self._preloaded.update(await self.load_many(missing))
 
     async def serialize(self, name: str) -> None:
         """Run after any other transaction that serialises on `name` committed (until this one ends).
@@ -216,9 +234,13 @@ class Session:
             self._serialized = held
             self.cache.clear()
             self._deferred = {}
+            self._preloaded.clear()  # read under row locks the rollback released
             raise
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
+        preloaded = self._preloaded.get(stream_id)
+        if preloaded is not None:
+            return list(preloaded)
         rows = await self.connection.fetch(
             f"{_SELECT} WHERE stream_id = $1 ORDER BY stream_version", stream_id
         )
@@ -249,6 +271,7 @@ class Session:
         transaction: it holds the log's head lock until commit."""
         if not events:
             return []
+        self._preloaded.pop(stream_id, None)  # what was read before no longer is the stream
         event_ids = [uuid.uuid4() for _ in events]
         payloads = [event.model_dump(mode="json") for event in events]
         for event in events:

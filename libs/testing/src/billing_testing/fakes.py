@@ -19,12 +19,22 @@ class InMemoryEventSession:
         self.source = source
         self.streams: dict[str, list[EventEnvelope]] = {}
         self.log: list[EventEnvelope] = []
+        self.locks: set[str] = set()
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         return list(self.streams.get(stream_id, []))
 
     async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[EventEnvelope]]:
         return {stream_id: list(self.streams.get(stream_id, [])) for stream_id in stream_ids}
+
+    async def preload(self, stream_ids: Sequence[str]) -> None:
+        return None  # every load is from memory here
+
+    def holds(self, lock: str) -> bool:
+        return lock in self.locks
+
+    def took(self, lock: str) -> None:
+        self.locks.add(lock)
 
     async def append(
         self,

@@ -134,6 +134,9 @@ class Tables:
             return None
         return ClaimRow(claim_id, TENANT, state.status, "patient-1", "payer-1", None, PCN)
 
+    async def lock_many(self, claim_ids: Any) -> list[str]:
+        return [claim_id for claim_id in claim_ids if claim_id in self.claims]
+
     async def save(self, tenant: str, state: ClaimState, version: int, at: datetime) -> None:
         self.claims[state.content.claim_id if state.content else ""] = state
 

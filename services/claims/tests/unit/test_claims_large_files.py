@@ -119,6 +119,9 @@ class Tables:
     async def lock(self, claim_id: str) -> None:
         return None
 
+    async def lock_many(self, claim_ids: Any) -> list[str]:
+        return [claim_id for claim_id in claim_ids if claim_id in self.claims]
+
     async def save(self, tenant: str, state: ClaimState, version: int, at: datetime) -> None:
         assert state.content is not None
         self.claims[state.content.claim_id] = state

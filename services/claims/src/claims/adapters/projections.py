@@ -689,6 +689,14 @@ class PostgresClaimViews:
         row = await self.db.fetchrow("SELECT * FROM claims WHERE claim_id = $1 FOR UPDATE", claim_id)
         return None if row is None else _claim_row(row)
 
+    async def lock_many(self, claim_ids: Sequence[str]) -> list[str]:
+        # In id order: two files answering overlapping claims lock them in the same order (no deadlock).
+        rows = await self.db.fetch(
+            "SELECT claim_id FROM claims WHERE claim_id = ANY($1::text[]) ORDER BY claim_id FOR UPDATE",
+            list(claim_ids),
+        )
+        return [row["claim_id"] for row in rows]
+
     async def last_batch_id(self, claim_id: str) -> str | None:
         value = await self.db.fetchval("SELECT last_batch_id FROM claims WHERE claim_id = $1", claim_id)
         return None if value is None else str(value)

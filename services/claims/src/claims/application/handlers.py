@@ -42,6 +42,24 @@ from claims.domain.model import ClaimContent
 CommandFor = Callable[[ClaimState], Awaitable[Command | None]]
 
 
+def _row_lock(claim_id: str) -> str:
+    return f"claims.row:{claim_id}"
+
+
+async def lock_claims(unit: Unit, claim_ids: Sequence[str]) -> None:
+    """Before commands on many claims (the claims a file answers): their rows locked in one round
+    trip and their streams read in another, where each command would take a round trip for each."""
+    wanted = [
+        claim_id for claim_id in dict.fromkeys(claim_ids) if not unit.session.holds(_row_lock(claim_id))
+    ]
+    if not wanted:
+        return
+    locked = await unit.views.claims.lock_many(wanted)
+    for claim_id in locked:
+        unit.session.took(_row_lock(claim_id))
+    await unit.session.preload(locked)
+
+
 async def on_claim(
     unit: Unit,
     tenant: str,
@@ -52,10 +70,14 @@ async def on_claim(
     seal: Seal | None = None,
 ) -> Outcome[ClaimState]:
     """A claim command through execute: the claim's row is locked before its stream is loaded (two
-    workers on one claim wait instead of conflicting), and the read model is saved after the append."""
+    workers on one claim wait instead of conflicting), and the read model is saved after the append.
+    A row this transaction locked already is not locked again."""
 
     async def lock() -> None:
-        await unit.views.claims.lock(claim_id)
+        if unit.session.holds(_row_lock(claim_id)):
+            return
+        if await unit.views.claims.lock(claim_id) is not None:
+            unit.session.took(_row_lock(claim_id))
 
     async def project(outcome: Outcome[ClaimState]) -> None:
         await unit.views.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))

@@ -20,7 +20,7 @@ from billing_events.contracts.claims import RejectionReason
 from billing_events.envelope import Metadata
 from billing_events.store import EventStore, Session
 from claims.application.eligibility import record_responses
-from claims.application.handlers import on_claim
+from claims.application.handlers import CommandFor, lock_claims, on_claim
 from claims.application.ports import FileRefused, InboundItem, InboundReader, Inbox, Unit
 from claims.application.posting import (
     POSTING_PART,
@@ -29,8 +29,14 @@ from claims.application.posting import (
     post_remittance_part,
     posting_parts,
 )
-from claims.domain.claim import Acknowledge, Command, Reject
-from claims.domain.inbound import GroupAnswer, InboundDocument, Reason, RemittanceAdvice
+from claims.domain.claim import Acknowledge, ClaimState, Command, Reject
+from claims.domain.inbound import (
+    ClaimStatusAnswer,
+    GroupAnswer,
+    InboundDocument,
+    Reason,
+    RemittanceAdvice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +202,7 @@ class Ingestion:
         )
         accepted = answer.accepted if answer is not None else group.accepted
         reasons = (answer.reasons if answer is not None else ()) + group.reasons
+        await lock_claims(unit, batch.claim_ids)
         for claim_id in batch.claim_ids:
             command: Command
             if accepted:
@@ -227,29 +234,36 @@ class Ingestion:
         rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [answer.patient_control_number for answer in document.claim_statuses]
         )
+        await lock_claims(unit, [row.claim_id for row in rows.values()])
         for answer in document.claim_statuses:
             row = rows.get(answer.patient_control_number)
             if row is None or answer.disposition == "pending":
                 result.unmatched_claims += row is None
                 continue
-            batch_id = await unit.views.claims.last_batch_id(row.claim_id)
-            command: Command
             if answer.disposition == "accepted":
-                command = Acknowledge(
-                    "277CA",
-                    answer.interchange_control_number,
-                    answer.payer_claim_control_number,
-                    file_name,
-                    batch_id,
-                )
                 result.acknowledged += 1
             else:
-                reasons = answer.reasons or (Reason("A3", "rejected by the payer"),)
-                command = Reject(
-                    "277CA", answer.interchange_control_number, _reasons(reasons), file_name, batch_id
-                )
                 result.rejected += 1
-            await on_claim(unit, tenant, row.claim_id, command, metadata)
+            await on_claim(unit, tenant, row.claim_id, _claim_ack_command(answer, file_name), metadata)
+
+
+def _claim_ack_command(answer: ClaimStatusAnswer, file_name: str) -> CommandFor:
+    """A 277CA's answer to a claim, for the batch the claim last went out in."""
+
+    async def command(state: ClaimState) -> Command:
+        batch_id = state.submissions[-1].batch_id if state.submissions else None
+        if answer.disposition == "accepted":
+            return Acknowledge(
+                "277CA",
+                answer.interchange_control_number,
+                answer.payer_claim_control_number,
+                file_name,
+                batch_id,
+            )
+        reasons = answer.reasons or (Reason("A3", "rejected by the payer"),)
+        return Reject("277CA", answer.interchange_control_number, _reasons(reasons), file_name, batch_id)
+
+    return command
 
 
 def posts_in_parts(document: InboundDocument) -> bool:

@@ -26,7 +26,13 @@ from billing_events.contracts.claims import (
 )
 from billing_events.decider import execute, load_state
 from billing_events.envelope import Metadata
-from claims.application.handlers import CommandFor, bill_next_payer, claim_answered_by, on_claim
+from claims.application.handlers import (
+    CommandFor,
+    bill_next_payer,
+    claim_answered_by,
+    lock_claims,
+    on_claim,
+)
 from claims.application.ports import ClaimRow, Unit
 from claims.domain.claim import ClaimState, Command, claim_decider
 from claims.domain.coordination import NEXT_SEQUENCE, next_coverage, successor_claim_id
@@ -119,6 +125,7 @@ async def _with_rows(
         rows = await unit.views.claims.by_patient_control_numbers(
             tenant, [claim.patient_control_number for claim in part]
         )
+        await lock_claims(unit, [row.claim_id for row in rows.values()])
         for claim in part:
             yield claim, rows.get(claim.patient_control_number)
 
