@@ -10,8 +10,16 @@ import asyncpg
 import pytest
 
 from billing_events.contracts.registration import PayerRegistered
-from billing_events.envelope import Metadata
-from billing_events.store import EventStore, EventTooLarge, VersionConflict, create_pool, keeps_session_state
+from billing_events.decider import Decider, execute
+from billing_events.envelope import EventEnvelope, Metadata
+from billing_events.store import (
+    EventStore,
+    EventTooLarge,
+    Session,
+    VersionConflict,
+    create_pool,
+    keeps_session_state,
+)
 
 META = Metadata(tenant="acme", actor="admin-1")
 
@@ -300,3 +308,31 @@ async def test_a_savepoint_rolled_back_forgets_the_streams_and_row_locks_taken_i
         # The rollback released the row locks the preload relied on: the stream is read again.
         await store.append(stream, "payer", 1, [payer("Acme again")], META)
         assert [e.stream_version for e in await session.load(stream)] == [1, 2]
+
+
+async def test_a_command_on_a_stream_it_made_up_loads_nothing_and_an_id_already_taken_conflicts(
+    store: EventStore,
+) -> None:
+    registrations: Decider[str, int] = Decider(
+        initial=0,
+        decide=lambda name, count: [payer(name)],
+        evolve=lambda count, event: count + 1,
+        stream_type="payer",
+    )
+
+    class NoLoads(Session):
+        async def load(self, stream_id: str) -> list[EventEnvelope]:
+            raise AssertionError("a new stream was loaded")
+
+    fresh = f"payer-{uuid.uuid4()}"
+    async with store.pool.acquire() as connection, connection.transaction():
+        outcome = await execute(
+            NoLoads(connection, store.source), registrations, fresh, "Acme", META, new_stream=True
+        )
+    assert (outcome.version, outcome.after, [e.stream_version for e in outcome.appended]) == (0, 1, [1])
+
+    # Were the id taken after all, the append at version 0 refuses, and nothing is written.
+    with pytest.raises(VersionConflict):
+        async with store.session() as session:
+            await execute(session, registrations, fresh, "Acme twice", META, new_stream=True)
+    assert [e.stream_version for e in await store.load(fresh)] == [1]

@@ -112,6 +112,7 @@ async def execute(
     lock: Lock | None = None,
     seal: Seal | None = None,
     project: Project[S] | None = None,
+    new_stream: bool = False,
 ) -> Outcome[S]:
     """Run one command on one stream (see the module's docstring for the order and why).
 
@@ -120,10 +121,12 @@ async def execute(
     raises VersionConflict when the stream moved on, before deciding. `lock` serialises writers of
     the stream before it is loaded; `seal` encrypts what the events carry before they are stored;
     `project` brings the service's read models up to date, in the same transaction, after the append.
+    `new_stream`: the command made the stream's id up (a new UUID), so there is nothing to load; were
+    the stream there after all, the append at version 0 would be a VersionConflict.
     """
     if lock is not None:
         await lock()
-    history = await session.load(stream_id)
+    history = [] if new_stream else await session.load(stream_id)
     if any(envelope.tenant != metadata.tenant for envelope in history):
         raise StreamOfAnotherTenant(stream_id)
     version = len(history)

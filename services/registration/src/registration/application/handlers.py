@@ -92,7 +92,9 @@ async def register_payer(
         address=address,
         timely_filing_days=timely_filing_days,
     )
-    await execute(ctx.session, payer.payer, payer_id, command, ctx.metadata, project=ctx.project)
+    await execute(
+        ctx.session, payer.payer, payer_id, command, ctx.metadata, project=ctx.project, new_stream=True
+    )
     return payer_id
 
 
@@ -121,7 +123,15 @@ async def enroll_provider(
         tax_id=tax_id,
         npi_enrolled_in_role=taken,
     )
-    await execute(ctx.session, provider.provider, provider_id, command, ctx.metadata, project=ctx.project)
+    await execute(
+        ctx.session,
+        provider.provider,
+        provider_id,
+        command,
+        ctx.metadata,
+        project=ctx.project,
+        new_stream=True,
+    )
     return provider_id
 
 
@@ -165,6 +175,7 @@ async def register_patient(
         ctx.metadata,
         seal=ctx.sealing(sealer),
         project=ctx.project,
+        new_stream=True,
     )
     return patient_id
 
@@ -303,6 +314,7 @@ async def add_coverage(
         ctx.metadata,
         seal=ctx.sealing(sealer),
         project=ctx.project,
+        new_stream=True,
     )
     return coverage_id
 
@@ -351,7 +363,13 @@ async def open_encounter(
         rendering_provider=rendering,
     )
     outcome = await execute(
-        ctx.session, encounter.encounter, encounter_id, command, ctx.metadata, project=ctx.project
+        ctx.session,
+        encounter.encounter,
+        encounter_id,
+        command,
+        ctx.metadata,
+        project=ctx.project,
+        new_stream=True,
     )
     if check_eligibility_after_days is not None:
         opened = outcome.appended[0].event()
@@ -383,6 +401,7 @@ async def _check_eligibility_at_encounter(ctx: CommandContext, opened: Encounter
             command,
             ctx.metadata,
             project=ctx.project,
+            new_stream=True,
         )
 
 
@@ -406,7 +425,13 @@ async def request_eligibility_check(
         default_provider_id=None if provider_id else await ctx.views.first_billing_provider(ctx.tenant),
     )
     await execute(
-        ctx.session, eligibility_check.eligibility_check, check_id, command, ctx.metadata, project=ctx.project
+        ctx.session,
+        eligibility_check.eligibility_check,
+        check_id,
+        command,
+        ctx.metadata,
+        project=ctx.project,
+        new_stream=True,
     )
     return check_id
 
@@ -456,7 +481,15 @@ async def register_facility(
         taxonomy_code=taxonomy_code,
         npi_registered=taken,
     )
-    await execute(ctx.session, facility.facility, facility_id, command, ctx.metadata, project=ctx.project)
+    await execute(
+        ctx.session,
+        facility.facility,
+        facility_id,
+        command,
+        ctx.metadata,
+        project=ctx.project,
+        new_stream=True,
+    )
     return facility_id
 
 
@@ -494,7 +527,15 @@ async def open_admission(
         facility_known=facility_known,
         attending_provider=attending,
     )
-    await execute(ctx.session, admission.admission, encounter_id, command, ctx.metadata, project=ctx.project)
+    await execute(
+        ctx.session,
+        admission.admission,
+        encounter_id,
+        command,
+        ctx.metadata,
+        project=ctx.project,
+        new_stream=True,
+    )
     return encounter_id
 
 
