@@ -81,6 +81,7 @@ class Level:
     other_transactions: dict[str, int] = field(default_factory=dict)
     deliveries: int = 0
     peak_pss: int = 0
+    peak_pss_by_process: dict[str, int] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -170,6 +171,7 @@ class Probes:
         self.in_window = False
         self.peak = 0
         self.level_peak = 0
+        self.level_peak_by_process: dict[str, int] = {}
         self.pg_pids: list[int] = []
 
     async def start(self) -> None:
@@ -201,8 +203,12 @@ class Probes:
             groups = self.groups()
             if self.in_window:
                 self.cpu.sample(groups)
-            measured = [p for name, pids in groups.items() if name != "bench driver" for p in pids]
-            pss = probes.memory_bytes(measured)
+            by_process = {
+                name: probes.memory_bytes(pids) for name, pids in groups.items() if name != "bench driver"
+            }
+            pss = sum(by_process.values())
+            if pss > self.level_peak:
+                self.level_peak_by_process = by_process  # what each process held at the level's peak
             self.peak, self.level_peak = max(self.peak, pss), max(self.level_peak, pss)
             await asyncio.sleep(1.0)
 
@@ -349,6 +355,9 @@ def measure(level: Level, topics: Topics, drained_at: float | None) -> dict[str,
         },
         "kafka_deliveries_per_encounter": round(level.deliveries / encounters, 1),
         "peak_pss_mib": round(level.peak_pss / 2**20),
+        "peak_pss_mib_by_process": {
+            name: round(pss / 2**20) for name, pss in level.peak_pss_by_process.items()
+        },
     }  # fmt: skip
 
 
@@ -382,6 +391,8 @@ def print_level(f: dict[str, Any], round_trips: str) -> None:
         f"{f['kafka_deliveries_per_encounter']:.1f} kafka deliveries; peak PSS {f['peak_pss_mib']} MiB"
         + ("" if f["keeps_up"] else " (per encounter offered: behind, the platform did less than that)")
     )
+    by_process_mib = ", ".join(f"{k} {v}" for k, v in f["peak_pss_mib_by_process"].items())
+    print(f"    PSS at the peak, MiB: {by_process_mib}")
     others = {k: v for k, v in f["other_databases_transactions_per_s"].items() if v >= 1}
     if others:
         print(
@@ -475,7 +486,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
         idle = await measure_idle(meter, float(os.environ.get("BENCH_IDLE", "5" if quick else "10")))
         for index, level in enumerate(levels):
             level.started = time.time() + 0.5
-            meter.level_peak = 0
+            meter.level_peak, meter.level_peak_by_process = 0, {}
             window = asyncio.create_task(meter.window(level))
             await offer(platform, reference, tokens, level, index + 1, drain)
             await window
@@ -488,7 +499,7 @@ async def main(quick: bool = False) -> dict[str, Any]:
                     drained_at = max((posted[i] for i in ids), default=level.window[1])
                     break
                 await asyncio.sleep(0.5)
-            level.peak_pss = meter.level_peak
+            level.peak_pss, level.peak_pss_by_process = meter.level_peak, meter.level_peak_by_process
             level.figures = measure(level, topics, drained_at)
             print_level(level.figures, meter.pg.round_trip_source.split(" (")[0])
             done.append(level)
