@@ -32,8 +32,12 @@ async def _page(connection: asyncpg.Connection, sql: str, page: PageRequest, *ar
 
 
 class PostgresViews:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, cache: dict[Any, Any] | None = None) -> None:
         self.connection = connection
+        # The transaction's cache (Session.cache): a batch of visits names the same few providers
+        # and payers over and over, and reads each once. Emptied by any payer or provider event
+        # applied here, and by the session when a savepoint rolls back.
+        self.cache = {} if cache is None else cache
 
     async def lock(self, *parts: str) -> None:
         """A transaction-scoped advisory lock on a name, so that check-then-append runs one at a time."""
@@ -42,7 +46,15 @@ class PostgresViews:
         )
 
     async def apply(self, envelope: EventEnvelope) -> None:
+        if envelope.event_type.startswith(("Payer", "Provider")):
+            self.cache.clear()
         await projections.apply(self.connection, envelope)
+
+    async def _cached(self, key: tuple[str, str, str], sql: str) -> Row | None:
+        if key not in self.cache:
+            self.cache[key] = await self._one(sql, key[1], key[2])
+        found: Row | None = self.cache[key]
+        return None if found is None else dict(found)
 
     async def _one(self, sql: str, *args: Any) -> Row | None:
         record = await self.connection.fetchrow(sql, *args)
@@ -51,8 +63,8 @@ class PostgresViews:
     # payers and providers
 
     async def payer(self, tenant: str, payer_id: str) -> Row | None:
-        return await self._one(
-            "SELECT * FROM reg_payers WHERE tenant = $1 AND payer_id = $2", tenant, payer_id
+        return await self._cached(
+            ("reg_payers", tenant, payer_id), "SELECT * FROM reg_payers WHERE tenant = $1 AND payer_id = $2"
         )
 
     async def payers(self, tenant: str, page: PageRequest) -> Page[Row]:
@@ -64,8 +76,9 @@ class PostgresViews:
         )
 
     async def provider(self, tenant: str, provider_id: str) -> Row | None:
-        return await self._one(
-            "SELECT * FROM reg_providers WHERE tenant = $1 AND provider_id = $2", tenant, provider_id
+        return await self._cached(
+            ("reg_providers", tenant, provider_id),
+            "SELECT * FROM reg_providers WHERE tenant = $1 AND provider_id = $2",
         )
 
     async def providers(

@@ -18,7 +18,7 @@ def command_context(request: Request, principal: Principal, session: Session) ->
     runtime = runtime_of(request)
     return CommandContext(
         session=session,
-        views=PostgresViews(session.connection),
+        views=PostgresViews(session.connection, session.cache),
         vault=runtime.vault,
         blind_index=runtime.blind_index,
         metadata=metadata_from(request, principal),
