@@ -681,9 +681,32 @@ class PostgresInboundRecords:
         )
 
 
+_UPSERT_CLAIM = (
+    "INSERT INTO claims (claim_id, tenant, invoice_id, "
+    "encounter_id, patient_id, coverage_id, payer_id, "
+    "billing_provider_id, rendering_provider_id, patient_control_number, "
+    "service_date, codes_signature, "
+    "total_charge_cents, status, pending_frequency, findings, "
+    "payer_claim_control_number, paid_cents, "
+    "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at, "
+    "sequence, predecessor_claim_id, kind) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+    "$21, $22, $24, $23, $25, $26, $27) "
+    "ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
+    "pending_frequency = EXCLUDED.pending_frequency, findings = EXCLUDED.findings, "
+    "payer_claim_control_number = EXCLUDED.payer_claim_control_number, "
+    "paid_cents = EXCLUDED.paid_cents, patient_responsibility_cents "
+    "= EXCLUDED.patient_responsibility_cents, "
+    "adjudication = EXCLUDED.adjudication, last_batch_id = EXCLUDED.last_batch_id, "
+    "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"
+)
+
+
 class PostgresClaimViews:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, session: Session | None = None) -> None:
         self.db = connection
+        self.session = session
 
     async def lock(self, claim_id: str) -> ClaimRow | None:
         row = await self.db.fetchrow("SELECT * FROM claims WHERE claim_id = $1 FOR UPDATE", claim_id)
@@ -702,31 +725,22 @@ class PostgresClaimViews:
         return None if value is None else str(value)
 
     async def save(
-        self, tenant: str, state: ClaimState, version: int, at: datetime, created_at: datetime | None = None
+        self,
+        tenant: str,
+        state: ClaimState,
+        version: int,
+        at: datetime,
+        created_at: datetime | None = None,
+        *,
+        later: bool = False,
     ) -> None:
+        """Upsert the claim's row. `later`: for a caller that reads no claim row again before it commits
+        (submission's batch): sent with the batch's other rows in one pipelined executemany."""
         content = state.content
         assert content is not None
         last_batch = state.submissions[-1].batch_id if state.submissions else None
         adjudication = state.adjudication.model_dump(mode="json") if state.adjudication is not None else None
-        await self.db.execute(
-            "INSERT INTO claims (claim_id, tenant, invoice_id, "
-            "encounter_id, patient_id, coverage_id, payer_id, "
-            "billing_provider_id, rendering_provider_id, patient_control_number, "
-            "service_date, codes_signature, "
-            "total_charge_cents, status, pending_frequency, findings, "
-            "payer_claim_control_number, paid_cents, "
-            "patient_responsibility_cents, adjudication, last_batch_id, version, created_at, updated_at, "
-            "sequence, predecessor_claim_id, kind) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-            "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-            "$21, $22, $24, $23, $25, $26, $27) "
-            "ON CONFLICT (claim_id) DO UPDATE SET status = EXCLUDED.status, "
-            "pending_frequency = EXCLUDED.pending_frequency, findings = EXCLUDED.findings, "
-            "payer_claim_control_number = EXCLUDED.payer_claim_control_number, "
-            "paid_cents = EXCLUDED.paid_cents, patient_responsibility_cents "
-            "= EXCLUDED.patient_responsibility_cents, "
-            "adjudication = EXCLUDED.adjudication, last_batch_id = EXCLUDED.last_batch_id, "
-            "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+        arguments = (
             content.claim_id,
             tenant,
             content.invoice_id,
@@ -755,6 +769,13 @@ class PostgresClaimViews:
             content.predecessor_claim_id,
             content.kind,
         )
+        await self._write(_UPSERT_CLAIM, arguments, later=later)
+
+    async def _write(self, statement: str, arguments: tuple[Any, ...], *, later: bool) -> None:
+        if later and self.session is not None:
+            self.session.defer(statement, *arguments)
+        else:
+            await self.db.execute(statement, *arguments)
 
     async def waiting_on(self, tenant: str, *, column: str, value: str) -> list[str]:
         if column not in _WAITING_COLUMNS:
@@ -829,8 +850,9 @@ def derived_submitter_id(tenant: str) -> str:
 
 
 class PostgresBatches:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, session: Session | None = None) -> None:
         self.db = connection
+        self.session = session
 
     async def next_control_number(self, tenant: str) -> int:
         # The row lock serialises batches of one tenant; the number commits with the batch that uses it.
@@ -884,16 +906,17 @@ class PostgresBatches:
     async def record_claim_file(
         self, tenant: str, claim_id: str, batch_id: str, frequency: str, sealed_x12: Sealed, at: datetime
     ) -> None:
-        await self.db.execute(
+        # Nothing reads a claim's file back in the transaction that records its batch: the rows of a
+        # batch go in one pipelined executemany before it commits.
+        statement = (
             "INSERT INTO claim_submissions (claim_id, batch_id, tenant, frequency_code, submitted_at, x12) "
-            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            claim_id,
-            batch_id,
-            tenant,
-            frequency,
-            at,
-            sealed_x12.model_dump(),
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
         )
+        arguments = (claim_id, batch_id, tenant, frequency, at, sealed_x12.model_dump())
+        if self.session is not None:
+            self.session.defer(statement, *arguments)
+        else:
+            await self.db.execute(statement, *arguments)
 
     async def unwritten(self) -> list[BatchRecord]:
         rows = await self.db.fetch(
@@ -930,8 +953,8 @@ def postgres_unit(session: Session) -> Unit:
         session,
         ClaimsViews(
             reference=PostgresReferenceData(connection, session.cache),
-            claims=PostgresClaimViews(connection),
-            batches=PostgresBatches(connection),
+            claims=PostgresClaimViews(connection, session),
+            batches=PostgresBatches(connection, session),
             inbound=PostgresInboundRecords(connection),
         ),
     )

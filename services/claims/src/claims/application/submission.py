@@ -498,7 +498,7 @@ class Submission:
                 )
             )
             new_state = claim_decider.fold(events, item.state)
-            await unit.views.claims.save(tenant, new_state, item.version + len(events), now)
+            await unit.views.claims.save(tenant, new_state, item.version + len(events), now, later=True)
             appends.append((item.claim_id, claim_decider.stream_type, item.version, events))
         batch_events = list(
             batch_decider.decide(
