@@ -439,8 +439,9 @@ def test_a_replacement_is_adjudicated_and_supersedes_the_original(clearinghouse:
     assert "CLP*PCN-B*1*166.78*100.34*25.08*12*SIM0000000003*11*7~" in text
     assert [s.paid_cents for s in remittance.claims[0].service_lines] == [7901, 2133, 0]
     state = load_state(clearinghouse)
-    assert state.claims["DEMO-AETNA|SIM0000000002"].superseded
-    assert not state.claims["DEMO-AETNA|SIM0000000003"].superseded
+    replaced, replacement = (state.find_claim("DEMO-AETNA", f"SIM000000000{n}") for n in (2, 3))
+    assert replaced is not None and replaced.superseded
+    assert replacement is not None and not replacement.superseded
 
 
 def test_a_second_original_with_the_same_patient_control_number_is_a_duplicate(

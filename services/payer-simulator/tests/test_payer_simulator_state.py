@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -77,13 +78,16 @@ def test_a_line_carries_only_what_its_pass_changed(tmp_path: Path) -> None:
     state = load_state(tmp_path)
     _a_pass(state, 1)
     save_state(tmp_path, state)
-    state.supersede(state.claims["DEMO-AETNA|SIM0000000001"])
+    paid = state.find_claim("DEMO-AETNA", "SIM0000000001")
+    assert paid is not None
+    state.supersede(paid)
     save_state(tmp_path, state)
     second = _journal_lines(tmp_path)[1]
     assert b"digest-1" not in second  # the file was recorded by the first pass
     assert b'"superseded":true' in second
     again = load_state(tmp_path)
-    assert again.claims["DEMO-AETNA|SIM0000000001"].superseded
+    superseded = again.find_claim("DEMO-AETNA", "SIM0000000001")
+    assert superseded is not None and superseded.superseded
     # The superseded claim gave its 100.00 back: 1.00 added by the pass, 100.00 taken off.
     assert again.deductibles == {"DEMO-AETNA|m1": {"2025": 100 - 10000}}
 
@@ -154,17 +158,30 @@ def test_a_state_not_read_from_the_folder_is_saved_whole(tmp_path: Path) -> None
     save_state(tmp_path, state)
     assert (tmp_path / STATE_FILE).exists()
     assert load_state(tmp_path).model_dump() == state.model_dump()
+    # Held as text in memory, a claim is still written as an object, as files of earlier runs hold it.
+    written = json.loads((tmp_path / STATE_FILE).read_text())
+    assert written["claims"]["DEMO-AETNA|SIM0000000001"]["patient_control_number"] == "PCN-1"
+    reread = load_state(tmp_path).find_claim("DEMO-AETNA", "SIM0000000001")
+    assert reread == _claim("SIM0000000001", "PCN-1")
 
 
 def test_the_latest_standing_claim_under_a_patient_control_number_is_found() -> None:
     state = SimulatorState()
-    first, second = _claim("SIM0000000001", "PCN-A"), _claim("SIM0000000002", "PCN-A")
-    state.store_claim(first)
-    assert state.find_by_patient_control_number("DEMO-AETNA", "PCN-A") is first
-    state.store_claim(second)
-    assert state.find_by_patient_control_number("DEMO-AETNA", "PCN-A") is second
+
+    def standing() -> str | None:
+        found = state.find_by_patient_control_number("DEMO-AETNA", "PCN-A")
+        return None if found is None else found.payer_claim_control_number
+
+    state.store_claim(_claim("SIM0000000001", "PCN-A"))
+    assert standing() == "SIM0000000001"
+    state.store_claim(_claim("SIM0000000002", "PCN-A"))
+    assert standing() == "SIM0000000002"
+    second = state.find_claim("DEMO-AETNA", "SIM0000000002")
+    assert second is not None
     state.supersede(second)
-    assert state.find_by_patient_control_number("DEMO-AETNA", "PCN-A") is first
+    assert standing() == "SIM0000000001"
+    first = state.find_claim("DEMO-AETNA", "SIM0000000001")
+    assert first is not None
     state.supersede(first)
-    assert state.find_by_patient_control_number("DEMO-AETNA", "PCN-A") is None
+    assert standing() is None
     assert state.find_by_patient_control_number("OTHER", "PCN-A") is None

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated, Any
 
 from billing_x12 import Adjustment, Amount, ClaimPayment, ServicePayment
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr
 
 STATE_FILE = ".simulator-state.json"
 JOURNAL_FILE = ".simulator-journal.jsonl"
@@ -153,6 +155,21 @@ class StoredClaim(_Model):
         )
 
 
+def _claim_text(value: Any) -> str:
+    """A stored claim as its JSON text: the form it is kept in memory. As pydantic objects (lines
+    and adjustments each a model) they took about 10 KiB a claim, and the simulator keeps every
+    claim it paid; the text is about a tenth of that, read back only for a void or a duplicate."""
+    if isinstance(value, str):
+        return value
+    return StoredClaim.model_validate(value).model_dump_json()
+
+
+# In the state file a claim is written as the object it is (the file format is unchanged).
+ClaimText = Annotated[
+    str, BeforeValidator(_claim_text), PlainSerializer(lambda text: json.loads(text), return_type=dict)
+]
+
+
 class ProcessedFile(_Model):
     name: str
     processed_at: dt.datetime
@@ -195,8 +212,8 @@ class SimulatorState(_Model):
     counters: Counters = Field(default_factory=Counters)
     # "<payer>|<member key>" -> service year -> deductible met, in cents.
     deductibles: dict[str, dict[str, int]] = Field(default_factory=dict)
-    # "<payer>|<payer claim control number>" -> the adjudication paid.
-    claims: dict[str, StoredClaim] = Field(default_factory=dict)
+    # "<payer>|<payer claim control number>" -> the adjudication paid (held as its JSON text).
+    claims: dict[str, ClaimText] = Field(default_factory=dict)
     # "<payer>|<provider id>" -> cents the provider owes the payer after reversals (PLB FB).
     balances: dict[str, int] = Field(default_factory=dict)
     # Renames of written answers not yet done when the state was saved (see processor).
@@ -215,7 +232,7 @@ class SimulatorState(_Model):
 
     def store_claim(self, claim: StoredClaim) -> None:
         key = f"{claim.payer_id}|{claim.payer_claim_control_number}"
-        self.claims[key] = claim
+        self.claims[key] = claim.model_dump_json()
         self._changed["claims"].add(key)
         if self._by_patient_control_number is not None:
             index_key = f"{claim.payer_id}|{claim.patient_control_number}"
@@ -224,7 +241,9 @@ class SimulatorState(_Model):
     def supersede(self, claim: StoredClaim) -> None:
         """The claim no longer counts (voided or replaced): its deductible goes back to the member."""
         claim.superseded = True
-        self._changed["claims"].add(f"{claim.payer_id}|{claim.payer_claim_control_number}")
+        key = f"{claim.payer_id}|{claim.payer_claim_control_number}"
+        self.claims[key] = claim.model_dump_json()
+        self._changed["claims"].add(key)
         used = {int(year): cents for year, cents in claim.deductible_used.items()}
         self.add_deductible(claim.payer_id, claim.member_key, used, sign=-1)
 
@@ -247,7 +266,8 @@ class SimulatorState(_Model):
     def find_claim(self, payer_id: str, payer_claim_control_number: str | None) -> StoredClaim | None:
         if not payer_claim_control_number:
             return None
-        return self.claims.get(f"{payer_id}|{payer_claim_control_number}")
+        text = self.claims.get(f"{payer_id}|{payer_claim_control_number}")
+        return None if text is None else StoredClaim.model_validate_json(text)
 
     def find_by_patient_control_number(
         self, payer_id: str, patient_control_number: str
@@ -256,11 +276,13 @@ class SimulatorState(_Model):
         once: scanning every stored claim for each new one grew with the run)."""
         if self._by_patient_control_number is None:
             index: dict[str, list[str]] = {}
-            for key, claim in self.claims.items():
-                index.setdefault(f"{claim.payer_id}|{claim.patient_control_number}", []).append(key)
+            for key, text in self.claims.items():
+                stored = json.loads(text)
+                index.setdefault(f"{stored['payer_id']}|{stored['patient_control_number']}", []).append(key)
             self._by_patient_control_number = index
         keys = self._by_patient_control_number.get(f"{payer_id}|{patient_control_number}", [])
-        standing = [self.claims[key] for key in keys if not self.claims[key].superseded]
+        claims = [StoredClaim.model_validate_json(self.claims[key]) for key in keys]
+        standing = [claim for claim in claims if not claim.superseded]
         return standing[-1] if standing else None
 
     def _journal_line(self) -> bytes:
@@ -286,7 +308,7 @@ class _Delta(_Model):
     generation: int
     processed: dict[str, ProcessedFile]
     deductibles: dict[str, dict[str, int]]
-    claims: dict[str, StoredClaim]
+    claims: dict[str, ClaimText]
     balances: dict[str, int]
     counters: Counters
     pending: list[Rename]
