@@ -15,7 +15,7 @@ from billing_events.contracts.invoicing import InvoiceIssued
 from billing_events.decider import Outcome, Seal, execute, load_state
 from billing_events.envelope import Metadata
 from claims.application.free_text import free_text_sealing
-from claims.application.ports import Unit, Vault
+from claims.application.ports import ClaimRow, Unit, Vault
 from claims.domain.claim import (
     AT_PAYER,
     ClaimState,
@@ -60,6 +60,14 @@ async def lock_claims(unit: Unit, claim_ids: Sequence[str]) -> None:
     await unit.session.preload(locked)
 
 
+async def lock_claim(unit: Unit, claim_id: str) -> ClaimRow | None:
+    """Lock one claim's row (None: no such claim), noted so that its commands do not lock it again."""
+    row = await unit.views.claims.lock(claim_id)
+    if row is not None:
+        unit.session.took(_row_lock(claim_id))
+    return row
+
+
 async def on_claim(
     unit: Unit,
     tenant: str,
@@ -74,10 +82,8 @@ async def on_claim(
     A row this transaction locked already is not locked again."""
 
     async def lock() -> None:
-        if unit.session.holds(_row_lock(claim_id)):
-            return
-        if await unit.views.claims.lock(claim_id) is not None:
-            unit.session.took(_row_lock(claim_id))
+        if not unit.session.holds(_row_lock(claim_id)):
+            await lock_claim(unit, claim_id)
 
     async def project(outcome: Outcome[ClaimState]) -> None:
         await unit.views.claims.save(tenant, outcome.after, outcome.new_version, datetime.now(UTC))
@@ -211,7 +217,7 @@ async def resubmit_claim(
 ) -> ClaimState:
     """A biller sends a claim again: a replacement (frequency 7) or, after a rejection, an original.
     With the vault, the biller's reason and corrections are sealed under the patient's key."""
-    row = await unit.views.claims.lock(claim_id)
+    row = await lock_claim(unit, claim_id)
     if row is None or row.tenant != tenant:
         raise ClaimNotFound()
 

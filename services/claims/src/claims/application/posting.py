@@ -30,6 +30,7 @@ from claims.application.handlers import (
     CommandFor,
     bill_next_payer,
     claim_answered_by,
+    lock_claim,
     lock_claims,
     on_claim,
 )
@@ -348,7 +349,7 @@ async def match_held_payment(
     """A biller matches a held claim payment to a claim: it posts exactly as a matched one would
     have. Matching it again to the same claim posts nothing (False); to another claim is refused."""
     await unit.views.inbound.lock_remittance(remittance_id)
-    row = await unit.views.claims.lock(claim_id)
+    row = await lock_claim(unit, claim_id)
     if row is None or row.tenant != tenant:
         raise ClaimNotFound()
     state, version = await load_state(unit.session, remittance_decider, remittance_id)
@@ -385,7 +386,7 @@ async def post_paper_eob(
 ) -> Posted:
     """A biller's paper EOB: read as the 835 it stands for, then posted by `post_remittance`. The
     payer is named by its id; its EDI id and name are the registered ones."""
-    row = await unit.views.claims.lock(claim_id)
+    row = await lock_claim(unit, claim_id)
     if row is None or row.tenant != tenant:
         raise ClaimNotFound()
     payer = await unit.views.reference.payer(tenant, payer_id)
