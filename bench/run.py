@@ -50,7 +50,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     # The end-to-end benchmark first, on servers nothing else has used yet: run after the others, it
     # measured PostgreSQL still checkpointing and vacuuming the 250,000-claim 835 posted just before
-    # it (the same code: 23.6 encounters/s sustained after them, 50/s before them).
+    # it (the same code, stop 18: 23.6 insured encounters/s sustained after them, 30.0 before them).
     e2e = asyncio.run(e2e_bench.main(quick))
     results["e2e"] = e2e
     events = asyncio.run(events_bench.run(quick))
