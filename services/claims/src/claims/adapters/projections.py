@@ -681,6 +681,16 @@ class PostgresInboundRecords:
         )
 
 
+async def _write(
+    db: asyncpg.Connection, later: Session | None, statement: str, arguments: tuple[Any, ...]
+) -> None:
+    """A write sent now, or deferred to `later`'s commit with the other rows of its statement."""
+    if later is not None:
+        later.defer(statement, *arguments)
+    else:
+        await db.execute(statement, *arguments)
+
+
 _UPSERT_CLAIM = (
     "INSERT INTO claims (claim_id, tenant, invoice_id, "
     "encounter_id, patient_id, coverage_id, payer_id, "
@@ -719,10 +729,6 @@ class PostgresClaimViews:
             list(claim_ids),
         )
         return [row["claim_id"] for row in rows]
-
-    async def last_batch_id(self, claim_id: str) -> str | None:
-        value = await self.db.fetchval("SELECT last_batch_id FROM claims WHERE claim_id = $1", claim_id)
-        return None if value is None else str(value)
 
     async def save(
         self,
@@ -769,13 +775,7 @@ class PostgresClaimViews:
             content.predecessor_claim_id,
             content.kind,
         )
-        await self._write(_UPSERT_CLAIM, arguments, later=later)
-
-    async def _write(self, statement: str, arguments: tuple[Any, ...], *, later: bool) -> None:
-        if later and self.session is not None:
-            self.session.defer(statement, *arguments)
-        else:
-            await self.db.execute(statement, *arguments)
+        await _write(self.db, self.session if later else None, _UPSERT_CLAIM, arguments)
 
     async def waiting_on(self, tenant: str, *, column: str, value: str) -> list[str]:
         if column not in _WAITING_COLUMNS:
@@ -913,10 +913,7 @@ class PostgresBatches:
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
         )
         arguments = (claim_id, batch_id, tenant, frequency, at, sealed_x12.model_dump())
-        if self.session is not None:
-            self.session.defer(statement, *arguments)
-        else:
-            await self.db.execute(statement, *arguments)
+        await _write(self.db, self.session, statement, arguments)
 
     async def unwritten(self) -> list[BatchRecord]:
         rows = await self.db.fetch(

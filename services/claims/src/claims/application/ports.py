@@ -118,7 +118,6 @@ class ClaimViews(Protocol):
         """Lock the rows of these claims in one round trip; the ids of those that exist."""
         ...
 
-    async def last_batch_id(self, claim_id: str) -> str | None: ...
     async def save(
         self, tenant: str, state: ClaimState, version: int, at: datetime, *, later: bool = False
     ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from billing_events.contracts.base import Event, Sealed
 from billing_events.contracts.registration import EncounterOpened
-from billing_events.decider import Outcome, Seal, StreamOfAnotherTenant, execute
+from billing_events.decider import Decider, Outcome, Seal, StreamOfAnotherTenant, execute
 from billing_events.envelope import Metadata
 from billing_events.phi import BlindIndex
 from billing_events.unit_of_work import UnitOfWork
@@ -61,6 +61,22 @@ class CommandContext(UnitOfWork[Views]):
         for envelope in outcome.appended:
             await self.views.apply(envelope)
 
+    async def start(
+        self, decider: Decider[Any, Any], stream_id: str, command: Any, *, seal: Seal | None = None
+    ) -> Outcome[Any]:
+        """A command that starts a stream under an id it just made up (`new_id()`): nothing to load,
+        the events appended at version 0, the views brought up to date."""
+        return await execute(
+            self.session,
+            decider,
+            stream_id,
+            command,
+            self.metadata,
+            seal=seal,
+            project=self.project,
+            new_stream=True,
+        )
+
     def sealing(self, sealer: DeferredSealer) -> Seal:
         """execute's sealing hook: what the events carry is sealed under the patient's key."""
 
@@ -92,9 +108,7 @@ async def register_payer(
         address=address,
         timely_filing_days=timely_filing_days,
     )
-    await execute(
-        ctx.session, payer.payer, payer_id, command, ctx.metadata, project=ctx.project, new_stream=True
-    )
+    await ctx.start(payer.payer, payer_id, command)
     return payer_id
 
 
@@ -123,15 +137,7 @@ async def enroll_provider(
         tax_id=tax_id,
         npi_enrolled_in_role=taken,
     )
-    await execute(
-        ctx.session,
-        provider.provider,
-        provider_id,
-        command,
-        ctx.metadata,
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(provider.provider, provider_id, command)
     return provider_id
 
 
@@ -167,16 +173,7 @@ async def register_patient(
         seal=sealer,
         mrn_taken=taken,
     )
-    await execute(
-        ctx.session,
-        patient.patient,
-        patient_id,
-        command,
-        ctx.metadata,
-        seal=ctx.sealing(sealer),
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(patient.patient, patient_id, command, seal=ctx.sealing(sealer))
     return patient_id
 
 
@@ -306,16 +303,7 @@ async def add_coverage(
         payer_known=payer_known,
         same_priority=spans,
     )
-    await execute(
-        ctx.session,
-        coverage.coverage,
-        coverage_id,
-        command,
-        ctx.metadata,
-        seal=ctx.sealing(sealer),
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(coverage.coverage, coverage_id, command, seal=ctx.sealing(sealer))
     return coverage_id
 
 
@@ -362,15 +350,7 @@ async def open_encounter(
         billing_provider=billing,
         rendering_provider=rendering,
     )
-    outcome = await execute(
-        ctx.session,
-        encounter.encounter,
-        encounter_id,
-        command,
-        ctx.metadata,
-        project=ctx.project,
-        new_stream=True,
-    )
+    outcome = await ctx.start(encounter.encounter, encounter_id, command)
     if check_eligibility_after_days is not None:
         opened = outcome.appended[0].event()
         assert isinstance(opened, EncounterOpened)
@@ -394,15 +374,7 @@ async def _check_eligibility_at_encounter(ctx: CommandContext, opened: Encounter
             provider_known=True,
             default_provider_id=None,
         )
-        await execute(
-            ctx.session,
-            eligibility_check.eligibility_check,
-            check_id,
-            command,
-            ctx.metadata,
-            project=ctx.project,
-            new_stream=True,
-        )
+        await ctx.start(eligibility_check.eligibility_check, check_id, command)
 
 
 async def request_eligibility_check(
@@ -424,15 +396,7 @@ async def request_eligibility_check(
         provider_known=provider_known,
         default_provider_id=None if provider_id else await ctx.views.first_billing_provider(ctx.tenant),
     )
-    await execute(
-        ctx.session,
-        eligibility_check.eligibility_check,
-        check_id,
-        command,
-        ctx.metadata,
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(eligibility_check.eligibility_check, check_id, command)
     return check_id
 
 
@@ -481,15 +445,7 @@ async def register_facility(
         taxonomy_code=taxonomy_code,
         npi_registered=taken,
     )
-    await execute(
-        ctx.session,
-        facility.facility,
-        facility_id,
-        command,
-        ctx.metadata,
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(facility.facility, facility_id, command)
     return facility_id
 
 
@@ -527,15 +483,7 @@ async def open_admission(
         facility_known=facility_known,
         attending_provider=attending,
     )
-    await execute(
-        ctx.session,
-        admission.admission,
-        encounter_id,
-        command,
-        ctx.metadata,
-        project=ctx.project,
-        new_stream=True,
-    )
+    await ctx.start(admission.admission, encounter_id, command)
     return encounter_id
 
 
