@@ -327,14 +327,6 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
             ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
             ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
         ]
-        # Globex's answer before Acme forwarded anything answers no claim: it waits, unmatched.
-        early = await biller.post(
-            "/remittances",
-            content=remittance_835(
-                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
-            ),
-        )
-        untouched = (await biller.get(f"/claims/{primary_id}")).json()
         # CLP02 19: processed as primary, forwarded to the secondary payer.
         await biller.post(
             "/remittances",
@@ -365,8 +357,6 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
                 )
             ]
 
-    assert (early.json()["matched_claims"], early.json()["unmatched_claims"]) == (0, 1)
-    assert (untouched["status"], untouched["paid_cents"]) == ("submitted", 0)
     assert not_billed.status_code == 404 and sent == []
     assert [(c["claim_id"], c["awaiting_payer_id"]) for c in overdue_now] == [
         (primary_id, payers["secondary"])
@@ -385,6 +375,68 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
     assert (recorded["status"], recorded["paid_cents"], recorded["last_batch_id"]) == ("paid", 2500, None)
     assert [line["line_number"] for line in second["lines"]] == [1, 2]
     assert answered == [] and sent_after == []
+
+
+async def test_the_next_payers_answer_that_came_before_the_crossover_posts_when_the_crossover_does(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """Two payers' files, read in either order (by two replicas, say): Globex's answer to the claim
+    Acme forwarded is read first. It answers no claim yet and waits, held; Acme's crossover answer
+    then posts it to the claim recorded for Globex, once, as a biller's match would have."""
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        invoice, payers = await insured_invoice(svc, kafka_bootstrap, topic_prefix, ("primary", "secondary"))
+        await submission(svc.runtime).run_once()
+        receiver = await receiver_of(tmp_path)
+        biller = svc.client(["biller"])
+        primary_id = claim_id_for(TENANT, invoice.invoice_id)
+        secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
+        pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
+        globex = [
+            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
+            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
+        ]
+        early = await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+            ),
+        )
+        untouched = (await biller.get(f"/claims/{primary_id}")).json()
+        waiting = (await biller.get("/remittances/unmatched")).json()["items"]
+        await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "primary", receiver, 990, "90", answer(pcn, "19", "90", "25", "ICN-A", ACME_PAYS_PART)
+            ),
+        )
+        primary = (await biller.get(f"/claims/{primary_id}")).json()
+        recorded = (await biller.get(f"/claims/{secondary_id}")).json()
+        left = (await biller.get("/remittances/unmatched")).json()["items"]
+        overdue = (await biller.get("/crossovers/overdue", params={"days": 0})).json()["items"]
+        # The same Globex file again (a replica's retry, a re-sent file) posts nothing more.
+        again = await biller.post(
+            "/remittances",
+            content=remittance_835(
+                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+            ),
+        )
+        after = (await biller.get(f"/claims/{secondary_id}")).json()
+        sent = await submission(svc.runtime).run_once()
+
+    assert (early.json()["matched_claims"], early.json()["unmatched_claims"]) == (0, 1)
+    assert (untouched["status"], untouched["paid_cents"]) == ("submitted", 0)
+    assert [item["patient_control_number"] for item in waiting] == [pcn]
+    # Acme paid 90.00 and forwarded; Globex's 25.00, held until then, is on the claim recorded for it.
+    assert (primary["paid_cents"], primary["adjudication"]["crossover"]) == (9000, True)
+    assert (recorded["payer_id"], recorded["status"], recorded["paid_cents"]) == (
+        payers["secondary"],
+        "paid",
+        2500,
+    )
+    assert (recorded["predecessor_claim_id"], recorded["last_batch_id"]) == (primary_id, None)
+    assert left == [] and overdue == []
+    assert again.json()["duplicate_file"] is True and after["paid_cents"] == 2500
+    assert sent == []
 
 
 SIMULATED_PAYERS = """

@@ -71,6 +71,7 @@ class Tables:
     claims: dict[str, ClaimState] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)
     unmatched: list[str] = field(default_factory=list)
+    holding: dict[str, list[str]] = field(default_factory=dict)  # CLP01 -> remittances holding it
     matched: list[tuple[str, str]] = field(default_factory=list)
     provider_ledger: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -92,12 +93,17 @@ class Tables:
         self, tenant: str, remittance_id: str, claim: ClaimPaymentAdvice, payer_name: str
     ) -> None:
         self.unmatched.append(claim.patient_control_number)
+        self.holding.setdefault(claim.patient_control_number, []).append(remittance_id)
 
     async def record_matched(
         self, tenant: str, remittance_id: str, patient_control_number: str, claim_id: str
     ) -> None:
         self.unmatched.remove(patient_control_number)
+        self.holding[patient_control_number].remove(remittance_id)
         self.matched.append((patient_control_number, claim_id))
+
+    async def held_under(self, tenant: str, patient_control_number: str) -> list[str]:
+        return list(self.holding.get(patient_control_number, []))
 
     async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:
         self.provider_ledger += [

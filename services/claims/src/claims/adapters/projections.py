@@ -232,6 +232,9 @@ CREATE TABLE IF NOT EXISTS unmatched_remittance_claims (
 );
 ALTER TABLE unmatched_remittance_claims ADD COLUMN IF NOT EXISTS matched_claim_id text;
 ALTER TABLE unmatched_remittance_claims ADD COLUMN IF NOT EXISTS matched_at timestamptz;
+-- A crossover answer looks up the next payer's answer that came first, by its claim number.
+CREATE INDEX IF NOT EXISTS unmatched_remittance_claims_waiting
+    ON unmatched_remittance_claims (tenant, patient_control_number) WHERE matched_claim_id IS NULL;
 -- The provider-level ledger: 835 PLB reasons, which belong to the payee, not to a claim.
 CREATE TABLE IF NOT EXISTS provider_adjustments (
     tenant text NOT NULL,
@@ -654,6 +657,16 @@ class PostgresInboundRecords:
             claim_id,
             matched_at,
         )
+
+    async def held_under(self, tenant: str, patient_control_number: str) -> list[str]:
+        rows = await self.db.fetch(
+            "SELECT DISTINCT remittance_id FROM unmatched_remittance_claims "
+            "WHERE tenant = $1 AND patient_control_number = $2 AND matched_claim_id IS NULL "
+            "ORDER BY remittance_id",
+            tenant,
+            patient_control_number,
+        )
+        return [row["remittance_id"] for row in rows]
 
     async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:
         await self.db.executemany(

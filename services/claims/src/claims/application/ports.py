@@ -198,6 +198,10 @@ class InboundRecords(Protocol):
         """A held claim payment was matched: it leaves the unmatched list."""
         ...
 
+    async def held_under(self, tenant: str, patient_control_number: str) -> list[str]:
+        """The remittances holding a claim payment under this CLP01 that no claim was matched to yet."""
+        ...
+
     async def record_provider_adjustments(self, tenant: str, received: RemittanceReceived) -> None:
         """The provider-level ledger: each PLB reason of the payment, once."""
         ...

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Literal
 
 from billing_events.contracts.claims import (
+    ClaimAdjudicated,
     HeldClaimPayment,
     ProviderLevelAdjustment,
     RemittanceClaimsListed,
@@ -38,7 +39,13 @@ from claims.application.ports import ClaimRow, Unit
 from claims.domain.claim import ClaimState, Command, claim_decider
 from claims.domain.coordination import NEXT_SEQUENCE, next_coverage, successor_claim_id
 from claims.domain.corrections import later_claim_revision
-from claims.domain.errors import ClaimNotFound, NotThisPayersClaim, UnknownPayer
+from claims.domain.errors import (
+    AlreadyMatched,
+    ClaimNotFound,
+    HeldPaymentNotFound,
+    NotThisPayersClaim,
+    UnknownPayer,
+)
 from claims.domain.identifiers import remittance_id_for
 from claims.domain.inbound import ClaimPaymentAdvice, RemittanceAdvice
 from claims.domain.paper_eob import PaperEob, remittance_of_eob
@@ -89,13 +96,40 @@ async def post_claim_payment(
     paid_on: date,
     metadata: Metadata,
 ) -> bool:
-    """One claim payment on the claim it answers, then the next payer billed if a balance is left.
+    """One claim payment on the claim it answers, then the next payer billed if a balance is left, or,
+    when the payer forwarded the claim itself, the next payer's answer that came first posted.
     True when the claim had an answer before this one: a later payer's claim may need revising."""
     outcome = await on_claim(
         unit, tenant, claim_id, adjudicate_command(unit, tenant, advice, remittance_id, paid_on), metadata
     )
     await bill_next_payer(unit, tenant, outcome, metadata, paid_on)
+    content = outcome.after.content
+    if content is not None and any(isinstance(e, ClaimAdjudicated) and e.crossover for e in outcome.events):
+        pcn = content.patient_control_number
+        await release_forwarded_answers(unit, tenant, claim_id, pcn, remittance_id, metadata)
     return outcome.changed and outcome.before.adjudication is not None
+
+
+async def release_forwarded_answers(
+    unit: Unit,
+    tenant: str,
+    claim_id: str,
+    patient_control_number: str,
+    remittance_id: str,
+    metadata: Metadata,
+) -> None:
+    """Policy: the next payer's 835 for a claim the earlier payer forwarded can arrive before the
+    earlier payer's own (two payers' files, read by two replicas, in either order). It answered no
+    claim then and was held; once the earlier payer's crossover answer posts, it posts as a biller's
+    match would. The claim's row lock orders the two files: whichever commits second sees the other.
+    A held payment from any other payer, or on a payment still being posted in parts, stays held."""
+    for waiting in await unit.views.inbound.held_under(tenant, patient_control_number):
+        if waiting == remittance_id:
+            continue
+        try:
+            await match_held_payment(unit, tenant, waiting, patient_control_number, claim_id, metadata)
+        except (NotThisPayersClaim, HeldPaymentNotFound, AlreadyMatched):
+            continue  # refused before writing anything: it waits in the biller's queue
 
 
 async def revise_later_claim(unit: Unit, tenant: str, claim_id: str, metadata: Metadata) -> None:
