@@ -47,6 +47,17 @@ $$;
 
 -- Append in one round trip: the head row's lock serialises appends, so positions are gap-free and
 -- become visible in order; the stream's version is checked under that lock.
+--
+-- Group commit: a row lock is released only after its transaction's commit record is flushed, so a
+-- durable commit would hold the head for a disk flush and appends would go one flush at a time
+-- (1,269 single-event commands/s against 7,005 raw inserts, measured on the development machine).
+-- The appending transaction therefore commits without waiting for the flush: its commit record is in
+-- the WAL, in order, before the head is free. Nobody may act on it until it is flushed: the session
+-- waits for the flush after commit (billing_events.store.DURABLE), before the command answers or a
+-- consumer commits its offsets, and so does the relay before it publishes what it read. Those waits
+-- overlap, so one disk flush serves many appends. WAL is replayed in order, so a crash between the
+-- commit and the flush loses this transaction and everything after it, never a hole.
+-- With synchronous standbys configured the commit waits as before: a local flush is not a replica's.
 CREATE OR REPLACE FUNCTION billing_append(
     p_stream text, p_stream_type text, p_expected integer, p_event_ids uuid[], p_types text[],
     p_schemas integer[], p_tenant text, p_at timestamptz, p_payloads jsonb[], p_metadata jsonb
@@ -62,6 +73,9 @@ DECLARE
     n integer := array_length(p_event_ids, 1);
     i integer;
 BEGIN
+    IF current_setting('synchronous_standby_names') = '' THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
     SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
     SELECT coalesce(max(stream_version), 0) INTO v_current FROM events WHERE stream_id = p_stream;
     IF p_expected IS NOT NULL AND v_current <> p_expected THEN

@@ -158,6 +158,12 @@ def _row_to_envelope(row: asyncpg.Record, source: str) -> EventEnvelope:
     )
 
 
+# Waits until the WAL is flushed to disk up to this point, which covers every commit made before it
+# (see billing_append in schema.sql: an appending transaction commits without waiting). One round
+# trip, no transaction of its own: a non-transactional WAL message, flushed (PostgreSQL 17 and later).
+DURABLE = "SELECT pg_logical_emit_message(false, 'billing', '', true)"
+
+
 _SELECT = (
     "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, tenant, "
     "occurred_at, payload, metadata FROM events"
@@ -177,6 +183,8 @@ class Session:
         self.cache: dict[Any, Any] = {}
         self._deferred: dict[str, list[tuple[Any, ...]]] = {}
         self._preloaded: dict[str, list[EventEnvelope]] = {}
+        # Whether this transaction appended: its commit does not wait for the disk, the session does.
+        self.appended = False
 
     def defer(self, statement: str, *arguments: Any) -> None:
         """A write that nothing in this transaction reads back (a reporting fact): kept, and sent with
@@ -272,6 +280,7 @@ class Session:
         if not events:
             return []
         self._preloaded.pop(stream_id, None)  # what was read before no longer is the stream
+        self.appended = True
         event_ids = [uuid.uuid4() for _ in events]
         payloads = [event.model_dump(mode="json") for event in events]
         for event in events:
@@ -343,10 +352,15 @@ class EventStore:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        async with self.pool.acquire() as connection, connection.transaction():
+        """One transaction. It returns once what it committed is on disk: an append's commit does not
+        wait for the flush (schema.sql, billing_append), so the session waits after committing."""
+        async with self.pool.acquire() as connection:
             session = Session(connection, self.source)
-            yield session
-            await session.flush()
+            async with connection.transaction():
+                yield session
+                await session.flush()
+            if session.appended:
+                await connection.execute(DURABLE)
 
     async def append(
         self,
@@ -357,22 +371,28 @@ class EventStore:
         metadata: Metadata,
     ) -> list[EventEnvelope]:
         # One statement is atomic on its own: without BEGIN/COMMIT round trips the log's head lock is
-        # held only while the append function runs.
+        # held only while the append function runs. Answered once the append is on disk.
         async with self.pool.acquire() as connection:
-            return await Session(connection, self.source).append(
+            appended = await Session(connection, self.source).append(
                 stream_id, stream_type, expected_version, events, metadata
             )
+            await connection.execute(DURABLE)
+            return appended
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         async with self.pool.acquire() as connection:
             return await Session(connection, self.source).load(stream_id)
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[EventEnvelope]:
-        """Events in global order, strictly after position `after`."""
+        """Events in global order, strictly after position `after`, on disk: an append is visible
+        before it is flushed (schema.sql, billing_append), and the relay must never publish an event a
+        crash could still take back."""
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
                 f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", after, limit
             )
+            if rows:
+                await connection.execute(DURABLE)
         return [_row_to_envelope(row, self.source) for row in rows]
 
     async def event_id_at(self, position: int) -> str | None:
