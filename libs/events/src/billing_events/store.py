@@ -164,6 +164,35 @@ def _row_to_envelope(row: asyncpg.Record, source: str) -> EventEnvelope:
 DURABLE = "SELECT pg_logical_emit_message(false, 'billing', '', true)"
 
 
+class FlushGate:
+    """Waits for the WAL flush on behalf of every transaction of this process that committed: one
+    DURABLE round trip serves all those that committed before it started (the WAL is flushed in order,
+    for the whole server). Sixteen concurrent commands then wait on one flush, not sixteen."""
+
+    def __init__(self) -> None:
+        self._started = 0  # flushes begun
+        self._done = 0  # the latest flush that finished (every one before it finished too)
+        self._in_flight: asyncio.Future[None] | None = None
+
+    async def flushed(self, connection: asyncpg.Connection) -> None:
+        """Return once everything this process committed before the call is on disk."""
+        needed = self._started + 1  # a flush in flight may have begun before our commit
+        while self._done < needed:
+            if self._in_flight is not None:
+                # Shielded: our cancellation must not cancel the flight others wait on.
+                await asyncio.shield(self._in_flight)
+                continue  # finished (or failed: then whoever comes first flushes again)
+            self._started += 1
+            number = self._started
+            flight = self._in_flight = asyncio.get_running_loop().create_future()
+            try:
+                await connection.execute(DURABLE)
+                self._done = max(self._done, number)
+            finally:
+                self._in_flight = None
+                flight.set_result(None)
+
+
 _SELECT = (
     "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, tenant, "
     "occurred_at, payload, metadata FROM events"
@@ -344,6 +373,7 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool, source: str) -> None:
         self.pool = pool
         self.source = source
+        self.flush_gate = FlushGate()
 
     async def setup(self, extra_schema: str = "") -> None:
         sql = resources.files("billing_events").joinpath("schema.sql").read_text()
@@ -360,7 +390,7 @@ class EventStore:
                 yield session
                 await session.flush()
             if session.appended:
-                await connection.execute(DURABLE)
+                await self.flush_gate.flushed(connection)
 
     async def append(
         self,
@@ -376,7 +406,7 @@ class EventStore:
             appended = await Session(connection, self.source).append(
                 stream_id, stream_type, expected_version, events, metadata
             )
-            await connection.execute(DURABLE)
+            await self.flush_gate.flushed(connection)
             return appended
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
@@ -392,7 +422,7 @@ class EventStore:
                 f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", after, limit
             )
             if rows:
-                await connection.execute(DURABLE)
+                await self.flush_gate.flushed(connection)
         return [_row_to_envelope(row, self.source) for row in rows]
 
     async def event_id_at(self, position: int) -> str | None:
