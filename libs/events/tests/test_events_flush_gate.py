@@ -10,7 +10,7 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
-from billing_events.store import DURABLE, FlushGate
+from billing_events.store import DURABLE_AND_WAKE, FlushGate
 
 
 class Disk:
@@ -20,7 +20,7 @@ class Disk:
         self.fail_next = False
 
     async def execute(self, statement: str) -> None:
-        assert statement == DURABLE
+        assert statement == DURABLE_AND_WAKE
         self.tick += 1
         began = self.tick
         await asyncio.sleep(0.01)

@@ -55,6 +55,27 @@ async def test_concurrent_appends_at_the_same_version_let_exactly_one_win(store:
     assert [e.stream_version for e in await store.load(stream)] == [1, 2]
 
 
+async def test_an_append_that_waited_for_the_head_while_its_stream_grew_conflicts_or_goes_after(
+    store: EventStore,
+) -> None:
+    """billing_append reads the stream's version before it waits for the log's head: the version an
+    append checked can be gone when it gets the head. With an expected version it is a conflict; with
+    none, the events go after whatever the stream holds by then, and the chain stays whole."""
+    stream = str(uuid.uuid4())
+    async with store.pool.acquire() as holder, holder.transaction():
+        await Session(holder, "registration").append(stream, "payer", 0, [payer("first")], META)
+        expecting = asyncio.create_task(store.append(stream, "payer", 0, [payer("late")], META))
+        anywhere = asyncio.create_task(store.append(stream, "payer", None, [payer("after")], META))
+        await asyncio.sleep(0.3)  # both read version 0 and wait for the head this transaction holds
+        assert not expecting.done() and not anywhere.done()
+    with pytest.raises(VersionConflict):
+        await expecting
+    await anywhere
+    stored = await store.load(stream)
+    assert [(e.stream_version, e.payload["name"]) for e in stored] == [(1, "first"), (2, "after")]
+    assert (await store.verify_chain()).intact
+
+
 async def test_a_stale_or_premature_expected_version_is_a_conflict(store: EventStore) -> None:
     stream = str(uuid.uuid4())
     await store.append(stream, "payer", 0, [payer("a"), payer("b")], META)

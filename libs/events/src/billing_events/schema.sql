@@ -45,6 +45,18 @@ CREATE OR REPLACE FUNCTION billing_event_digest_input(
         (extract(epoch FROM p_at) * 1000000)::bigint::text, p_payload::text, p_metadata::text), 'UTF8')
 $$;
 
+-- What billing_event_digest_input puts after the position, for each event of an append: the same
+-- bytes, so that the hash is sha256(prev || position || tail) without the position being known yet.
+CREATE OR REPLACE FUNCTION billing_digest_tails(
+    p_stream text, p_current integer, p_event_ids uuid[], p_types text[], p_schemas integer[],
+    p_tenant text, p_at timestamptz, p_payloads jsonb[], p_metadata jsonb
+) RETURNS bytea[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_agg(convert_to(concat_ws(E'\x1f', '', p_stream, (p_current + o)::text, e::text, t,
+               s::text, p_tenant, (extract(epoch FROM p_at) * 1000000)::bigint::text, pl::text,
+               p_metadata::text), 'UTF8') ORDER BY o)
+    FROM unnest(p_event_ids, p_types, p_schemas, p_payloads) WITH ORDINALITY AS u(e, t, s, pl, o)
+$$;
+
 -- Append in one round trip: the head row's lock serialises appends, so positions are gap-free and
 -- become visible in order; the stream's version is checked under that lock.
 --
@@ -66,8 +78,8 @@ DECLARE
     v_position bigint;
     v_hash bytea;
     v_current integer;
-    v_first_position bigint;
-    v_first_version integer;
+    v_again integer;
+    v_tails bytea[];
     v_hashes bytea[] := '{}';
     v_prevs bytea[] := '{}';
     n integer := array_length(p_event_ids, 1);
@@ -76,29 +88,41 @@ BEGIN
     IF current_setting('synchronous_standby_names') = '' THEN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
-    SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
+    -- Whatever needs no position is done before the head is locked: every append of the database
+    -- waits while one holds it. The stream's version, and the bytes each hash covers after the
+    -- position (billing_event_digest_input: the position comes first, then these).
     SELECT coalesce(max(stream_version), 0) INTO v_current FROM events WHERE stream_id = p_stream;
     IF p_expected IS NOT NULL AND v_current <> p_expected THEN
         RAISE EXCEPTION 'version conflict on %: expected %, found %', p_stream, p_expected, v_current
             USING ERRCODE = 'BV409';
     END IF;
-    v_first_position := v_position + 1;
-    v_first_version := v_current + 1;
+    v_tails := billing_digest_tails(p_stream, v_current, p_event_ids, p_types, p_schemas, p_tenant, p_at,
+        p_payloads, p_metadata);
+    SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
+    -- Another append to the stream may have committed meanwhile. With an expected version, the
+    -- unique (stream_id, stream_version) refuses ours (billing_events.store maps it to a conflict);
+    -- without one, the events go after whatever the stream holds now.
+    IF p_expected IS NULL THEN
+        SELECT coalesce(max(stream_version), 0) INTO v_again FROM events WHERE stream_id = p_stream;
+        IF v_again <> v_current THEN
+            v_current := v_again;
+            v_tails := billing_digest_tails(p_stream, v_current, p_event_ids, p_types, p_schemas, p_tenant,
+                p_at, p_payloads, p_metadata);
+        END IF;
+    END IF;
     -- The chain is sequential, the insert is not: hash in a loop, then one set-based INSERT.
     FOR i IN 1 .. n LOOP
         v_prevs := v_prevs || v_hash;
-        v_hash := sha256(billing_event_digest_input(v_hash, v_position + i, p_stream, v_current + i,
-            p_event_ids[i], p_types[i], p_schemas[i], p_tenant, p_at, p_payloads[i], p_metadata));
+        v_hash := sha256(v_hash || convert_to((v_position + i)::text, 'UTF8') || v_tails[i]);
         v_hashes := v_hashes || v_hash;
     END LOOP;
     INSERT INTO events
-    SELECT v_first_position + o - 1, p_stream, p_stream_type, v_first_version + o - 1, e, t, s, p_tenant, p_at,
+    SELECT v_position + o, p_stream, p_stream_type, v_current + o, e, t, s, p_tenant, p_at,
            pl, p_metadata, pr, h
     FROM unnest(p_event_ids, p_types, p_schemas, p_payloads, v_prevs, v_hashes) WITH ORDINALITY
          AS u(e, t, s, pl, pr, h, o);
     v_position := v_position + n;
     UPDATE event_log_head SET position = v_position, hash = v_hash;
-    PERFORM pg_notify('billing_events', v_position::text);
     RETURN v_position;
 END $$;
 

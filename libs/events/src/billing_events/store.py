@@ -162,6 +162,10 @@ def _row_to_envelope(row: asyncpg.Record, source: str) -> EventEnvelope:
 # (see billing_append in schema.sql: an appending transaction commits without waiting). One round
 # trip, no transaction of its own: a non-transactional WAL message, flushed (PostgreSQL 17 and later).
 DURABLE = "SELECT pg_logical_emit_message(false, 'billing', '', true)"
+# The same, then the relay woken (LISTEN billing_events) in the same round trip: once per flush rather
+# than once per append, and outside the log's head lock (a NOTIFY costs its transaction's commit a
+# database-wide lock on PostgreSQL's notification queue).
+DURABLE_AND_WAKE = f"{DURABLE}; NOTIFY billing_events"
 
 
 class FlushGate:
@@ -169,7 +173,8 @@ class FlushGate:
     DURABLE round trip serves all those that committed before it started (the WAL is flushed in order,
     for the whole server). Sixteen concurrent commands then wait on one flush, not sixteen."""
 
-    def __init__(self) -> None:
+    def __init__(self, statement: str = DURABLE_AND_WAKE) -> None:
+        self.statement = statement
         self._started = 0  # flushes begun
         self._done = 0  # the latest flush that finished (every one before it finished too)
         self._in_flight: asyncio.Future[None] | None = None
@@ -186,7 +191,7 @@ class FlushGate:
             number = self._started
             flight = self._in_flight = asyncio.get_running_loop().create_future()
             try:
-                await connection.execute(DURABLE)
+                await connection.execute(self.statement)
                 self._done = max(self._done, number)
             finally:
                 self._in_flight = None
@@ -332,6 +337,11 @@ class Session:
                 payloads,
                 meta,
             )
+        except asyncpg.UniqueViolationError as error:
+            # Another append to the stream committed while this one waited for the head (billing_append).
+            if error.constraint_name == "events_stream_id_stream_version_key":
+                raise VersionConflict(stream_id, expected_version) from None
+            raise
         except asyncpg.PostgresError as error:
             if getattr(error, "sqlstate", None) == "BV409":
                 raise VersionConflict(stream_id, expected_version) from None
@@ -422,7 +432,7 @@ class EventStore:
                 f"{_SELECT} WHERE position > $1 ORDER BY position LIMIT $2", after, limit
             )
             if rows:
-                await self.flush_gate.flushed(connection)
+                await connection.execute(DURABLE)
         return [_row_to_envelope(row, self.source) for row in rows]
 
     async def event_id_at(self, position: int) -> str | None:
