@@ -15,6 +15,8 @@ class ClaimsSettings(BaseSettings):
     # Short enough that a claim leaves within about a second of being ready; files stay batched per
     # payer within that window.
     submission_interval_seconds: float = 1.0
+    # After a claim becomes due, the submission waits this long for the claims due with it (one file).
+    submission_linger_seconds: float = 0.25
     inbound_poll_seconds: float = 1.0
     max_claims_per_file: int = 500
     # ISA15: P in production, T for test exchanges.

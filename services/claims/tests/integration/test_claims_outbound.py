@@ -3,14 +3,15 @@ clearinghouse's outbound folder; claims that would be rejected wait in the work 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyx12.params
 import pyx12.x12n_document
@@ -21,7 +22,7 @@ from billing_testing.harness import ServiceHarness, envelopes, publish_events, r
 from claims.adapters.rebuild import rebuild_claims_view
 from claims.domain.identifiers import claim_id_for
 from claims.entrypoints import SERVICE
-from claims.entrypoints.workers import submission
+from claims.entrypoints.workers import submission, workers
 from claims.settings import ClaimsSettings
 
 TENANT = "tenant-a"
@@ -180,6 +181,35 @@ async def test_an_insurance_invoice_leaves_as_a_valid_837p_in_the_outbound_folde
         await read_topic(kafka_bootstrap, f"{topic_prefix}billing.claims.submission-batch", expect=1)
     )
     assert [(e.event_type, e.payload["claim_ids"]) for e in batches] == [("SubmissionBatchSent", [claim_id])]
+
+
+async def test_a_claim_that_becomes_due_wakes_the_submission_worker_instead_of_waiting_for_its_round(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """The worker's round comes every minute here; the claim leaves a moment after it became due,
+    woken by the claims table (NOTIFY claims_to_send), as it would be in a worker process of its own."""
+    clinic = Clinic()
+    async with claims_service(database_url, kafka_bootstrap, topic_prefix, tmp_path) as svc:
+        svc.runtime.extras["claims_settings"] = ClaimsSettings(
+            clearinghouse_dir=str(tmp_path / "clearinghouse"),
+            submission_interval_seconds=60,
+            submission_linger_seconds=0.1,
+        )
+        stop = asyncio.Event()
+        round_or_wake = cast(Coroutine[Any, Any, None], workers(svc.runtime)[0](stop))
+        sender = asyncio.create_task(round_or_wake)
+        try:
+            await asyncio.sleep(0.5)  # its first round found nothing; the next is a minute away
+            assert outbound(tmp_path) == []
+            await play(svc, kafka_bootstrap, topic_prefix, [*await clinic.reference(svc), clinic.invoice()])
+            waited = 0.0
+            while not outbound(tmp_path) and waited < 15:
+                await asyncio.sleep(0.1)
+                waited += 0.1
+        finally:
+            stop.set()
+            await sender
+    assert len(outbound(tmp_path)) == 1, "the claim waited for the worker's next round"
 
 
 async def test_claims_that_would_be_rejected_wait_in_the_work_queue_until_fixed_upstream(

@@ -140,6 +140,17 @@ CREATE INDEX IF NOT EXISTS claims_by_encounter ON claims (tenant, encounter_id);
 CREATE INDEX IF NOT EXISTS claims_by_patient ON claims (tenant, patient_id);
 CREATE INDEX IF NOT EXISTS claims_to_send ON claims (tenant, payer_id, seq)
     WHERE pending_frequency IS NOT NULL AND status <> 'scrub_failed';
+-- A claim that becomes due to send wakes the submission worker (LISTEN claims_to_send), in whichever
+-- process it runs, when the transaction commits; PostgreSQL sends one notification per transaction.
+CREATE OR REPLACE FUNCTION claims_notify_to_send() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('claims_to_send', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER claims_to_send_wakes_submission
+    AFTER INSERT OR UPDATE OF pending_frequency, status ON claims FOR EACH ROW
+    WHEN (NEW.pending_frequency IS NOT NULL AND NEW.status <> 'scrub_failed')
+    EXECUTE FUNCTION claims_notify_to_send();
 
 -- Files. Control numbers come from one counter per tenant, committed with the batch that uses them.
 CREATE TABLE IF NOT EXISTS x12_control_numbers (

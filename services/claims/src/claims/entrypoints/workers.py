@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from billing_service.runtime import Runtime
-from billing_service.workers import every
+from billing_service.workers import every, every_or_on_notify
 from claims.adapters.clearinghouse import FolderClearinghouse
 from claims.adapters.eligibility import eligibility_unit
 from claims.adapters.file_retention import purge_expired
@@ -102,7 +102,14 @@ def workers(runtime: Runtime) -> list[Callable[[asyncio.Event], object]]:
         return await asyncio.to_thread(purge_expired, settings.clearinghouse_dir, retention_seconds)
 
     return [
-        every("claims-submission", settings.submission_interval_seconds, sender.run_once),
+        every_or_on_notify(
+            "claims-submission",
+            settings.submission_interval_seconds,
+            sender.run_once,
+            pool=runtime.pool,
+            channel="claims_to_send",
+            linger=settings.submission_linger_seconds,
+        ),
         every("claims-inbound", settings.inbound_poll_seconds, reader.run_once),
         every(
             "claims-eligibility",
