@@ -334,6 +334,10 @@ class Consumer:
                 EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
 
     def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
+        if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            # No tracing configured (a tool, a benchmark): the API's no-op span would carry no
+            # context anyway, and it cost 10-15% of a projection's time per event, measured.
+            return contextlib.nullcontext()
         traceparent = envelope.metadata.get("traceparent")
         return tracer.start_as_current_span(
             f"consume {envelope.event_type}",
