@@ -357,3 +357,50 @@ async def test_a_command_on_a_stream_it_made_up_loads_nothing_and_an_id_already_
         async with store.session() as session:
             await execute(session, registrations, fresh, "Acme twice", META, new_stream=True)
     assert [e.stream_version for e in await store.load(fresh)] == [1]
+
+
+async def test_appends_kept_for_commit_hold_no_head_lock_until_then_and_are_read_back_in_the_session(
+    store: EventStore,
+) -> None:
+    deferred = EventStore(store.pool, "registration", appends_at_commit=True)
+    stream, other = str(uuid.uuid4()), str(uuid.uuid4())
+    async with deferred.session() as session:
+        appended = await session.append(stream, "payer", 0, [payer("kept")], META)
+        # Another writer appends meanwhile: the log's head is free until this session commits.
+        await asyncio.wait_for(store.append(other, "payer", 0, [payer("meanwhile")], META), timeout=5)
+        assert appended[0].position is None and appended[0].stream_version == 1
+        # A load of the stream sends what was kept for it first: the session reads its own writes.
+        assert [e.payload["name"] for e in await session.load(stream)] == ["kept"]
+        await session.append(stream, "payer", 1, [payer("then")], META)
+    stored = await store.load(stream)
+    assert [(e.stream_version, e.payload["name"]) for e in stored] == [(1, "kept"), (2, "then")]
+    assert [e.payload["name"] for e in await store.read_all()][-3:] == ["meanwhile", "kept", "then"]
+    assert (await store.verify_chain()).intact
+
+
+async def test_a_conflict_of_an_append_kept_for_commit_fails_the_commit_and_a_savepoint_drops_its_own(
+    store: EventStore,
+) -> None:
+    deferred = EventStore(store.pool, "registration", appends_at_commit=True)
+    taken, dropped, kept = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    await store.append(taken, "payer", 0, [payer("first")], META)
+
+    async def late_append() -> None:
+        async with deferred.session() as session:
+            await session.append(kept, "payer", 0, [payer("never")], META)
+            await session.append(taken, "payer", 0, [payer("late")], META)  # the stream is at 1
+
+    async def failed_message(session: Session) -> None:
+        async with session.savepoint():
+            await session.append(dropped, "payer", 0, [payer("rolled back")], META)
+            raise RuntimeError("the message failed")
+
+    with pytest.raises(VersionConflict):
+        await late_append()
+    async with deferred.session() as session:
+        with pytest.raises(RuntimeError):
+            await failed_message(session)
+        await session.append(kept, "payer", 0, [payer("kept")], META)
+    assert [e.payload["name"] for e in await store.load(taken)] == ["first"]
+    assert await store.load(dropped) == []
+    assert [e.payload["name"] for e in await store.load(kept)] == ["kept"]

@@ -14,6 +14,10 @@ Why append before projecting: the append is where a concurrent writer of the sam
 envelopes with their log positions; and a transaction that takes the log's head lock before any
 read-model row never holds such a row while it waits for that lock (no deadlock between a consumer
 batch and an HTTP command). Everything in the Session commits together or not at all.
+
+A service whose sessions keep appends for commit (Session.at_commit: claims) takes the head last
+instead, once every other lock of the transaction is held, so the same holds; a losing command's
+read-model rows then roll back with the transaction.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -207,9 +207,16 @@ _SELECT = (
 class Session:
     """One database transaction of a command or a projection: read streams, append, update views."""
 
-    def __init__(self, connection: asyncpg.Connection, source: str) -> None:
+    def __init__(self, connection: asyncpg.Connection, source: str, *, at_commit: bool = False) -> None:
         self.connection = connection
         self.source = source
+        # Appends kept until the session sends them (before a load of their stream, at the end of a
+        # savepoint, before commit): the log's head lock is then held for one round trip and the
+        # commit, not for the rest of the transaction. Only for services that need no position from
+        # an append (invoicing keeps positions in its views).
+        self.at_commit = at_commit
+        self._pending_appends: list[tuple[Any, ...]] = []
+        self._pending_streams: set[str] = set()
         # Locks this transaction holds, and what its adapters read and may read again: a consumer
         # applies a whole poll in one transaction, so the second event of a batch need not take the
         # same lock or read the same payer again. Both are forgotten when a savepoint rolls back.
@@ -231,6 +238,7 @@ class Session:
         deferred, self._deferred = self._deferred, {}
         for statement, rows in deferred.items():
             await self.connection.executemany(statement, rows)
+        await self._send_appends()  # last: from here the transaction holds the log's head
 
     def holds(self, lock: str) -> bool:
         """Whether this transaction holds `lock` (taken by `serialize`, or noted by `took`)."""
@@ -276,10 +284,13 @@ class Session:
             self._serialized = held
             self.cache.clear()
             self._deferred = {}
+            self._pending_appends = []
+            self._pending_streams.clear()
             self._preloaded.clear()  # read under row locks the rollback released
             raise
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
+        await self._send_appends([stream_id])
         preloaded = self._preloaded.get(stream_id)
         if preloaded is not None:
             return list(preloaded)
@@ -294,6 +305,7 @@ class Session:
         streams: dict[str, list[EventEnvelope]] = {stream_id: [] for stream_id in stream_ids}
         if not streams:
             return streams
+        await self._send_appends(stream_ids)
         rows = await self.connection.fetch(
             f"{_SELECT} WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version", list(streams)
         )
@@ -309,8 +321,10 @@ class Session:
         events: Sequence[Event],
         metadata: Metadata,
     ) -> list[EventEnvelope]:
-        """Append after `expected_version` (None: whatever the stream holds). Put it last in the
-        transaction: it holds the log's head lock until commit."""
+        """Append after `expected_version` (None: whatever the stream holds). It holds the log's head
+        lock until commit: put it last in the transaction, or let the session do so (`at_commit`:
+        then the envelopes carry no position, and a version conflict is raised when the session
+        sends its appends, at the latest before it commits)."""
         if not events:
             return []
         self._preloaded.pop(stream_id, None)  # what was read before no longer is the stream
@@ -323,30 +337,26 @@ class Session:
                 raise EventTooLarge(event.event_type, size)
         occurred_at = datetime.now(UTC)
         meta = metadata.as_dict()
-        try:
-            last_position = await self.connection.fetchval(
-                "SELECT billing_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                stream_id,
-                stream_type,
-                expected_version,
-                event_ids,
-                [event.event_type for event in events],
-                [event.version for event in events],
-                metadata.tenant,
-                occurred_at,
-                payloads,
-                meta,
-            )
-        except asyncpg.UniqueViolationError as error:
-            # Another append to the stream committed while this one waited for the head (billing_append).
-            if error.constraint_name == "events_stream_id_stream_version_key":
-                raise VersionConflict(stream_id, expected_version) from None
-            raise
-        except asyncpg.PostgresError as error:
-            if getattr(error, "sqlstate", None) == "BV409":
-                raise VersionConflict(stream_id, expected_version) from None
-            raise
-        first_position = last_position - len(events) + 1
+        arguments = (
+            stream_id,
+            stream_type,
+            expected_version,
+            event_ids,
+            [event.event_type for event in events],
+            [event.version for event in events],
+            metadata.tenant,
+            occurred_at,
+            payloads,
+            meta,
+        )
+        first_position: int | None = None
+        if self.at_commit:
+            self._pending_appends.append(arguments)
+            self._pending_streams.add(stream_id)
+        else:
+            with _conflicts(stream_id, expected_version):
+                last_position = await self.connection.fetchval(_APPEND, *arguments)
+            first_position = last_position - len(events) + 1
         base_version = (expected_version or 0) if expected_version is not None else None
         for event in events:
             EVENTS_APPENDED.labels(self.source, event.event_type).inc()
@@ -361,11 +371,42 @@ class Session:
                 occurred_at=occurred_at,
                 payload=payloads[i],
                 metadata=meta,
-                position=first_position + i,
+                position=None if first_position is None else first_position + i,
                 stream_version=None if base_version is None else base_version + i + 1,
             )
             for i, event in enumerate(events)
         ]
+
+    async def _send_appends(self, streams: Sequence[str] | None = None) -> None:
+        """The appends kept for commit, all in one pipelined round trip, in the order they were made
+        (only when `streams` is None or holds one of theirs: a load of such a stream reads them)."""
+        if not self._pending_appends:
+            return
+        if streams is not None and self._pending_streams.isdisjoint(streams):
+            return
+        pending, self._pending_appends = self._pending_appends, []
+        self._pending_streams.clear()
+        with _conflicts("one of the streams appended", None):
+            await self.connection.executemany(_APPEND, pending)
+
+
+_APPEND = "SELECT billing_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+
+
+@contextmanager
+def _conflicts(stream_id: str, expected_version: int | None) -> Iterator[None]:
+    """billing_append's refusals as VersionConflict: the stream moved on before this append got the
+    head (BV409), or while it waited for it (the unique stream version)."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "events_stream_id_stream_version_key":
+            raise VersionConflict(stream_id, expected_version) from None
+        raise
+    except asyncpg.PostgresError as error:
+        if getattr(error, "sqlstate", None) == "BV409":
+            raise VersionConflict(stream_id, expected_version) from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -380,10 +421,11 @@ class ChainReport:
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool, source: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, source: str, *, appends_at_commit: bool = False) -> None:
         self.pool = pool
         self.source = source
         self.flush_gate = FlushGate()
+        self.appends_at_commit = appends_at_commit  # see Session.at_commit
 
     async def setup(self, extra_schema: str = "") -> None:
         sql = resources.files("billing_events").joinpath("schema.sql").read_text()
@@ -395,7 +437,7 @@ class EventStore:
         """One transaction. It returns once what it committed is on disk: an append's commit does not
         wait for the flush (schema.sql, billing_append), so the session waits after committing."""
         async with self.pool.acquire() as connection:
-            session = Session(connection, self.source)
+            session = Session(connection, self.source, at_commit=self.appends_at_commit)
             async with connection.transaction():
                 yield session
                 await session.flush()

@@ -131,7 +131,11 @@ async def rebuild_live(
         )
         assert copy_pool is not None
         try:
-            copy = dataclasses.replace(runtime, pool=copy_pool, store=EventStore(copy_pool, definition.name))
+            copy = dataclasses.replace(
+                runtime,
+                pool=copy_pool,
+                store=EventStore(copy_pool, definition.name, appends_at_commit=definition.appends_at_commit),
+            )
             done: list[PartRebuilt] = []
             for subscription in chosen:
                 done.append(

@@ -66,6 +66,9 @@ class ServiceDefinition:
     # Only a service that seals or opens patient data gets the PHI master key and the keys database
     # (registration, claims, interop); the others run without them, and any attempt is refused.
     decrypts_phi: bool = False
+    # The service's appends go to the log when its transaction commits (billing_events.store.Session
+    # at_commit): for services whose views need no log position from an append.
+    appends_at_commit: bool = False
 
 
 @dataclass
@@ -174,7 +177,7 @@ async def open_runtime(definition: ServiceDefinition, settings: ServiceSettings)
         if key is not None:
             await ensure_database(keys_database_url(settings))
     pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
-    store = EventStore(pool, definition.name)
+    store = EventStore(pool, definition.name, appends_at_commit=definition.appends_at_commit)
     await store.setup(definition.schema_sql)
     keys_pool: asyncpg.Pool | None = None
     vault: Vault

@@ -22,4 +22,8 @@ SERVICE = ServiceDefinition(
     workers=workers,
     rebuild_from_log=rebuild_claims_view,
     log_tables=("claims", "provider_adjustments", "unmatched_remittance_claims"),
+    # Its views keep versions, never log positions: appends wait for the commit, so that a file's
+    # transaction (an 835 of a hundred claims) holds the log's head for one round trip, not for the
+    # whole file while every other claims transaction waits (29.8 s of 120 s waiting, measured).
+    appends_at_commit=True,
 )
