@@ -45,17 +45,7 @@ CREATE OR REPLACE FUNCTION billing_event_digest_input(
         (extract(epoch FROM p_at) * 1000000)::bigint::text, p_payload::text, p_metadata::text), 'UTF8')
 $$;
 
--- What billing_event_digest_input puts after the position, for each event of an append: the same
--- bytes, so that the hash is sha256(prev || position || tail) without the position being known yet.
-CREATE OR REPLACE FUNCTION billing_digest_tails(
-    p_stream text, p_current integer, p_event_ids uuid[], p_types text[], p_schemas integer[],
-    p_tenant text, p_at timestamptz, p_payloads jsonb[], p_metadata jsonb
-) RETURNS bytea[] LANGUAGE sql IMMUTABLE AS $$
-    SELECT array_agg(convert_to(concat_ws(E'\x1f', '', p_stream, (p_current + o)::text, e::text, t,
-               s::text, p_tenant, (extract(epoch FROM p_at) * 1000000)::bigint::text, pl::text,
-               p_metadata::text), 'UTF8') ORDER BY o)
-    FROM unnest(p_event_ids, p_types, p_schemas, p_payloads) WITH ORDINALITY AS u(e, t, s, pl, o)
-$$;
+DROP FUNCTION IF EXISTS billing_digest_tails(text, integer, uuid[], text[], integer[], text, timestamptz, jsonb[], jsonb);
 
 -- Append in one round trip: the head row's lock serialises appends, so positions are gap-free and
 -- become visible in order; the stream's version is checked under that lock.
@@ -79,7 +69,9 @@ DECLARE
     v_hash bytea;
     v_current integer;
     v_again integer;
-    v_tails bytea[];
+    v_tails bytea[] := '{}';
+    v_at text;
+    v_meta text;
     v_hashes bytea[] := '{}';
     v_prevs bytea[] := '{}';
     n integer := array_length(p_event_ids, 1);
@@ -96,8 +88,14 @@ BEGIN
         RAISE EXCEPTION 'version conflict on %: expected %, found %', p_stream, p_expected, v_current
             USING ERRCODE = 'BV409';
     END IF;
-    v_tails := billing_digest_tails(p_stream, v_current, p_event_ids, p_types, p_schemas, p_tenant, p_at,
-        p_payloads, p_metadata);
+    -- A loop of expressions, not a query: PL/pgSQL evaluates these without the executor.
+    v_at := (extract(epoch FROM p_at) * 1000000)::bigint::text;
+    v_meta := p_metadata::text;
+    FOR i IN 1 .. n LOOP
+        v_tails := v_tails || convert_to(concat_ws(E'\x1f', '', p_stream, (v_current + i)::text,
+            p_event_ids[i]::text, p_types[i], p_schemas[i]::text, p_tenant, v_at, p_payloads[i]::text,
+            v_meta), 'UTF8');
+    END LOOP;
     SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
     -- Another append to the stream may have committed meanwhile. With an expected version, the
     -- unique (stream_id, stream_version) refuses ours (billing_events.store maps it to a conflict);
@@ -106,8 +104,12 @@ BEGIN
         SELECT coalesce(max(stream_version), 0) INTO v_again FROM events WHERE stream_id = p_stream;
         IF v_again <> v_current THEN
             v_current := v_again;
-            v_tails := billing_digest_tails(p_stream, v_current, p_event_ids, p_types, p_schemas, p_tenant,
-                p_at, p_payloads, p_metadata);
+            v_tails := '{}';
+            FOR i IN 1 .. n LOOP
+                v_tails := v_tails || convert_to(concat_ws(E'\x1f', '', p_stream, (v_current + i)::text,
+                    p_event_ids[i]::text, p_types[i], p_schemas[i]::text, p_tenant, v_at,
+                    p_payloads[i]::text, v_meta), 'UTF8');
+            END LOOP;
         END IF;
     END IF;
     -- The chain is sequential, the insert is not: hash in a loop, then one set-based INSERT.
