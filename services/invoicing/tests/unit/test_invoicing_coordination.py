@@ -149,6 +149,20 @@ def test_the_patient_owes_what_neither_payer_paid_and_the_ledger_reconciles_per_
     assert settled.balance_cents == 0 and reconciles(settled)
 
 
+def test_a_secondary_answer_posted_before_the_primarys_awaits_no_one_when_the_primary_arrives() -> None:
+    """Two claims, two partitions: Globex's payment can be posted before Acme's answer that billed it.
+    The same ledger as in the other order: 5.00 left, the patient's, and no payer awaited."""
+    _, state = post(issued(), GLOBEX)
+    assert not state.awaiting_next_payer
+    _, state = post(state, ACME)
+    assert (state.balance_cents, state.patient_responsibility_cents, state.insurance_balance_cents) == (
+        500,
+        500,
+        0,
+    )
+    assert not state.awaiting_next_payer and reconciles(state)
+
+
 def test_a_reversed_secondary_answer_puts_the_balance_back_with_the_secondary() -> None:
     _, state = post(issued(), ACME)
     _, state = post(state, GLOBEX)

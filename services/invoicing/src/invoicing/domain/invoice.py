@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from billing_events.balances import PayerAnswer, patient_assigned_cents, patient_share_of_balance
+from billing_events.balances import SEQUENCES, PayerAnswer, patient_assigned_cents, patient_share_of_balance
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated, ClaimSequence
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded
@@ -210,9 +210,16 @@ class InvoiceState:
 
     @property
     def awaiting_next_payer(self) -> bool:
-        """The latest standing payer answer names a payer after it: the patient is not billed yet."""
+        """The last payer that answered names a payer after it: the patient is not billed yet. The
+        last in payer order, not in arrival order: two claims' answers travel on two partitions, so a
+        secondary's payment can be posted before the primary's answer that forwarded the claim to it
+        (as patient_assigned_cents does)."""
         effective = self.effective_adjudications()
-        return bool(effective) and effective[-1].awaiting_next_payer
+        if not effective:
+            return False
+        rank = {sequence: number for number, sequence in enumerate(SEQUENCES)}
+        last = max(rank.get(p.sequence or "primary", 0) for p in effective)
+        return [p for p in effective if rank.get(p.sequence or "primary", 0) == last][-1].awaiting_next_payer
 
     @property
     def preventive_cost_sharing_cents(self) -> int:
