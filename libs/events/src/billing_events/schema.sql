@@ -45,8 +45,6 @@ CREATE OR REPLACE FUNCTION billing_event_digest_input(
         (extract(epoch FROM p_at) * 1000000)::bigint::text, p_payload::text, p_metadata::text), 'UTF8')
 $$;
 
-DROP FUNCTION IF EXISTS billing_digest_tails(text, integer, uuid[], text[], integer[], text, timestamptz, jsonb[], jsonb);
-
 -- Append in one round trip: the head row's lock serialises appends, so positions are gap-free and
 -- become visible in order; the stream's version is checked under that lock.
 --
@@ -68,7 +66,6 @@ DECLARE
     v_position bigint;
     v_hash bytea;
     v_current integer;
-    v_again integer;
     v_tails bytea[] := '{}';
     v_at text;
     v_meta text;
@@ -81,41 +78,32 @@ BEGIN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
     -- Whatever needs no position is done before the head is locked: every append of the database
-    -- waits while one holds it. The stream's version, and the bytes each hash covers after the
-    -- position (billing_event_digest_input: the position comes first, then these).
+    -- waits while one holds it: the stream's version, and most of the bytes each hash covers.
     SELECT coalesce(max(stream_version), 0) INTO v_current FROM events WHERE stream_id = p_stream;
     IF p_expected IS NOT NULL AND v_current <> p_expected THEN
         RAISE EXCEPTION 'version conflict on %: expected %, found %', p_stream, p_expected, v_current
             USING ERRCODE = 'BV409';
     END IF;
-    -- A loop of expressions, not a query: PL/pgSQL evaluates these without the executor.
+    -- What each hash covers after the stream's version (billing_event_digest_input), in a loop of
+    -- expressions, not a query: PL/pgSQL evaluates these without the executor.
     v_at := (extract(epoch FROM p_at) * 1000000)::bigint::text;
     v_meta := p_metadata::text;
     FOR i IN 1 .. n LOOP
-        v_tails := v_tails || convert_to(concat_ws(E'\x1f', '', p_stream, (v_current + i)::text,
-            p_event_ids[i]::text, p_types[i], p_schemas[i]::text, p_tenant, v_at, p_payloads[i]::text,
-            v_meta), 'UTF8');
+        v_tails := v_tails || convert_to(concat_ws(E'\x1f', '', p_event_ids[i]::text, p_types[i],
+            p_schemas[i]::text, p_tenant, v_at, p_payloads[i]::text, v_meta), 'UTF8');
     END LOOP;
     SELECT position, hash INTO v_position, v_hash FROM event_log_head FOR UPDATE;
     -- Another append to the stream may have committed meanwhile. With an expected version, the
     -- unique (stream_id, stream_version) refuses ours (billing_events.store maps it to a conflict);
     -- without one, the events go after whatever the stream holds now.
     IF p_expected IS NULL THEN
-        SELECT coalesce(max(stream_version), 0) INTO v_again FROM events WHERE stream_id = p_stream;
-        IF v_again <> v_current THEN
-            v_current := v_again;
-            v_tails := '{}';
-            FOR i IN 1 .. n LOOP
-                v_tails := v_tails || convert_to(concat_ws(E'\x1f', '', p_stream, (v_current + i)::text,
-                    p_event_ids[i]::text, p_types[i], p_schemas[i]::text, p_tenant, v_at,
-                    p_payloads[i]::text, v_meta), 'UTF8');
-            END LOOP;
-        END IF;
+        SELECT coalesce(max(stream_version), 0) INTO v_current FROM events WHERE stream_id = p_stream;
     END IF;
     -- The chain is sequential, the insert is not: hash in a loop, then one set-based INSERT.
     FOR i IN 1 .. n LOOP
         v_prevs := v_prevs || v_hash;
-        v_hash := sha256(v_hash || convert_to((v_position + i)::text, 'UTF8') || v_tails[i]);
+        v_hash := sha256(v_hash || convert_to(concat_ws(E'\x1f', (v_position + i)::text, p_stream,
+            (v_current + i)::text), 'UTF8') || v_tails[i]);
         v_hashes := v_hashes || v_hash;
     END LOOP;
     INSERT INTO events

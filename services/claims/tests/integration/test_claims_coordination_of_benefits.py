@@ -180,6 +180,13 @@ async def receiver_of(tmp_path: Path) -> str:
     return sent.read_text().split("*")[6].strip()  # our ISA06: the payer answers to it
 
 
+# Globex's answer, paying the 25.00 Acme left: Acme's claim number and line numbers (REF*6R).
+GLOBEX_FORWARDED = [
+    ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
+    ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
+]
+
+
 async def test_a_primary_that_pays_part_bills_the_secondary_which_pays_the_rest(
     database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
@@ -210,14 +217,10 @@ async def test_a_primary_that_pays_part_bills_the_secondary_which_pays_the_rest(
         spcn = secondary["patient_control_number"]
         # Globex pays the 25.00 left: 20.00 on line 1, 5.00 on line 2; OA-23 reports Acme's
         # 105.00 (80.00 + 25.00) and 10.00 as the prior payer's impact.
-        globex = [
-            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
-            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
-        ]
         await biller.post(
             "/remittances",
             content=remittance_835(
-                "secondary", receiver, 972, "25", answer(spcn, "2", "25", "0", "ICN-G", globex)
+                "secondary", receiver, 972, "25", answer(spcn, "2", "25", "0", "ICN-G", GLOBEX_FORWARDED)
             ),
         )
         paid = (await biller.get(f"/claims/{secondary_id}")).json()
@@ -323,10 +326,6 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
         primary_id = claim_id_for(TENANT, invoice.invoice_id)
         secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
         pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
-        globex = [
-            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
-            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
-        ]
         # CLP02 19: processed as primary, forwarded to the secondary payer.
         await biller.post(
             "/remittances",
@@ -342,7 +341,7 @@ async def test_a_crossover_sends_no_secondary_claim_and_posts_the_secondarys_ans
         await biller.post(
             "/remittances",
             content=remittance_835(
-                "secondary", receiver, 991, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+                "secondary", receiver, 991, "25", answer(pcn, "2", "25", "0", "ICN-G", GLOBEX_FORWARDED)
             ),
         )
         primary = (await biller.get(f"/claims/{primary_id}")).json()
@@ -391,14 +390,10 @@ async def test_the_next_payers_answer_that_came_before_the_crossover_posts_when_
         primary_id = claim_id_for(TENANT, invoice.invoice_id)
         secondary_id = successor_claim_id(TENANT, invoice.invoice_id, "secondary")
         pcn = (await biller.get(f"/claims/{primary_id}")).json()["patient_control_number"]
-        globex = [
-            ["SVC*HC:99213:25*125*20**1", "CAS*OA*23*105"],
-            ["SVC*HC:81002*15*5**1", "CAS*OA*23*10"],
-        ]
         early = await biller.post(
             "/remittances",
             content=remittance_835(
-                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", GLOBEX_FORWARDED)
             ),
         )
         untouched = (await biller.get(f"/claims/{primary_id}")).json()
@@ -417,7 +412,7 @@ async def test_the_next_payers_answer_that_came_before_the_crossover_posts_when_
         again = await biller.post(
             "/remittances",
             content=remittance_835(
-                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", globex)
+                "secondary", receiver, 989, "25", answer(pcn, "2", "25", "0", "ICN-G", GLOBEX_FORWARDED)
             ),
         )
         after = (await biller.get(f"/claims/{secondary_id}")).json()
