@@ -37,6 +37,7 @@ from billing_service.runtime import (
     run_consumers,
     run_relay,
     serve_api,
+    tune_garbage_collection,
 )
 from billing_service.settings import ServiceSettings
 
@@ -125,6 +126,7 @@ def replay(
     async def rebuild() -> Any:
         definition = definition_of(service)
         runtime = await open_runtime(definition, settings_for(service))
+        tune_garbage_collection()
         try:
             with Progress(
                 TextColumn("{task.description}"),

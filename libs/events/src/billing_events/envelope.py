@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from billing_events.contracts.base import TOPIC_NAMESPACE, Event, contract, latest, topic_name
 
 SPEC_VERSION = "1.0"
@@ -135,7 +137,7 @@ class EventEnvelope:
         if len(parts) != 4 or parts[0] != TOPIC_NAMESPACE or not parts[3].startswith("v"):
             raise MalformedMessage("ce_type is not billing.<service>.<Type>.v<N>")
         try:
-            payload = json.loads(value)
+            payload = orjson.loads(value)
             version = int(parts[3][1:])
             occurred_at = datetime.fromisoformat(found["ce_time"].replace("Z", "+00:00"))
         except (ValueError, TypeError) as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -274,6 +275,19 @@ async def _serve_health(settings: ServiceSettings, ready: Callable[[], bool], st
     await task
 
 
+def tune_garbage_collection() -> None:
+    """Once a long-running process has started (its modules, schemas and pools are built).
+
+    Those objects live as long as the process, yet CPython's collector walked all of them at every
+    full collection, and a consumer's batches (thousands of envelopes alive across awaits) caused a
+    full collection every few thousand events: 60 ms each, 20% of a projection rebuild's time,
+    measured. Frozen, they are never walked again; a larger first generation means a collection per
+    20,000 allocations instead of 700. Reference counting frees almost everything before that."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
+
+
 async def run_consumers(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     configure_logging(settings.log_level)
     configure_tracing(f"{definition.name}-consumers")
@@ -282,6 +296,7 @@ async def run_consumers(definition: ServiceDefinition, settings: ServiceSettings
     runtime = await open_runtime(definition, settings)
     consumers = [Consumer(runtime.store, runtime.kafka, s) for s in definition.subscriptions(runtime)]
     workers = definition.workers(runtime)
+    tune_garbage_collection()
     try:
         tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
         tasks += [asyncio.create_task(w(stop)) for w in workers]  # type: ignore[arg-type]
@@ -303,6 +318,7 @@ async def run_relay(definition: ServiceDefinition, settings: ServiceSettings) ->
     _stop_on_signals(stop)
     runtime = await open_runtime(definition, settings)
     relay = Relay(runtime.store, runtime.kafka)
+    tune_garbage_collection()
     try:
         tasks = [
             asyncio.create_task(relay.run(stop)),
@@ -338,6 +354,7 @@ async def run_all(definition: ServiceDefinition, settings: ServiceSettings) -> N
         )
     )
     consumers = [Consumer(runtime.store, runtime.kafka, s) for s in definition.subscriptions(runtime)]
+    tune_garbage_collection()
     try:
         api = asyncio.create_task(server.serve())
         tasks = [asyncio.create_task(Relay(runtime.store, runtime.kafka).run(stop))]
@@ -360,4 +377,5 @@ async def run_all(definition: ServiceDefinition, settings: ServiceSettings) -> N
 
 def serve_api(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     app = build_app(definition, settings)
+    tune_garbage_collection()
     uvicorn.run(app, host=settings.http_host, port=settings.port or definition.port, log_level="warning")
