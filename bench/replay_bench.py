@@ -30,8 +30,8 @@ from events_bench import fresh_database
 from billing_events.contracts.base import Event
 from billing_events.envelope import EventEnvelope, Metadata
 from billing_events.kafka import ensure_topics
-from billing_service.rebuild import rebuild_live
-from billing_service.runtime import Runtime, ServiceDefinition, open_runtime
+from billing_service.rebuild import projections, rebuild_live
+from billing_service.runtime import Runtime, ServiceDefinition, open_runtime, tune_garbage_collection
 from billing_service.settings import ServiceSettings
 from billing_testing import builders
 
@@ -128,9 +128,16 @@ async def from_topics(server_url: str, kafka_bootstrap: str, count: int, state: 
     url = await fresh_database(server_url, "bench_replay_reporting")
     runtime = await open_runtime(SERVICE, settings(SERVICE, url, prefix, state))
     try:
-        events = invoicing_history(count)
-        await ensure_topics(runtime.kafka, sorted({e.topic(prefix) for e in events[:3]}))
-        await publish(kafka_bootstrap, prefix, events)
+        # Every topic the service reads exists, as on a running platform (a topic created by the
+        # rebuild itself would cost its leader election in the measure).
+        await ensure_topics(
+            runtime.kafka,
+            [runtime.kafka.topic(s, a) for sub in projections(runtime) for s, a in sub.topics],
+        )
+        await publish(kafka_bootstrap, prefix, invoicing_history(count))
+        # The events published are garbage by now, as they would be in a rebuild's own process;
+        # `billing replay` tunes its collector as this does.
+        tune_garbage_collection()
         return await measure(runtime)
     finally:
         await runtime.close()
@@ -151,6 +158,7 @@ async def from_own_log(server_url: str, count: int, state: str) -> dict[str, Any
             ]
             for payer in payers:
                 await runtime.store.append(payer.subject(), "payer", 0, [payer], meta)
+        tune_garbage_collection()
         return await measure(runtime)
     finally:
         await runtime.close()
