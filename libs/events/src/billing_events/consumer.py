@@ -58,9 +58,43 @@ class Subscription:
     handlers: Mapping[str, Handler]
     # Tables this subscription alone writes; a rebuild empties them before replaying.
     owned_tables: list[str] = field(default_factory=list)
+    # What an event's handler must not run beside (another consumer of the service writing what it
+    # reads): taken by the consumer before the handler, see take_locks.
+    locks: Callable[[EventEnvelope], Sequence[Lock]] | None = None
 
     def group_id(self, kafka: KafkaSettings) -> str:
         return f"{kafka.topic_prefix}billing.{self.name}"
+
+    async def take_locks(self, session: Session, envelopes: Sequence[EventEnvelope]) -> None:
+        """Every lock the events' handlers need, before the first of them runs: one round trip, and
+        one order (by name) for every consumer, so two batches that need the same patient wait for
+        each other and never deadlock, whatever order their events came in."""
+        if self.locks is None:
+            return
+        shared: dict[str, bool] = {}
+        for envelope in envelopes:
+            for lock in self.locks(envelope):
+                shared[lock.name] = shared.get(lock.name, True) and lock.shared
+        await session.serialize_all(sorted(shared.items()))
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A name transactions serialise on (Session.serialize). A shared lock runs beside other shared
+    holders of the name, never beside an exclusive one."""
+
+    name: str
+    shared: bool = False
+
+
+def tenant_scoped(scope: str, tenant: str, key: str | None) -> list[Lock]:
+    """The locks of one thing of a tenant (`key`, a patient): its own, exclusive, and the tenant's,
+    shared, so a change that concerns the whole tenant (a payer registered: every patient's claims
+    may wait on it) runs alone, while two patients' events run side by side. Without a key: the
+    tenant's, exclusive."""
+    if key is None:
+        return [Lock(f"{scope}:{tenant}")]
+    return [Lock(f"{scope}:{tenant}", shared=True), Lock(f"{scope}:{tenant}:{key}")]
 
 
 def describe_error(error: BaseException) -> str:
@@ -329,6 +363,9 @@ class Consumer:
             # handlers (measured in a projection rebuild).
             counted: Counter[tuple[str, str]] = Counter()
             traced = self._traced()
+            await self.subscription.take_locks(
+                session, [envelope for _, envelope in wanted if envelope.event_id in pending]
+            )
             for record, envelope in wanted:
                 if envelope.event_id not in pending:
                     counted[envelope.event_type, "duplicate"] += 1
@@ -382,6 +419,7 @@ class Consumer:
                                 self.subscription.name, envelope.event_type, "duplicate"
                             ).inc()
                             return
+                        await self.subscription.take_locks(session, [envelope])
                         await handler(session, envelope)
                 EVENTS_CONSUMED.labels(self.subscription.name, envelope.event_type, "applied").inc()
                 return
@@ -484,6 +522,7 @@ async def redrive(
                 if fresh:
                     handler = subscription.handlers.get(envelope.event_type)
                     if handler is not None:
+                        await subscription.take_locks(session, [envelope])
                         await handler(session, envelope)
                 await session.connection.execute(
                     "UPDATE dead_letters SET redriven_at = now() WHERE consumer = $1 AND event_id = $2",

@@ -276,6 +276,27 @@ class Session:
         await self.connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
         self._serialized.add(name)
 
+    async def serialize_all(self, locks: Sequence[tuple[str, bool]]) -> None:
+        """serialize() for several (name, shared) pairs in one round trip, taken in the order given:
+        sorted by every caller, two transactions cannot each hold one the other waits for. A shared
+        lock runs beside other shared holders of its name, never beside an exclusive one."""
+        needed = [
+            (name, shared)
+            for name, shared in locks
+            if name not in self._serialized and not (shared and f"{name}\x00shared" in self._serialized)
+        ]
+        if not needed:
+            return
+        # unnest yields the names in the array's order, and each row takes its lock in turn.
+        await self.connection.execute(
+            "SELECT CASE WHEN shared THEN pg_advisory_xact_lock_shared(hashtextextended(name, 0)) "
+            "ELSE pg_advisory_xact_lock(hashtextextended(name, 0)) END "
+            "FROM unnest($1::text[], $2::boolean[]) AS locks(name, shared)",
+            [name for name, _ in needed],
+            [shared for _, shared in needed],
+        )
+        self._serialized.update(f"{name}\x00shared" if shared else name for name, shared in needed)
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A subtransaction: rolled back alone if its block raises. PostgreSQL releases the locks taken

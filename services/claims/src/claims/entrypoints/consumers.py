@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing_events.consumer import Handler, Subscription, handlers
+from billing_events.consumer import Handler, Lock, Subscription, handlers, tenant_scoped
 from billing_events.contracts.invoicing import InvoiceIssued, InvoiceSettled, InvoiceVoided
 from billing_events.contracts.registration import (
     CoverageAdded,
@@ -33,13 +33,34 @@ from claims.application.reference import apply_reference_event
 from claims.entrypoints.workers import settings_of
 
 REFERENCE_TABLES = ["claims_payers", "claims_providers", "claims_patients", "claims_coverages"]
-# Reference data and the claims that wait on it are written by two consumers: one at a time, so a
-# claim scrubbed without its coverage is always seen, and scrubbed again, by the coverage's arrival.
-REFERENCE_LOCK = "claims:reference-data"
+# Reference data and the claims that wait on it are written by two consumers: a patient's claim and
+# that patient's reference data one at a time, so a claim scrubbed without its coverage is always
+# seen, and scrubbed again, by the coverage's arrival. A payer, a provider or a facility concerns
+# every patient's claims: its event runs alone in the tenant (see tenant_scoped).
+REFERENCE_SCOPE = "claims:reference"
+_PER_PATIENT = {
+    contract.event_type
+    for contract in (
+        PatientRegistered,
+        PatientDemographicsUpdated,
+        PatientForgotten,
+        CoverageAdded,
+        CoverageTerminated,
+        InvoiceIssued,
+    )
+}
+
+
+def reference_locks(envelope: EventEnvelope) -> list[Lock]:
+    if envelope.event_type == InvoiceSettled.event_type:
+        return []  # closes the invoice's claims; reads no reference data
+    patient_id = envelope.payload.get("patient_id") if envelope.event_type in _PER_PATIENT else None
+    return tenant_scoped(
+        REFERENCE_SCOPE, envelope.tenant, patient_id if isinstance(patient_id, str) else None
+    )
 
 
 async def on_reference(session: Session, envelope: EventEnvelope) -> None:
-    await session.serialize(REFERENCE_LOCK)
     # The event's own time, not the clock: a redelivery decides exactly as the first delivery did.
     await apply_reference_event(
         postgres_unit(session),
@@ -53,7 +74,6 @@ async def on_reference(session: Session, envelope: EventEnvelope) -> None:
 async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
     invoice = envelope.event()
     assert isinstance(invoice, InvoiceIssued)
-    await session.serialize(REFERENCE_LOCK)
     await create_claim_for_invoice(
         postgres_unit(session),
         envelope.tenant,
@@ -66,7 +86,6 @@ async def on_invoice_issued(session: Session, envelope: EventEnvelope) -> None:
 async def on_invoice_voided(session: Session, envelope: EventEnvelope) -> None:
     voided = envelope.event()
     assert isinstance(voided, InvoiceVoided)
-    await session.serialize(REFERENCE_LOCK)
     if voided.replaced_by_invoice_id is not None:
         await replace_claims_for_invoice(
             postgres_unit(session),
@@ -114,7 +133,6 @@ def forgetting(runtime: Runtime) -> Handler:
     async def on_patient_forgotten(session: Session, envelope: EventEnvelope) -> None:
         forgotten = envelope.event()
         assert isinstance(forgotten, PatientForgotten)
-        await session.serialize(REFERENCE_LOCK)
         files = await forget_patient(session.connection, envelope.tenant, forgotten.patient_id)
         session.cache.clear()  # the patient's reference rows just changed under the session's reads
         clearinghouse = FolderClearinghouse(settings_of(runtime).clearinghouse_dir)
@@ -146,6 +164,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                 (PatientForgotten, forgetting(runtime)),
             ),
             owned_tables=REFERENCE_TABLES,
+            locks=reference_locks,
         ),
         Subscription(
             name="claims-invoices",
@@ -155,6 +174,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                 (InvoiceVoided, on_invoice_voided),
                 (InvoiceSettled, on_invoice_settled),
             ),
+            locks=reference_locks,
         ),
         # Registration's eligibility checks, queued for the eligibility worker (its 270 files).
         Subscription(

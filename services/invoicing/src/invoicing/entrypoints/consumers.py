@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from billing_events.consumer import SafeError, Subscription, handlers
+from billing_events.consumer import Lock, SafeError, Subscription, handlers, tenant_scoped
 from billing_events.contracts.base import Event
 from billing_events.contracts.claims import ClaimAdjudicated
 from billing_events.contracts.coding import EncounterCoded, EncounterRecoded, InstitutionalEncounterCoded
@@ -56,13 +56,32 @@ def _safe(handler: Handler) -> Handler:
     return run
 
 
-# Coverages and codings arrive through two consumers; pricing an invoice reads the coverages. One at a
-# time, so a coding never misses a coverage that another transaction was committing at that moment.
-COVERAGE_LOCK = "invoicing:coverages"
+# Coverages and codings arrive through two consumers; pricing an invoice reads the patient's
+# coverages. One at a time for a patient, so a coding never misses a coverage that another transaction
+# was committing at that moment; two patients' go side by side.
+COVERAGE_SCOPE = "invoicing:coverages"
+_READS_OR_WRITES_COVERAGES = {
+    contract.event_type
+    for contract in (
+        CoverageAdded,
+        CoverageTerminated,
+        EncounterCoded,
+        EncounterRecoded,
+        AdmissionOpened,
+        AdmissionDischarged,
+        InstitutionalEncounterCoded,
+    )
+}
+
+
+def coverage_locks(envelope: EventEnvelope) -> list[Lock]:
+    if envelope.event_type not in _READS_OR_WRITES_COVERAGES:
+        return []
+    patient_id = envelope.payload.get("patient_id")
+    return tenant_scoped(COVERAGE_SCOPE, envelope.tenant, patient_id if isinstance(patient_id, str) else None)
 
 
 async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
-    await session.serialize(COVERAGE_LOCK)
     coverage = _typed(envelope, CoverageAdded)
     await projections.save_coverage(session.connection, envelope.tenant, coverage)
     await app.reassign_to_late_coverage(
@@ -71,7 +90,6 @@ async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
 
 
 async def on_coverage_terminated(session: Session, envelope: EventEnvelope) -> None:
-    await session.serialize(COVERAGE_LOCK)
     await projections.end_coverage(session.connection, envelope.tenant, _typed(envelope, CoverageTerminated))
 
 
@@ -95,7 +113,6 @@ async def on_encounter_coded(session: Session, envelope: EventEnvelope) -> None:
     event = envelope.event()
     if not isinstance(event, EncounterCoded | EncounterRecoded):
         raise SafeError(f"expected a coding event, got {envelope.event_type}")
-    await session.serialize(COVERAGE_LOCK)
     await app.invoice_coding(
         postgres_unit(session),
         metadata_caused_by(envelope),
@@ -140,7 +157,6 @@ async def on_institutional_coding(session: Session, envelope: EventEnvelope) -> 
 
 
 async def _bill(session: Session, envelope: EventEnvelope, encounter_id: str) -> None:
-    await session.serialize(COVERAGE_LOCK)
     await app.bill_stay_if_ready(
         postgres_unit(session),
         metadata_caused_by(envelope),
@@ -166,6 +182,7 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 (PayerRegistered, on_payer_registered),
             ),
             owned_tables=projections.REGISTRATION_TABLES,
+            locks=coverage_locks,
         ),
         Subscription(
             name="invoicing-policies",
@@ -184,6 +201,7 @@ def subscriptions(_runtime: Runtime) -> list[Subscription]:
                 (ClaimAdjudicated, _safe(on_claim_adjudicated)),
                 (FeeScheduleImported, _safe(on_fee_schedule_imported)),
             ),
+            locks=coverage_locks,
         ),
         patient_side_subscription(),
     ]
