@@ -100,6 +100,9 @@ class Topics:
         self.submitted: dict[str, float] = {}
         self.invoice: dict[str, tuple[str, bool]] = {}
         self.posted: dict[str, float] = {}
+        # When each stage between coding and submission happened, by encounter: where latency builds.
+        self.invoiced: dict[str, float] = {}
+        self.claim_created: dict[str, float] = {}
 
     async def run(self) -> None:
         topics = ["coding.encounter-coding", "claims.claim", "invoicing.invoice"]
@@ -128,13 +131,16 @@ class Topics:
             case "EncounterCoded" | "EncounterRecoded":
                 self.coded.setdefault(subject, at)
             case "ClaimCreated":
-                self.claim_encounter[subject] = json.loads(value or b"{}")["encounter_id"]
+                encounter = json.loads(value or b"{}")["encounter_id"]
+                self.claim_encounter[subject] = encounter
+                self.claim_created.setdefault(encounter, at)
             case "ClaimSubmitted":
                 self.submitted.setdefault(subject, at)
             case "InvoiceIssued":
                 payload = json.loads(value or b"{}")
                 insured = payload.get("responsibility") == "insurance"
                 self.invoice[subject] = (payload["encounter_id"], insured)
+                self.invoiced.setdefault(payload["encounter_id"], at)
             case "InsurancePaymentPosted":
                 self.posted.setdefault(subject, at)
 
@@ -317,13 +323,23 @@ def measure(level: Level, topics: Topics, drained_at: float | None) -> dict[str,
 
     steady = [v for v in level.visits if start <= v.due < end and v.encounter_id]
     to_coded, to_submitted, to_posted = [], [], []
+    stages: dict[str, list[float]] = {
+        "coded_to_invoiced": [], "invoiced_to_claim_created": [], "claim_created_to_submitted": []
+    }  # fmt: skip
     for v in steady:
         coded = topics.coded.get(v.encounter_id or "")
         if coded is None:
             continue
         to_coded.append((coded - v.due) * 1000)
         if v.encounter_id in submitted:
-            to_submitted.append((submitted[v.encounter_id or ""] - coded) * 1000)
+            sent = submitted[v.encounter_id or ""]
+            to_submitted.append((sent - coded) * 1000)
+            invoiced = topics.invoiced.get(v.encounter_id or "")
+            created = topics.claim_created.get(v.encounter_id or "")
+            if invoiced is not None and created is not None:
+                stages["coded_to_invoiced"].append((invoiced - coded) * 1000)
+                stages["invoiced_to_claim_created"].append((created - invoiced) * 1000)
+                stages["claim_created_to_submitted"].append((sent - created) * 1000)
         if v.encounter_id in posted:
             to_posted.append((posted[v.encounter_id or ""] - coded) * 1000)
     encounters = max(1, sum(1 for v in level.visits if start <= v.due < end))
@@ -345,6 +361,11 @@ def measure(level: Level, topics: Topics, drained_at: float | None) -> dict[str,
         "coded_to_submitted_ms_p99": percentile(to_submitted, 0.99),
         "coded_to_posted_ms_p50": percentile(to_posted, 0.5),
         "coded_to_posted_ms_p99": percentile(to_posted, 0.99),
+        "stages_ms_p50_p99": {
+            stage: [round(percentile(values, 0.5)), round(percentile(values, 0.99))]
+            for stage, values in stages.items()
+            if values
+        },
         "latency_samples": len(to_submitted),
         "cpu_ms_per_encounter": cpu,
         "platform_cpu_ms_per_encounter": round(sum(v for k, v in cpu.items() if k != "bench driver"), 1),
@@ -380,6 +401,8 @@ def print_level(f: dict[str, Any], round_trips: str) -> None:
         f"{f['coded_to_submitted_ms_p99']:.0f} ms; coded->posted p50/p99 {f['coded_to_posted_ms_p50']:.0f}/"
         f"{f['coded_to_posted_ms_p99']:.0f} ms ({f['latency_samples']} visits of the window)"
     )
+    stages = ", ".join(f"{k.replace('_to_', '->')} {a}/{b}" for k, (a, b) in f["stages_ms_p50_p99"].items())
+    print(f"    coded->submitted by stage, p50/p99 ms: {stages}")
     cpu = f["cpu_ms_per_encounter"]
     by_process = ", ".join(f"{k} {v:.1f}" for k, v in cpu.items() if k != "bench driver")
     print(
