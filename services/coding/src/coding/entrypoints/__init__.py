@@ -30,6 +30,9 @@ def coding_service(settings: CodingSettings | None = None) -> ServiceDefinition:
         schema_sql=PROJECTIONS_SQL,
         # Seals a coder's free text (the reason for a recoding) under the patient's key.
         decrypts_phi=True,
+        # Its views keep versions, never log positions: a batch of codings holds the log's head for
+        # one round trip at commit, not from its first coding's append on.
+        appends_at_commit=True,
     )
 
 

@@ -30,4 +30,8 @@ SERVICE = ServiceDefinition(
     # Its views come from its own log (the eligibility answers it consumes become its own events).
     rebuild_from_log=rebuild_views,
     log_tables=PROJECTION_TABLES,
+    # Its views keep versions, never log positions: appends wait for the commit, so that an intake
+    # batch's transaction (hundreds of visits, three commands each) holds the log's head for one
+    # round trip, not from its first visit's append to its commit while every other waits.
+    appends_at_commit=True,
 )
