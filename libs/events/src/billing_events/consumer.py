@@ -87,12 +87,12 @@ class Lock:
     shared: bool = False
 
 
-def tenant_scoped(scope: str, tenant: str, key: str | None) -> list[Lock]:
+def tenant_scoped(scope: str, tenant: str, key: object) -> list[Lock]:
     """The locks of one thing of a tenant (`key`, a patient): its own, exclusive, and the tenant's,
     shared, so a change that concerns the whole tenant (a payer registered: every patient's claims
-    may wait on it) runs alone, while two patients' events run side by side. Without a key: the
-    tenant's, exclusive."""
-    if key is None:
+    may wait on it) runs alone, while two patients' events run side by side. Without a key (None,
+    or a payload's value that is not a string): the tenant's, exclusive."""
+    if not isinstance(key, str):
         return [Lock(f"{scope}:{tenant}")]
     return [Lock(f"{scope}:{tenant}", shared=True), Lock(f"{scope}:{tenant}:{key}")]
 

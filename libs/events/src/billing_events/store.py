@@ -271,15 +271,14 @@ class Session:
         coverage it needs arriving on another topic); without this, each can miss the other's
         uncommitted row and both commit a state that nothing will correct.
         """
-        if name in self._serialized:
-            return  # held until this transaction ends: taking it again is a round trip for nothing
-        await self.connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
-        self._serialized.add(name)
+        await self.serialize_all([(name, False)])
 
     async def serialize_all(self, locks: Sequence[tuple[str, bool]]) -> None:
         """serialize() for several (name, shared) pairs in one round trip, taken in the order given:
         sorted by every caller, two transactions cannot each hold one the other waits for. A shared
         lock runs beside other shared holders of its name, never beside an exclusive one."""
+        # A lock already held lasts until this transaction ends: taking it again is a round trip for
+        # nothing.
         needed = [
             (name, shared)
             for name, shared in locks

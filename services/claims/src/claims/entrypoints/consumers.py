@@ -55,9 +55,7 @@ def reference_locks(envelope: EventEnvelope) -> list[Lock]:
     if envelope.event_type == InvoiceSettled.event_type:
         return []  # closes the invoice's claims; reads no reference data
     patient_id = envelope.payload.get("patient_id") if envelope.event_type in _PER_PATIENT else None
-    return tenant_scoped(
-        REFERENCE_SCOPE, envelope.tenant, patient_id if isinstance(patient_id, str) else None
-    )
+    return tenant_scoped(REFERENCE_SCOPE, envelope.tenant, patient_id)
 
 
 async def on_reference(session: Session, envelope: EventEnvelope) -> None:

@@ -77,8 +77,7 @@ _READS_OR_WRITES_COVERAGES = {
 def coverage_locks(envelope: EventEnvelope) -> list[Lock]:
     if envelope.event_type not in _READS_OR_WRITES_COVERAGES:
         return []
-    patient_id = envelope.payload.get("patient_id")
-    return tenant_scoped(COVERAGE_SCOPE, envelope.tenant, patient_id if isinstance(patient_id, str) else None)
+    return tenant_scoped(COVERAGE_SCOPE, envelope.tenant, envelope.payload.get("patient_id"))
 
 
 async def on_coverage_added(session: Session, envelope: EventEnvelope) -> None:
